@@ -1,0 +1,188 @@
+"""Loads data/indicators.yaml into typed indicator definitions: the single source of truth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from naome_report.config import PROJECT_ROOT
+
+DEFAULT_REGISTRY = PROJECT_ROOT / "data" / "indicators.yaml"
+TYPES = {"process", "outcome", "completeness", "timeliness", "experience", "data_quality"}
+DIRECTIONS = {"higher_better", "lower_better", "neutral"}
+NUMERATOR_KINDS = {"event_within", "flag", "death_after_last_sact", "days_to_event", "org_aggregate", "count"}
+ALLOCATIONS = {"diagnosing_org", "last_sact_org"}
+SUBGROUPS = {"de_novo", "recurrent", "triple_negative", "bone_metastases"}
+GOAL_TITLES = {
+    0: "Data quality",
+    1: "Improve how patients move through the care pathway",
+    2: "Reduce unwarranted variation in access to, and timeliness of, systemic anti-cancer treatment",
+    3: "Reduce unwarranted variation in access to, and timeliness of, palliative treatments",
+    4: "Improve access to nursing support",
+    5: "Improve outcomes for people with MBC and reduce their variation",
+}
+DIRECTION_TEXT = {"higher_better": "Higher is better", "lower_better": "Lower is better", "neutral": "No preferred direction"}
+
+
+class RegistryError(Exception):
+    """An indicator definition that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Unavailability:
+    """A nation and financial years for which an indicator's data do not exist."""
+
+    nation: str
+    financial_years: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator, as defined in the registry."""
+
+    id: str
+    title: str
+    plain_title: str
+    goal: int
+    type: str
+    direction: str
+    denominator_text: str
+    denominator: dict[str, Any]
+    numerator_text: str
+    numerator: dict[str, Any]
+    exclusions: str
+    window: str
+    source: str
+    nations: tuple[str, ...]
+    not_available: tuple[Unavailability, ...]
+    allocation: str
+    outlier_eligible: bool
+    run_chart: bool
+    subgroups: tuple[str, ...]
+    suppression: dict[str, int]
+    casemix: dict[str, Any] | None
+    completeness_from: str | None
+    evidence: str
+    definitions_version: str
+
+    @property
+    def goal_title(self) -> str:
+        return GOAL_TITLES.get(self.goal, "")
+
+    @property
+    def direction_text(self) -> str:
+        return DIRECTION_TEXT[self.direction]
+
+    @property
+    def is_casemix_adjusted(self) -> bool:
+        return bool(self.casemix)
+
+    @property
+    def has_rate(self) -> bool:
+        """False for pure counts (no denominator, no percentage)."""
+        return self.numerator["kind"] != "count"
+
+    def unavailable_years(self, nation: str) -> tuple[str, ...]:
+        """Financial years for which this indicator has no data in a nation."""
+        return tuple(y for u in self.not_available if u.nation == nation for y in u.financial_years)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Every indicator, in report order, with the survival definition."""
+
+    indicators: tuple[Indicator, ...]
+    survival: dict[str, Any]
+    definitions_version: str
+    source: Path = field(default=DEFAULT_REGISTRY)
+
+    def __iter__(self):
+        return iter(self.indicators)
+
+    def __len__(self) -> int:
+        return len(self.indicators)
+
+    def get(self, indicator_id: str) -> Indicator:
+        """The indicator with this id."""
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(f"no indicator '{indicator_id}' in {self.source}")
+
+    def by_goal(self) -> dict[int, list[Indicator]]:
+        """Indicators grouped by QI goal, in goal order."""
+        out: dict[int, list[Indicator]] = {}
+        for ind in sorted(self.indicators, key=lambda i: i.goal):
+            out.setdefault(ind.goal, []).append(ind)
+        return out
+
+
+def _check(condition: bool, source: Path, ind_id: str, message: str) -> None:
+    if not condition:
+        raise RegistryError(f"{source}: indicator '{ind_id}': {message}")
+
+
+def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source: Path) -> Indicator:
+    merged = {**defaults, **entry}
+    ind_id = str(merged.get("id", "?"))
+    known = set(Indicator.__dataclass_fields__) - {"definitions_version"}
+    unknown = set(merged) - known
+    _check(not unknown, source, ind_id, f"unknown field(s) {sorted(unknown)}")
+    missing = known - set(merged)
+    _check(not missing, source, ind_id, f"missing field(s) {sorted(missing)}")
+    _check(merged["type"] in TYPES, source, ind_id, f"type must be one of {sorted(TYPES)}")
+    _check(merged["direction"] in DIRECTIONS, source, ind_id, f"direction must be one of {sorted(DIRECTIONS)}")
+    _check(merged["allocation"] in ALLOCATIONS, source, ind_id, f"allocation must be one of {sorted(ALLOCATIONS)}")
+    kind = (merged["numerator"] or {}).get("kind")
+    _check(kind in NUMERATOR_KINDS, source, ind_id, f"numerator kind must be one of {sorted(NUMERATOR_KINDS)}")
+    bad_sub = set(merged["subgroups"] or []) - SUBGROUPS
+    _check(not bad_sub, source, ind_id, f"unknown subgroup(s) {sorted(bad_sub)}; allowed {sorted(SUBGROUPS)}")
+    unavailable = tuple(
+        Unavailability(u["nation"], tuple(u["financial_years"]), u.get("reason", "Data not available"))
+        for u in merged["not_available"] or []
+    )
+    return Indicator(
+        id=ind_id, title=merged["title"], plain_title=merged["plain_title"], goal=int(merged["goal"]),
+        type=merged["type"], direction=merged["direction"], denominator_text=merged["denominator_text"],
+        denominator=dict(merged["denominator"] or {}), numerator_text=merged["numerator_text"],
+        numerator=dict(merged["numerator"]), exclusions=str(merged["exclusions"]), window=str(merged["window"]),
+        source=merged["source"], nations=tuple(merged["nations"]), not_available=unavailable,
+        allocation=merged["allocation"], outlier_eligible=bool(merged["outlier_eligible"]),
+        run_chart=bool(merged["run_chart"]), subgroups=tuple(merged["subgroups"] or ()),
+        suppression=dict(merged["suppression"]), casemix=merged["casemix"],
+        completeness_from=merged["completeness_from"], evidence=str(merged["evidence"] or ""),
+        definitions_version=version,
+    )
+
+
+def load_registry(path: Path | str | None = None) -> Registry:
+    """Read and check the indicator registry."""
+    source = Path(path) if path else DEFAULT_REGISTRY
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RegistryError(f"indicator registry not found: {source}") from exc
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{source}: not valid YAML ({exc})") from exc
+    version = str(raw.get("definitions_version", "unversioned"))
+    defaults = raw.get("defaults", {})
+    indicators = tuple(_build(e, defaults, version, source) for e in raw.get("indicators", []))
+    ids = [i.id for i in indicators]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise RegistryError(f"{source}: duplicate indicator id(s) {sorted(dupes)}")
+    for ind in indicators:
+        if ind.completeness_from and ind.completeness_from not in ids:
+            raise RegistryError(f"{source}: indicator '{ind.id}': completeness_from '{ind.completeness_from}' is not an indicator")
+    return Registry(indicators=indicators, survival=raw.get("survival", {}), definitions_version=version, source=source)
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The project's registry, read once per process."""
+    return load_registry()
