@@ -95,8 +95,20 @@ def _with_days(events: pd.DataFrame, date_col: str, mbc: pd.Series) -> pd.DataFr
     return out
 
 
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable string and integer columns as object and float, so comparisons give plain booleans."""
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].astype(object).where(out[col].notna(), np.nan)
+        elif isinstance(out[col].dtype, pd.Int64Dtype):
+            out[col] = out[col].astype("float64")
+    return out
+
+
 def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
     """Apply the cohort rules to a validated extract and derive every patient-level column."""
+    frames = {name: _plain(frame) for name, frame in frames.items()}
     rules = config.section("cohort")
     cutoff = pd.Timestamp(config.data_cutoff)
     fy_first = int(config.financial_years[0][:4])
@@ -171,7 +183,8 @@ def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
     # --- case-mix covariates, allocation, periods, survival --------------------------------------
     pts["age_band"] = _age_band(pts.age)
     pts["sex"] = pts.sex.map({"1": "Male", "2": "Female"}).fillna("Unknown")
-    pts["deprivation"] = pts.deprivation_quintile.astype("string").fillna("Unknown")
+    quintile = pd.to_numeric(pts.deprivation_quintile, errors="coerce")
+    pts["deprivation"] = quintile.map(lambda q: "Unknown" if pd.isna(q) else str(int(q)))
     pts["ethnicity_group"] = pts.ethnicity.map(_ETHNIC_GROUP).fillna("Unknown")
     charlson = pts.charlson_index.astype("float64")
     pts["charlson_group"] = np.select([charlson.isna(), charlson == 0, charlson == 1], ["Unknown", "0", "1"], "2+")

@@ -1,0 +1,38 @@
+# naome-report: two commands on a fresh machine.
+#   make annual-report   build every output from the bundled synthetic cohort (or your extract)
+#   make test            run the test suite
+# Each installs what it needs on first use (.venv from pyproject.toml, fonts, test tools).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: annual-report test bench clean system-deps test-deps help
+
+help:
+	@echo "make annual-report | make test | make bench | make clean"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+system-deps:
+	@bash scripts/ensure-system-deps.sh runtime
+
+test-deps:
+	@bash scripts/ensure-system-deps.sh test
+
+annual-report: $(STAMP) system-deps
+	$(PY) -m naome_report build
+
+test: $(STAMP) system-deps test-deps
+	$(PY) -m pytest -q
+
+bench: $(STAMP) system-deps
+	$(PY) bench/run.py
+
+clean:
+	rm -rf output .pytest_cache

@@ -1,0 +1,145 @@
+"""The naome-report command: synth, validate, build, dictionary."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from naome_report import __version__
+from naome_report.config import ConfigError, load_config
+
+console = Console(stderr=True)
+
+
+def _setup_logging(log_file: Path) -> None:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("naome_report")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+def _cmd_synth(args: argparse.Namespace, config) -> int:
+    from naome_report.synth.generator import generate_extract, write_extract
+
+    out = Path(args.out) if args.out else config.extract_dir
+    started = time.perf_counter()
+    extract = generate_extract(config, scale=args.scale, seed=args.seed)
+    fmt = args.format or config.section("synthetic")["file_format"]
+    written = write_extract(extract, out, fmt)
+    rows = sum(len(f) for f in extract.frames.values())
+    console.print(f"[green]synthetic extract[/]: {len(extract.frames['patients']):,} people, {rows:,} records "
+                  f"in {len(written)} {fmt} files → {out} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace, config) -> int:
+    import pandas as pd
+
+    from naome_report.ingest.quarantine import write_quarantine
+    from naome_report.ingest.validate import validate_extract
+
+    extract = Path(args.extract) if args.extract else config.extract_dir
+    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    validated = validate_extract(extract, orgs, config.data_cutoff, progress=lambda m: console.print(f"  [dim]{m}[/]"))
+    write_quarantine(validated, config.output_dir / "quarantine")
+    table = Table(title=f"Validation of {extract}")
+    for col in ("file", "records read", "quarantined", "valid"):
+        table.add_column(col, justify="right" if col != "file" else "left")
+    for rec in validated.counts.itertuples():
+        table.add_row(rec.file, f"{rec.records_read:,}", f"{rec.records_quarantined:,}", f"{rec.records_valid:,}")
+    console.print(table)
+    for warning in validated.warnings:
+        console.print(f"[yellow]warning[/]: {warning}")
+    console.print(f"quarantined records: {config.output_dir / 'quarantine' / 'quarantine.csv'}")
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace, config) -> int:
+    from naome_report.build import STAGES, run_build
+
+    started = time.perf_counter()
+    stages = args.only or list(STAGES)
+    reports = run_build(config, stages=stages, force=args.force, workers=args.workers)
+    table = Table(title="naome-report build summary")
+    for col in ("stage", "status", "seconds", "outputs"):
+        table.add_column(col)
+    for r in reports:
+        table.add_row(r.name, r.status, f"{r.seconds:.1f}", str(len(r.outputs)) if r.outputs else "")
+    console.print(table)
+    warnings = [f"{r.name}: {w}" for r in reports for w in r.warnings]
+    for w in warnings:
+        console.print(f"[yellow]warning[/] {w}")
+    console.print(f"outputs in [bold]{config.output_dir}[/]; log: {config.path('log_file')}; "
+                  f"total {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _cmd_dictionary(args: argparse.Namespace, config) -> int:
+    from naome_report.ingest.dictionary import write_data_dictionary
+
+    path = Path(args.out)
+    write_data_dictionary(path)
+    console.print(f"data dictionary written to {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="naome-report", description=(
+        "Builds the annual outputs of the National Audit of Metastatic Breast Cancer from its linked extract."))
+    parser.add_argument("--version", action="version", version=f"naome-report {__version__}")
+    parser.add_argument("--config", help="configuration file (default data/naome.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    synth = sub.add_parser("synth", help="write the synthetic national cohort as an extract")
+    synth.add_argument("--scale", type=float, help="1.0 = national scale (about 36,000 people)")
+    synth.add_argument("--seed", type=int, help="random seed (same seed, same files)")
+    synth.add_argument("--format", choices=["csv", "parquet"], help="file format")
+    synth.add_argument("--out", help="folder to write (default: [paths] extract_dir)")
+    synth.set_defaults(func=_cmd_synth)
+
+    validate = sub.add_parser("validate", help="validate an extract; write quarantine and counts")
+    validate.add_argument("--extract", help="extract folder (default: [paths] extract_dir)")
+    validate.set_defaults(func=_cmd_validate)
+
+    from naome_report.build import STAGES
+
+    build = sub.add_parser("build", help="build every output (only what changed)")
+    build.add_argument("--only", nargs="+", choices=STAGES, help="build only these stages")
+    build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    build.add_argument("--workers", type=int, help="processes for the packs (0 = all cores)")
+    build.set_defaults(func=_cmd_build)
+
+    dictionary = sub.add_parser("dictionary", help="write the input data dictionary (Markdown)")
+    dictionary.add_argument("--out", default="docs/data-dictionary.md")
+    dictionary.set_defaults(func=_cmd_dictionary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: known problems are reported in one line and a non-zero exit, never a traceback."""
+    from naome_report.ingest.errors import ExtractError
+    from naome_report.reconcile import ReconciliationFailure
+    from naome_report.registry import RegistryError
+
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        _setup_logging(config.path("log_file"))
+        return args.func(args, config)
+    except (ExtractError, ConfigError, RegistryError, ReconciliationFailure) as exc:
+        console.print(f"[bold red]error[/]: {exc}")
+        logging.getLogger("naome_report").error("%s", exc)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

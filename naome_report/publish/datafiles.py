@@ -1,0 +1,48 @@
+"""Writes the public static data files (the hub), their data dictionary and the run metadata."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import pandas as pd
+
+from naome_report.hub import FILES, META_FILE, data_dictionary_markdown
+from naome_report.results import HubTables
+
+TABLE_FOR_FILE = {
+    "naome_indicators.csv": "indicators", "naome_survival.csv": "survival",
+    "naome_survival_curves.csv": "survival_curves", "naome_run_charts.csv": "run_charts",
+    "naome_funnel_limits.csv": "funnel_limits", "naome_cohort_summary.csv": "cohort_summary",
+    "naome_casemix_models.csv": "casemix_models", "naome_casemix_fit.csv": "casemix_fit",
+    "naome_casemix_calibration.csv": "casemix_calibration",
+}
+
+
+def _write_csv(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """CSV with a fixed column order, counts as integers and other numbers to 6 significant figures."""
+    out = frame[columns].copy()
+    for col in out.columns:
+        if col in ("numerator", "denominator", "patients", "deaths", "at_risk", "count", "n", "quarter_index",
+                    "records_read", "quarantined", "excluded", "included", "events", "observed", "decile"):
+            out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
+    out.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
+
+
+def write_data_files(tables: HubTables, flow: pd.DataFrame, reconciliation: pd.DataFrame, meta: dict,
+                     out_dir: Path) -> list[Path]:
+    """Write every public CSV in hub.FILES, the data dictionary and the run metadata."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    extra = {"naome_patient_flow.csv": flow, "naome_reconciliation.csv": reconciliation}
+    for name, columns in FILES.items():
+        frame = extra[name] if name in extra else getattr(tables, TABLE_FOR_FILE[name])
+        path = out_dir / name
+        _write_csv(frame, list(columns), path)
+        written.append(path)
+    readme = out_dir / "README.md"
+    readme.write_text(data_dictionary_markdown(meta["synthetic"]), encoding="utf-8")
+    meta_path = out_dir / META_FILE
+    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+    return written + [readme, meta_path]
