@@ -35,7 +35,7 @@ ORG_EFFECT_SD = {
 # the funnel analysis has the power to find them.
 DESIGNED_OUTLIERS = (
     ("mdt", "low", -1.6), ("mdt", "high", 1.8), ("biopsy", "low", -1.4), ("cdk46", "low", -1.5),
-    ("sact", "low", -1.2), ("cns", "low", -1.6), ("mort30", "high", 1.3), ("emergency", "high", 0.9),
+    ("sact", "low", -2.0), ("cns", "low", -1.6), ("mort30", "high", 2.3), ("emergency", "high", 0.9),
 )
 # ICD-10 codes for metastatic sites, with the chance a patient has that site.
 SITES = {
@@ -301,8 +301,10 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
     treated = happens(p_of(0.78, "sact", -frail * 1.6))
     first_start = mbc_day + rng.gamma(2.0, 16.0, n).clip(3, 400)
     first_start = np.where(rng.random(n) < 0.06, mbc_day + rng.integers(184, 400, n), first_start)  # late starters
-    cdk = (subtype == "ER+/HER2-") & happens(p_of(0.42, "cdk46", -0.8 * frail))
-    her2_t = (subtype == "HER2+") & happens(p_of(0.78, "anti_her2", -0.6 * frail))
+    # An organisation's overall SACT propensity also shifts its targeted treatments.
+    sact_shift = 0.5 * eff["sact"].to_numpy()
+    cdk = (subtype == "ER+/HER2-") & happens(p_of(0.42, "cdk46", -0.8 * frail + sact_shift))
+    her2_t = (subtype == "HER2+") & happens(p_of(0.78, "anti_her2", -0.6 * frail + sact_shift))
     treated |= cdk | her2_t
     endocrine = rng.choice(["LETROZOLE", "ANASTROZOLE", "FULVESTRANT", "EXEMESTANE"], n, p=[0.5, 0.25, 0.2, 0.05])
     cdk_drug = rng.choice(["PALBOCICLIB", "RIBOCICLIB", "ABEMACICLIB"], n, p=[0.45, 0.35, 0.2])
