@@ -1,0 +1,42 @@
+"""The registry refuses bad definitions; the CLI reports known problems without a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from naome_report.config import PROJECT_ROOT
+from naome_report.registry import RegistryError, load_registry
+
+
+def test_registry_has_every_catalogue_indicator():
+    ids = {i.id for i in load_registry()}
+    assert {"mdt", "biopsy", "receptors", "recurrence_recorded", "stage", "perf_status", "cdk46", "anti_her2",
+            "sact", "time_to_sact", "radiotherapy", "bone_agent", "cns", "mort30_sact", "emergency",
+            "ascertainment", "cpes_cns"} <= ids
+
+
+def test_registry_names_the_bad_field(tmp_path):
+    text = (PROJECT_ROOT / "data" / "indicators.yaml").read_text().replace("direction: higher_better", "direction: upwards", 1)
+    bad = tmp_path / "indicators.yaml"
+    bad.write_text(text)
+    with pytest.raises(RegistryError, match="indicator 'mdt': direction must be one of"):
+        load_registry(bad)
+
+
+def test_cli_fatal_error_is_one_line_without_traceback(tmp_path):
+    (tmp_path / "patients.csv").write_text("patient_id,nation\nP1,E\n")
+    proc = subprocess.run([sys.executable, "-m", "naome_report", "validate", "--extract", str(tmp_path)],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "error" in proc.stderr
+
+
+def test_cli_help_everywhere():
+    for args in ([], ["synth"], ["validate"], ["build"], ["dictionary"]):
+        proc = subprocess.run([sys.executable, "-m", "naome_report", *args, "--help"], capture_output=True, text=True,
+                              cwd=PROJECT_ROOT)
+        assert proc.returncode == 0 and "usage" in proc.stdout
