@@ -57,6 +57,8 @@ ICD10_PATTERN = r"^[A-Z][0-9]{2}(\.[0-9X])?$"
 METASTATIC_SITE_PATTERN = r"^C7[7-9](\.[0-9])?$"  # secondary malignant neoplasms
 ORG_CODE_PATTERN = r"^[A-Z0-9]{3,5}$"
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+# Upper-case drug names joined by " + " (as SACT records them); anything else is not a regimen's drug list.
+DRUG_NAMES_PATTERN = r"^[A-Z0-9][A-Z0-9 ()/.,'&-]*( \+ [A-Z0-9][A-Z0-9 ()/.,'&-]*)*$"
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,8 @@ INPUT_FILES: tuple[InputFile, ...] = (
             _patient_id(),
             Field("regimen_start_date", "date", "Start date of the regimen"),
             Field("last_administration_date", "date", "Date of the last administration of the regimen"),
-            Field("drug_names", "string", "SACT drug names of the regimen, upper case, joined by ' + '"),
+            Field("drug_names", "string", "SACT drug names of the regimen, upper case, joined by ' + '",
+                  pattern=DRUG_NAMES_PATTERN),
             Field("treatment_intent", "code", "Intent of the regimen", codes=SACT_INTENT, required=False),
             _org("Trust or health board that gave the treatment (ODS code)"),
         ),
