@@ -1,0 +1,330 @@
+"""The values the national documents show, picked from the results hub and formatted once."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from naome_report.config import Config
+from naome_report.hub import Results
+from naome_report.registry import GOAL_TITLES, Indicator, Registry
+
+NATIONS = ("England and Wales", "England", "Wales")
+NOT_SHOWN = "–"
+SURVIVAL_YEARS = (1, 3)
+# Cohort summary categories as readers see them.
+CATEGORY_LABELS = {
+    "de_novo": "De novo", "recurrent": "Recurrent",
+    "0-1": "0–1 (fully active or restricted in strenuous activity)", "2": "2", "3-4": "3–4",
+}
+SITE_LABELS = {"bon": "Bone", "liv": "Liver", "lun": "Lung", "bra": "Brain", "nod": "Distant lymph nodes",
+               "ple": "Pleura"}
+CHARACTERISTICS = {
+    "route": "Route to metastatic breast cancer", "age_band": "Age at diagnosis (years)", "sex": "Sex",
+    "subtype": "Subtype", "metastatic_site": "Metastatic sites at diagnosis (a person can have more than one)",
+    "deprivation": "Deprivation quintile (1 = most deprived)", "ethnicity_group": "Ethnic group",
+    "ps_group": "Performance status",
+}
+AGE_ORDER = ["<50", "50-59", "60-69", "70-79", "80+"]
+OUTLIER_WORDS = {
+    "alarm_high": "Above 99.8% limit (alarm)", "alarm_low": "Below 99.8% limit (alarm)",
+    "alert_high": "Above 95% limit (alert)", "alert_low": "Below 95% limit (alert)",
+}
+
+
+# ---------------------------------------------------------------- the one formatting helper
+
+
+def fmt(value: Any, kind: str = "pct") -> str:
+    """A number as printed everywhere: 'pct' 58.5%, 'count' 17,601, 'days' 30, 'ratio' 0.68, 'or' 1.09."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NOT_SHOWN
+    value = float(value)
+    if kind == "pct":
+        return f"{value:,.1f}%"
+    if kind in ("count", "days"):
+        return f"{value:,.0f}"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    if kind == "or":
+        return f"{value:.2f}"
+    if kind == "p":
+        return "<0.001" if value < 0.001 else f"{value:.3f}"
+    raise ValueError(f"fmt: unknown kind {kind!r}")
+
+
+def fmt_ci(lower: Any, upper: Any) -> str:
+    """A 95% confidence interval of percentages: '57.9% to 59.0%'."""
+    if _missing(lower) or _missing(upper):
+        return NOT_SHOWN
+    return f"{fmt(lower)} to {fmt(upper)}"
+
+
+def _missing(value: Any) -> bool:
+    """True for None and NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+# ---------------------------------------------------------------- selections
+
+
+def national_rows(results: Results, period: str, subgroup: str = "all") -> pd.DataFrame:
+    """National and nation rows of one period and subgroup."""
+    d = results.indicators
+    return d[d.level.isin(["national", "nation"]) & (d.period == period) & (d.subgroup == subgroup)]
+
+
+def org_rows(results: Results, indicator_id: str, period: str, level: str = "organisation") -> pd.DataFrame:
+    """Organisation (or alliance) rows of one indicator, period, subgroup 'all'."""
+    d = results.indicators
+    return d[(d.level == level) & (d.indicator_id == indicator_id) & (d.period == period) & (d.subgroup == "all")]
+
+
+def value_cell(row: pd.Series | None, ind: Indicator) -> dict[str, str]:
+    """One nation's value of an indicator, formatted."""
+    if row is None:
+        return {"pct": NOT_SHOWN, "ci": NOT_SHOWN, "num": NOT_SHOWN, "den": NOT_SHOWN, "median": NOT_SHOWN,
+                "status": "not_available", "note": "No result", "published": False}
+    published = row["status"] == "published"
+    note = "" if published else str(row.get("status_note") or row["status"]).replace("_", " ")
+    return {
+        "pct": fmt(row["percentage"]) if published else NOT_SHOWN,
+        "ci": fmt_ci(row["ci_lower_95"], row["ci_upper_95"]) if published else NOT_SHOWN,
+        "num": fmt(row["numerator"], "count"), "den": fmt(row["denominator"], "count"),
+        "median": fmt(row["median_days"], "days"), "status": row["status"], "note": note, "published": published,
+    }
+
+
+def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period: str) -> dict[str, Any]:
+    """Everything the documents say about one indicator."""
+    rows = nat[nat.indicator_id == ind.id]
+    by_nation = {n: (rows[rows.nation == n].iloc[0] if (rows.nation == n).any() else None) for n in NATIONS}
+    values = {n: value_cell(by_nation[n], ind) for n in NATIONS}
+    orgs = org_rows(results, ind.id, period)
+    outliers = orgs[orgs.outlier_status.isin(list(OUTLIER_WORDS))]
+    counts = orgs.outlier_status.value_counts()
+    return {
+        "id": ind.id, "title": ind.title, "plain_title": ind.plain_title, "goal": ind.goal,
+        "goal_title": ind.goal_title, "type": ind.type.replace("_", " "), "direction": ind.direction_text,
+        "numerator_text": ind.numerator_text, "denominator_text": ind.denominator_text,
+        "exclusions": ind.exclusions, "window": ind.window, "source": ind.source, "evidence": ind.evidence,
+        "allocation": ALLOCATION_TEXT.get(ind.allocation, ind.allocation), "nations": ", ".join(ind.nations),
+        "not_available": [f"{u.nation} {', '.join(u.financial_years)}: {u.reason}" for u in ind.not_available],
+        "casemix": ind.is_casemix_adjusted, "has_rate": ind.has_rate, "outlier_eligible": ind.outlier_eligible,
+        "ew": values["England and Wales"], "england": values["England"], "wales": values["Wales"],
+        "values": [{"nation": n, **values[n]} for n in NATIONS],
+        "timeliness": ind.type == "timeliness",
+        "n_orgs": fmt(len(orgs), "count"),
+        "n_assessed": fmt(int((orgs.outlier_status != "not_assessed").sum()), "count"),
+        "n_within": fmt(int(counts.get("within_limits", 0)), "count"),
+        "n_alert": fmt(int(counts.get("alert_high", 0) + counts.get("alert_low", 0)), "count"),
+        "n_alarm": fmt(int(counts.get("alarm_high", 0) + counts.get("alarm_low", 0)), "count"),
+        "n_not_assessed": fmt(int(counts.get("not_assessed", 0)), "count"),
+        "outliers": outlier_list(outliers, ind),
+        "figures": {"funnel": None, "alliance": None},
+    }
+
+
+ALLOCATION_TEXT = {
+    "diagnosing_org": "The trust or health board that diagnosed the metastatic disease (first MDT where recorded)",
+    "last_sact_org": "The trust or health board that gave the last systemic anti-cancer therapy",
+}
+
+
+def outlier_list(outliers: pd.DataFrame, ind: Indicator) -> list[dict[str, str]]:
+    """Organisations beyond the limits, alarms first, with their values."""
+    order = {"alarm_low": 0, "alarm_high": 1, "alert_low": 2, "alert_high": 3}
+    ranked = outliers.assign(_o=outliers.outlier_status.map(order)).sort_values(["_o", "org_name"])
+    column = "adjusted_percentage" if ind.is_casemix_adjusted else "percentage"
+    return [{
+        "org": f"{r.org_name} ({r.org_code})", "nation": r.nation, "status": OUTLIER_WORDS[r.outlier_status],
+        "alarm": r.outlier_status.startswith("alarm"), "value": fmt(getattr(r, column)),
+        "den": fmt(r.denominator, "count"),
+    } for r in ranked.itertuples()]
+
+
+def survival_entries(results: Results, period: str) -> list[dict[str, str]]:
+    """National 1- and 3-year survival by group."""
+    s = results.survival
+    s = s[(s.level == "national") & (s.period == period)]
+    out = []
+    for (gtype, group), rows in s.groupby(["group_type", "group"], sort=False):
+        entry = {"group_type": gtype, "group": group, "patients": fmt(rows.patients.iloc[0], "count")}
+        for year in SURVIVAL_YEARS:
+            row = rows[rows.time_years == year]
+            ok = len(row) and row.status.iloc[0] == "published"
+            entry[f"y{year}"] = fmt(row.survival_percentage.iloc[0]) if ok else NOT_SHOWN
+            entry[f"y{year}_whole"] = fmt(row.survival_percentage.iloc[0], "count") if ok else NOT_SHOWN
+            entry[f"y{year}_ci"] = fmt_ci(row.ci_lower_95.iloc[0], row.ci_upper_95.iloc[0]) if ok else NOT_SHOWN
+        out.append(entry)
+    return out
+
+
+def cohort_tables(results: Results) -> list[dict[str, Any]]:
+    """Cohort counts by characteristic, one column pair per nation."""
+    c = results.cohort_summary
+    tables = []
+    for key, heading in CHARACTERISTICS.items():
+        part = c[c.characteristic == key]
+        if part.empty:
+            continue
+        categories = list(dict.fromkeys(part.category.astype(str)))
+        if key == "age_band":
+            categories = sorted(categories, key=lambda a: AGE_ORDER.index(a) if a in AGE_ORDER else 99)
+        rows = []
+        for cat in categories:
+            cells = []
+            for nation in NATIONS:
+                hit = part[(part.nation == nation) & (part.category.astype(str) == cat)]
+                published = len(hit) and hit.status.iloc[0] == "published"
+                cells.append({"n": fmt(hit.patients.iloc[0], "count") if published else "suppressed",
+                              "pct": fmt(hit.percentage.iloc[0]) if published else NOT_SHOWN})
+            rows.append({"label": category_label(key, cat), "cells": cells})
+        tables.append({"key": key, "heading": heading, "rows": rows})
+    return tables
+
+
+def category_label(characteristic: str, category: str) -> str:
+    """A cohort category in words."""
+    if characteristic == "metastatic_site":
+        for prefix, label in SITE_LABELS.items():
+            if category.lower().startswith(prefix):
+                return label
+    return CATEGORY_LABELS.get(category, category)
+
+
+def cohort_counts(results: Results, period: str) -> dict[str, dict[str, str]]:
+    """Patients by nation and route (from the cohort summary)."""
+    c = results.cohort_summary
+    out: dict[str, dict[str, str]] = {}
+    for nation, key in zip(NATIONS, ("ew", "england", "wales")):
+        route = c[(c.nation == nation) & (c.characteristic == "route")]
+        total = route.patients.sum(min_count=1) if route.status.eq("published").all() else float("nan")
+        out[key] = {
+            "total": fmt(_ascertained(results, period, nation, total), "count"),
+            "de_novo": fmt(_pick(route, "de_novo", "patients"), "count"),
+            "de_novo_pct": fmt(_pick(route, "de_novo", "percentage")),
+            "recurrent": fmt(_pick(route, "recurrent", "patients"), "count"),
+            "recurrent_pct": fmt(_pick(route, "recurrent", "percentage")),
+        }
+    return out
+
+
+def _ascertained(results: Results, period: str, nation: str, fallback: float) -> float:
+    """Patients in the cohort of one nation: the ascertainment indicator's count."""
+    d = national_rows(results, period)
+    hit = d[(d.indicator_id == "ascertainment") & (d.nation == nation)]
+    return float(hit.numerator.iloc[0]) if len(hit) and not _missing(hit.numerator.iloc[0]) else fallback
+
+
+def _pick(frame: pd.DataFrame, category: str, column: str) -> float:
+    """One value of a cohort-summary category, NaN when absent."""
+    hit = frame[frame.category.astype(str) == category]
+    return float(hit[column].iloc[0]) if len(hit) and not _missing(hit[column].iloc[0]) else float("nan")
+
+
+def flow_entries(results: Results) -> list[dict[str, str]]:
+    """The cohort derivation steps with their counts."""
+    return [{"label": r.label, "count": fmt(r.count, "count")} for r in results.flow.itertuples()]
+
+
+def reconciliation_entries(results: Results) -> list[dict[str, str]]:
+    """Records read, quarantined, excluded and included per input file."""
+    return [{"file": r.file, "read": fmt(r.records_read, "count"), "quarantined": fmt(r.quarantined, "count"),
+             "excluded": fmt(r.excluded, "count"), "included": fmt(r.included, "count"),
+             "balanced": "Yes" if str(r.balanced) == "yes" else "No"} for r in results.reconciliation.itertuples()]
+
+
+def casemix_entries(results: Results, registry: Registry) -> list[dict[str, Any]]:
+    """Each case-mix model: fit, coefficients and calibration by decile."""
+    out = []
+    for fit in results.casemix_fit.itertuples():
+        ind = registry.get(fit.indicator_id)
+        terms = results.casemix_models[results.casemix_models.indicator_id == fit.indicator_id]
+        calib = results.casemix_calibration[results.casemix_calibration.indicator_id == fit.indicator_id]
+        out.append({
+            "id": fit.indicator_id, "title": ind.title, "patients": fmt(fit.patients, "count"),
+            "events": fmt(fit.events, "count"), "c_statistic": fmt(fit.c_statistic, "ratio"),
+            "hl_p": fmt(fit.hosmer_lemeshow_p, "p"),
+            "covariates": ", ".join(c.replace("_", " ") for c in (ind.casemix or {}).get("covariates", [])),
+            "reference": "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in (ind.casemix or {}).get("reference", {}).items()),
+            "terms": [{"term": term_label(t.term), "or": fmt(t.odds_ratio, "or"),
+                       "ci": f"{fmt(t.or_ci_lower_95, 'or')} to {fmt(t.or_ci_upper_95, 'or')}",
+                       "p": fmt(t.p_value, "p")} for t in terms.itertuples()],
+            "calibration": [{"decile": int(c.decile), "n": fmt(c.n, "count"), "observed": fmt(c.observed, "count"),
+                             "expected": fmt(c.expected, "ratio"), "observed_rate": fmt(100 * c.observed_rate),
+                             "expected_rate": fmt(100 * c.expected_rate)} for c in calib.itertuples()],
+        })
+    return out
+
+
+def term_label(term: str) -> str:
+    """'age_band[T.80+]' as 'age band: 80+'."""
+    if "[T." in term:
+        name, level = term.split("[T.", 1)
+        return f"{name.replace('_', ' ')}: {level.rstrip(']')}"
+    return term
+
+
+def relative(path: Path, start: Path) -> str:
+    """A POSIX path of `path` relative to `start` (links from the HTML)."""
+    return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
+
+
+def goals(registry: Registry, entries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """QI goals 1–5 with their indicators (data-quality indicators are reported under completeness)."""
+    out = []
+    for goal, inds in registry.by_goal().items():
+        if goal == 0:
+            continue
+        out.append({"number": goal, "title": GOAL_TITLES[goal], "indicators": [entries[i.id] for i in inds]})
+    return out
+
+
+def base_context(results: Results, registry: Registry, config: Config, out_dir: Path) -> dict[str, Any]:
+    """The context every document template is filled from."""
+    period = results.primary_period
+    nat = national_rows(results, period)
+    entries = {ind.id: indicator_entry(ind, nat, results, period) for ind in registry}
+    audit = config.section("audit")
+    return {
+        "audit": audit, "period": period, "meta": results.meta, "synthetic": results.synthetic,
+        "financial_years": ", ".join(results.meta.get("financial_years", [])),
+        "data_cutoff": results.meta.get("data_cutoff", ""),
+        "definitions_version": results.meta.get("definitions_version", registry.definitions_version),
+        "ind": entries, "indicators": [entries[i.id] for i in registry],
+        "rate_indicators": [entries[i.id] for i in registry if i.has_rate],
+        "goals": goals(registry, entries), "survival": survival_entries(results, period),
+        "survival_def": registry.survival, "cohort": cohort_counts(results, period),
+        "cohort_tables": cohort_tables(results), "flow": flow_entries(results),
+        "reconciliation": reconciliation_entries(results), "casemix": casemix_entries(results, registry),
+        "disclosure": config.section("disclosure"), "funnel": config.section("funnel"),
+        "spc": config.section("spc"), "cohort_config": config.section("cohort"),
+        "funnel_method": _funnel_method(results, period),
+        "data_link": relative(results.data_dir / "naome_indicators.csv", out_dir),
+        "survival_link": relative(results.data_dir / "naome_survival_curves.csv", out_dir),
+        "cohort_link": relative(results.data_dir / "naome_cohort_summary.csv", out_dir),
+        "flow_link": relative(results.data_dir / "naome_patient_flow.csv", out_dir),
+        "casemix_link": relative(results.data_dir / "naome_casemix_models.csv", out_dir),
+        "period_words": period_words(results.meta.get("financial_years", [])),
+        "fmt": fmt, "organisations": fmt(results.meta.get("organisations"), "count"),
+        "quarantined": fmt(results.meta.get("quarantined_records"), "count"),
+    }
+
+
+def period_words(years: list[str]) -> str:
+    """Financial years '2023/24' … '2025/26' as 'April 2023 and March 2026'."""
+    if not years:
+        return "the audit period"
+    first, last = years[0].split("/")[0], years[-1].split("/")[0]
+    return f"April {first} and March {int(last) + 1}"
+
+
+def _funnel_method(results: Results, period: str) -> str:
+    """The method named in the funnel limits file."""
+    m = results.funnel_limits[results.funnel_limits.period == period].method.dropna().unique()
+    return ", ".join(str(x) for x in m) if len(m) else "not stated"

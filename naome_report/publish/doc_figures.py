@@ -1,0 +1,175 @@
+"""The national documents' figures, each drawn once into `<out_dir>/figures` with its alt text."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from naome_report.charts.bars import ranked_bar_chart  # noqa: E402
+from naome_report.charts.flow import patient_flow_diagram  # noqa: E402
+from naome_report.charts.funnel import funnel_plot  # noqa: E402
+from naome_report.charts.save import save_figure  # noqa: E402
+from naome_report.charts.survival import km_plot  # noqa: E402
+from naome_report.hub import Results  # noqa: E402
+from naome_report.publish.doc_context import fmt, org_rows  # noqa: E402
+from naome_report.registry import Indicator, Registry  # noqa: E402
+
+DPI = 200
+FIGURE_DIR = "figures"
+
+
+def _save(fig: Figure, out_dir: Path, name: str, alt: str) -> dict[str, str]:
+    """Save a PNG under figures/, close it, and return its relative path and alt text."""
+    alt = " ".join(alt.replace('"', "'").split())
+    asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.png", alt, fmt="png", dpi=DPI)
+    fig.clf()
+    return {"path": f"{FIGURE_DIR}/{name}.png", "alt": asset.alt_text}
+
+
+def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str] | None:
+    """Organisations' values of one indicator against their patients, with 95% and 99.8% limits."""
+    period = results.primary_period
+    rows = org_rows(results, ind.id, period)
+    rows = rows[rows.status == "published"].copy()
+    value = "adjusted_percentage" if ind.is_casemix_adjusted else "percentage"
+    rows["percentage"] = rows[value]
+    rows = rows.dropna(subset=["percentage", "denominator"])
+    lim = results.funnel_limits
+    lim = lim[(lim.indicator_id == ind.id) & (lim.period == period) & (lim.subgroup == "all")].sort_values("n")
+    if rows.empty or lim.empty:
+        return None
+    target = float(lim.target.iloc[0])
+    points = rows[["org_code", "org_name", "denominator", "percentage", "outlier_status"]]
+    adjusted = " (case-mix adjusted)" if ind.is_casemix_adjusted else ""
+    fig = funnel_plot(points, lim, target, f"{ind.title}{adjusted}", "Patients (%)")
+    counts = points.outlier_status.value_counts()
+    alt = (f"Funnel plot of {ind.title.lower()}{adjusted} for {fmt(len(points), 'count')} organisations, "
+           f"{period}. The national value is {fmt(target)}. {fmt(counts.get('alarm_high', 0), 'count')} "
+           f"organisations are above and {fmt(counts.get('alarm_low', 0), 'count')} below the 99.8% limits; "
+           f"{fmt(counts.get('alert_high', 0), 'count')} above and {fmt(counts.get('alert_low', 0), 'count')} "
+           "below the 95% limits only. The data are in naome_indicators.csv.")
+    return _save(fig, out_dir, f"funnel-{ind.id}", alt)
+
+
+def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: Path) -> dict[str, str] | None:
+    """Cancer alliances and Welsh regions ranked, with 95% CIs and the national value."""
+    rows = org_rows(results, ind.id, results.primary_period, level="alliance")
+    if rows.empty or pd.isna(national):
+        return None
+    frame = pd.DataFrame({
+        "label": rows.org_name, "percentage": rows.percentage.where(rows.status == "published"),
+        "ci_lower": rows.ci_lower_95, "ci_upper": rows.ci_upper_95,
+        "group": rows.nation.map({"England": "Cancer Alliance (England)", "Wales": "Welsh region"}),
+    })
+    fig = ranked_bar_chart(frame, national, f"{ind.title}: by Cancer Alliance and Welsh region",
+                           "Patients (%)", national_label="England and Wales")
+    shown = frame.dropna(subset=["percentage"]).sort_values("percentage")
+    span = (f"Values range from {fmt(shown.percentage.iloc[0])} ({shown.label.iloc[0]}) to "
+            f"{fmt(shown.percentage.iloc[-1])} ({shown.label.iloc[-1]}). " if len(shown) else "")
+    alt = (f"Bar chart of {ind.title.lower()} for {len(frame)} Cancer Alliances and Welsh regions, ranked, "
+           f"with 95% confidence intervals and the England and Wales value of {fmt(national)}. {span}"
+           "The data are in naome_indicators.csv.")
+    return _save(fig, out_dir, f"alliance-{ind.id}", alt)
+
+
+def km_figure(results: Results, group_type: str, out_dir: Path) -> dict[str, str] | None:
+    """Kaplan–Meier curves of the national cohort by route or subtype."""
+    c = results.survival_curves
+    c = c[(c.level == "national") & (c.group_type == group_type)]
+    if c.empty:
+        return None
+    curves = c.rename(columns={"survival_percentage": "survival", "ci_lower_95": "ci_lower",
+                               "ci_upper_95": "ci_upper"})[["group", "time_years", "survival", "ci_lower", "ci_upper"]]
+    words = {"route": "de novo and recurrent metastatic breast cancer", "subtype": "subtype"}[group_type]
+    fig = km_plot(curves, f"Survival by {words}")
+    s = results.survival
+    s = s[(s.level == "national") & (s.period == results.primary_period) & (s.group_type == group_type)
+          & (s.status == "published")]
+    parts = [f"{g}: {fmt(r[r.time_years == 1].survival_percentage.iloc[0])} at 1 year and "
+             f"{fmt(r[r.time_years == 3].survival_percentage.iloc[0])} at 3 years"
+             for g, r in s.groupby("group", sort=False) if set(r.time_years) >= {1, 3}]
+    alt = (f"Kaplan–Meier survival curves by {words}, England and Wales, with 95% confidence bands. "
+           + "; ".join(parts) + ". The data are in naome_survival_curves.csv.")
+    return _save(fig, out_dir, f"survival-{group_type}", alt)
+
+
+def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
+    """The cohort derivation as a flow diagram: extract, exclusions, cohort, de novo and recurrent."""
+    flow = results.flow
+    if flow.empty:
+        return None
+    first, cohort = flow.iloc[0], flow[flow.step == "cohort"]
+    if cohort.empty:
+        return None
+    between = flow.iloc[1:cohort.index[0]]
+    steps = [{"label": first.label, "count": int(first["count"])},
+             {"label": cohort.label.iloc[0], "count": int(cohort["count"].iloc[0])}]
+    exclusions = [{"after_step_index": 0, "label": r.label, "count": int(r.count)} for r in between.itertuples()]
+    after = flow.iloc[cohort.index[0] + 1:]
+    steps += [{"label": r.label, "count": int(r.count)} for r in after.itertuples()][:1]
+    exclusions += [{"after_step_index": 1, "label": r.label, "count": int(r.count)} for r in after.iloc[1:].itertuples()]
+    fig = patient_flow_diagram(steps, exclusions, title="How the audit cohort was formed")
+    alt = ("Patient-flow diagram. " + "; ".join(f"{r.label}: {fmt(r.count, 'count')}" for r in flow.itertuples())
+           + ". The data are in naome_patient_flow.csv.")
+    return _save(fig, out_dir, "patient-flow", alt)
+
+
+_SHARED: dict[str, Any] = {}
+
+
+def _draw_job(job: tuple[str, str]) -> tuple[str, str, dict[str, str] | None]:
+    """Draw one figure (in a forked worker that inherited the results)."""
+    kind, key = job
+    results, registry, out_dir = _SHARED["results"], _SHARED["registry"], _SHARED["out_dir"]
+    if kind == "funnel":
+        return kind, key, funnel_figure(results, registry.get(key), out_dir)
+    if kind == "alliance":
+        ind = registry.get(key)
+        return kind, key, alliance_figure(results, ind, _national_value(results, ind), out_dir)
+    if kind == "km":
+        return kind, key, km_figure(results, key, out_dir)
+    return kind, key, flow_figure(results, out_dir)
+
+
+def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, Any]], out_dir: Path,
+             workers: int = 0) -> dict[str, Any]:
+    """Draw every figure once (in parallel); indicator figures are stored in each entry's 'figures'."""
+    jobs: list[tuple[str, str]] = [("flow", ""), ("km", "route"), ("km", "subtype")]
+    for ind in registry:
+        if ind.has_rate:
+            jobs += [("funnel", ind.id)] if ind.outlier_eligible else []
+            jobs.append(("alliance", ind.id))
+    _SHARED.update(results=results, registry=registry, out_dir=out_dir)
+    workers = workers or os.cpu_count() or 1
+    try:
+        if workers > 1:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                done = pool.map(_draw_job, jobs, chunksize=1)
+        else:
+            done = [_draw_job(job) for job in jobs]
+    finally:
+        _SHARED.clear()
+    shared: dict[str, Any] = {"flow": None, "km_route": None, "km_subtype": None}
+    for kind, key, asset in done:
+        if kind in ("funnel", "alliance"):
+            entries[key]["figures"][kind] = asset
+        else:
+            shared["flow" if kind == "flow" else f"km_{key}"] = asset
+    return shared
+
+
+def _national_value(results: Results, ind: Indicator) -> float:
+    """The England and Wales percentage of the primary period (subgroup all)."""
+    d = results.indicators
+    hit = d[(d.level == "national") & (d.indicator_id == ind.id) & (d.period == results.primary_period)
+            & (d.subgroup == "all")]
+    return float(hit.percentage.iloc[0]) if len(hit) else float("nan")

@@ -1,0 +1,188 @@
+"""The three national documents: State of the Nation, patient and public report, methodology supplement.
+
+Each is a Jinja-filled Quarto/pandoc template in `reports/`, filled from the results hub, the
+indicator registry and the configuration only, and rendered to HTML and a tagged A4 PDF.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from naome_report.config import PROJECT_ROOT, Config
+from naome_report.hub import Results
+from naome_report.registry import Registry
+
+REPORTS_DIR = PROJECT_ROOT / "reports"
+FLESCH_TARGET = 60.0
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """One national document: its template, output stem, title and print options."""
+
+    stem: str
+    title: str
+    subtitle: str
+    large_print: bool = False
+
+
+DOCUMENTS = (
+    DocumentSpec("state-of-the-nation", "State of the Nation report", "National Audit of Metastatic Breast Cancer"),
+    DocumentSpec("patient-report", "Metastatic breast cancer care in England and Wales",
+                 "A report for patients, families and the public", large_print=True),
+    DocumentSpec("methodology-supplement", "Methodology supplement", "National Audit of Metastatic Breast Cancer"),
+)
+
+
+def build_documents(results: Results, registry: Registry, config: Config, out_dir: Path,
+                    progress: Callable[..., Any] | None = None) -> tuple[list[Path], list[str]]:
+    """Draw the figures, fill and render the three documents; returns paths written and warnings."""
+    from naome_report.publish.doc_context import base_context
+    from naome_report.publish.doc_figures import draw_all
+    from naome_report.publish.render import fill_template
+
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    context = base_context(results, registry, config, out_dir)
+    context["figures"] = draw_all(results, registry, context["ind"], out_dir)
+    _tick(progress, "figures drawn")
+    jobs = []
+    for spec in DOCUMENTS:
+        subtitle = f"{spec.subtitle} · {context['period']}"
+        text = fill_template(REPORTS_DIR / f"{spec.stem}.qmd", {**context, "doc": spec})
+        jobs.append((text, spec, subtitle))
+    with ProcessPoolExecutor(max_workers=min(3, len(jobs))) as pool:
+        done = list(pool.map(_render_one, jobs, [out_dir] * len(jobs), [results.synthetic] * len(jobs)))
+    paths: list[Path] = [Path(f) for f in sorted((out_dir / "figures").glob("*.png"))]
+    warnings: list[str] = []
+    for html_path, pdf_path, renderer, seconds in done:
+        paths += [html_path, pdf_path]
+        warnings.append(f"{html_path.stem}: rendered with {renderer} in {seconds:.1f} s")
+        _tick(progress, f"{html_path.stem} rendered")
+    score = flesch_reading_ease(out_dir / "patient-report.html")
+    verdict = "meets" if score >= FLESCH_TARGET else "is BELOW"
+    warnings.append(f"patient-report: Flesch reading ease {score:.1f} ({verdict} the target of {FLESCH_TARGET:.0f})")
+    warnings.append(f"documents: built in {time.perf_counter() - started:.1f} s")
+    return paths, warnings
+
+
+def _render_one(job: tuple[str, DocumentSpec, str], out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:
+    """Render one filled document (runs in a worker process)."""
+    from naome_report.publish.render import render_document
+
+    text, spec, subtitle = job
+    result = render_document(text, stem=spec.stem, out_dir=out_dir, title=spec.title, subtitle=subtitle,
+                             synthetic=synthetic, resource_dir=out_dir, lang="en-GB",
+                             large_print=spec.large_print, toc=True)
+    return result.html_path, result.pdf_path, result.renderer, result.seconds
+
+
+def _tick(progress: Callable[..., Any] | None, message: str) -> None:
+    """Report progress when a reporter was given (any callable taking a message)."""
+    if progress is None:
+        return
+    try:
+        progress(message)
+    except TypeError:
+        pass
+
+
+# ---------------------------------------------------------------- readability
+
+
+class _BodyText(HTMLParser):
+    """Collects the text of paragraphs and list items inside <main>, skipping tables and figures."""
+
+    SKIP = {"table", "figure", "figcaption", "nav", "aside"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_main = False
+        self.skip = 0
+        self.block = 0
+        self.parts: list[str] = []
+        self.current: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "main":
+            self.in_main = True
+        elif tag in self.SKIP:
+            self.skip += 1
+        elif tag in ("p", "li") and self.in_main and not self.skip:
+            self.block += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "main":
+            self.in_main = False
+        elif tag in self.SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag in ("p", "li") and self.block:
+            self.block -= 1
+            if self.block == 0:
+                text = " ".join("".join(self.current).split())
+                if text:
+                    self.parts.append(text if text[-1] in ".?!:" else text + ".")
+                self.current = []
+
+    def handle_data(self, data: str) -> None:
+        if self.block and not self.skip:
+            self.current.append(data)
+
+
+def body_text(html_path: Path) -> str:
+    """The running text of a document (paragraphs and list items; no tables, figures or contents)."""
+    parser = _BodyText()
+    parser.feed(Path(html_path).read_text(encoding="utf-8"))
+    return "\n".join(parser.parts)
+
+
+def flesch_reading_ease(html_path: Path) -> float:
+    """Flesch reading ease of a document's body text (textstat counts; pyphen syllables without CMUdict)."""
+    return flesch_of_text(body_text(html_path))
+
+
+def flesch_of_text(text: str) -> float:
+    """Flesch reading ease: 206.835 − 1.015 × words per sentence − 84.6 × syllables per word."""
+    import textstat
+
+    text = re.sub(r"\s+", " ", text).strip()
+    if _has_cmudict():
+        return float(textstat.flesch_reading_ease(text))
+    # textstat would try to download the CMU dictionary; count syllables with its pyphen fallback instead.
+    import pyphen
+
+    hyphenator = pyphen.Pyphen(lang="en_GB")
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
+    sentences = max(1, int(textstat.sentence_count(text)))
+    if not words:
+        return 0.0
+    syllables = sum(max(len(hyphenator.positions(w.lower())) + 1, _vowel_groups(w)) for w in words)
+    return 206.835 - 1.015 * len(words) / sentences - 84.6 * syllables / len(words)
+
+
+def _vowel_groups(word: str) -> int:
+    """Syllables as vowel groups (a silent final 'e' dropped): the conservative side of pyphen."""
+    word = word.lower().strip("'’-")
+    groups = len(re.findall(r"[aeiouy]+", word))
+    if word.endswith("e") and not word.endswith(("le", "ee")) and groups > 1:
+        groups -= 1
+    return max(1, groups)
+
+
+def _has_cmudict() -> bool:
+    """True when NLTK's CMU pronouncing dictionary is installed locally."""
+    try:
+        import nltk
+
+        nltk.data.find("corpora/cmudict")
+        return True
+    except (ImportError, LookupError):
+        return False
