@@ -1,0 +1,111 @@
+"""Write a chart to disk reproducibly, with its alternative text beside it."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Literal
+
+from matplotlib.figure import Figure
+from PIL import Image
+
+from naome_report.charts.style import apply_house_style
+
+CSS_PX_PER_INCH = 96
+
+ImageFormat = Literal["png", "svg"]
+
+# Matplotlib stamps its version and the time into files unless told not to.
+_METADATA: dict[str, dict[str, str | None]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": "naome-report"},
+}
+
+
+@dataclass(frozen=True)
+class FigureAsset:
+    """A chart file on disk: where it is, what it shows in words, and its pixel size.
+
+    For PNG the size is the raster's pixels; for SVG it is CSS pixels (96 per inch).
+    """
+
+    path: Path
+    alt_text: str
+    width_px: int
+    height_px: int
+
+
+def alt_text_path(path: Path) -> Path:
+    """Where the alternative text of a figure file is kept: `<path>.alt.txt`."""
+    return path.with_name(path.name + ".alt.txt")
+
+
+def save_figure(fig: Figure, path: Path | str, alt_text: str, fmt: ImageFormat = "png", dpi: int = 200) -> FigureAsset:
+    """Save `fig` as PNG or SVG (identical input gives identical bytes) plus `<path>.alt.txt`."""
+    if fmt not in _METADATA:
+        raise ValueError(f"unsupported figure format {fmt!r}: use 'png' or 'svg'")
+    if not alt_text or not alt_text.strip():
+        raise ValueError(f"{path}: every figure needs alternative text")
+    apply_house_style()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = _render_bytes(fig, fmt, dpi)
+    if fmt == "svg":
+        data = _add_svg_title(data, alt_text)
+    _write_atomic(path, data)
+    _write_atomic(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
+    if fmt == "png":
+        width_px, height_px = _png_size(data)
+    else:
+        width_in, height_in = fig.get_size_inches()
+        width_px, height_px = round(width_in * CSS_PX_PER_INCH), round(height_in * CSS_PX_PER_INCH)
+    return FigureAsset(path, alt_text.strip(), width_px, height_px)
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the PNG header (matplotlib truncates inches × dpi)."""
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _render_bytes(fig: Figure, fmt: ImageFormat, dpi: int) -> bytes:
+    """The encoded image, without timestamps or version stamps."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+    return _opaque_png(buffer.getvalue()) if fmt == "png" else buffer.getvalue()
+
+
+def _opaque_png(data: bytes) -> bytes:
+    """Drop the alpha channel of an opaque chart: weasyprint then embeds one image stream, not two."""
+    with Image.open(io.BytesIO(data)) as image:
+        if image.mode != "RGBA" or image.getextrema()[3][0] < 255:
+            return data
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="PNG")
+    return out.getvalue()
+
+
+def _add_svg_title(svg: bytes, alt_text: str) -> bytes:
+    """Give the SVG an accessible name (<title> and role="img") for browsers and screen readers."""
+    text = svg.decode("utf-8")
+    start = text.index("<svg ")
+    end = text.index(">", start)
+    opening = text[start:end].replace("<svg ", '<svg role="img" aria-label="' + escape(alt_text.strip()) + '" ', 1)
+    title = f"\n <title>{escape(alt_text.strip())}</title>"
+    return (text[:start] + opening + ">" + title + text[end + 1 :]).encode("utf-8")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` in one step so a parallel reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
