@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -244,9 +245,9 @@ def _numerator(rule: dict, cohort: Cohort, data_cutoff: pd.Timestamp) -> pd.Seri
         for column, value in (rule.get("where") or {}).items():
             keep &= events[column].isin(value if isinstance(value, list) else [value])
         if rule.get("drugs_any"):
-            drugs = events.drug_names.fillna("").str.split(" + ", regex=False)
-            wanted = set(rule["drugs_any"])
-            keep &= drugs.map(lambda names: bool(wanted.intersection(names)))
+            # Whole drug names between the " + " separators, so TRASTUZUMAB does not match TRASTUZUMAB EMTANSINE.
+            names = "|".join(re.escape(d) for d in rule["drugs_any"])
+            keep &= events.drug_names.fillna("").str.contains(rf"(?:^| \+ )(?:{names})(?: \+ |$)", regex=True)
         return pts.patient_id.isin(events.loc[keep, "patient_id"].unique())
     raise ValueError(f"numerator kind '{kind}' is not patient-level")
 

@@ -88,19 +88,20 @@ def _patient_frame(ind: Indicator, cohort: Cohort, org_nation: pd.Series, cutoff
 
 def _org_counts(frame: pd.DataFrame, ind: Indicator, periods: pd.DataFrame) -> pd.DataFrame:
     """Numerator and denominator per organisation, period and subgroup."""
+    pooled = periods.loc[periods.period_type == "pooled", "period"].iloc[0]
     parts = []
     for subgroup in ("all", *ind.subgroups):
         sub = frame if subgroup == "all" else frame[frame[subgroup]]
-        keyed = [
-            sub.assign(period=periods.loc[periods.period_type == "pooled", "period"].iloc[0]),
-            sub.assign(period=sub.financial_year),
-        ]
+        # One pass over patients to the finest cells (organisation x quarter); periods are sums of cells.
+        cells = sub.groupby(["org_code", "financial_year", "quarter"], observed=True).agg(
+            numerator=("numerator", "sum"), denominator=("numerator", "size")).reset_index()
+        rollups = [cells.groupby("org_code").sum(numeric_only=True).reset_index().assign(period=pooled),
+                   cells.groupby(["org_code", "financial_year"]).sum(numeric_only=True).reset_index()
+                   .rename(columns={"financial_year": "period"})]
         if subgroup == "all" and ind.run_chart:
-            keyed.append(sub.assign(period=sub.quarter))
-        long = pd.concat(keyed, ignore_index=True)
-        agg = long.groupby(["period", "org_code"], observed=True).agg(
-            numerator=("numerator", "sum"), denominator=("numerator", "size"))
-        parts.append(agg.reset_index().assign(subgroup=subgroup))
+            rollups.append(cells.rename(columns={"quarter": "period"}).drop(columns="financial_year"))
+        agg = pd.concat(rollups, ignore_index=True)[["period", "org_code", "numerator", "denominator"]]
+        parts.append(agg.assign(subgroup=subgroup))
     return pd.concat(parts, ignore_index=True)
 
 
