@@ -19,7 +19,7 @@ def primary_suppression(counts: ArrayLike, low: int = 1, high: int = 4) -> np.nd
 def complement_suppression(
     numerator: ArrayLike, denominator: ArrayLike, low: int = 1, high: int = 4
 ) -> np.ndarray:
-    """True where denominator - numerator is in [low, high], which publishing the numerator would disclose."""
+    """True where denominator - numerator is in [low, high] (publishing the numerator would show it)."""
     complement = np.asarray(denominator, dtype=float) - np.asarray(numerator, dtype=float)
     return primary_suppression(complement, low, high)
 
@@ -64,7 +64,9 @@ def _refines(fine: np.ndarray, coarse: np.ndarray) -> bool:
     return bool((pairs.groupby("fine")["coarse"].nunique() <= 1).all())
 
 
-def _exposed(values: np.ndarray, hidden: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _exposed(
+    values: np.ndarray, hidden: np.ndarray, codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per row: is its group's total a give-away, and does the group's hidden total equal 0?
 
     A group is exposed when exactly one member with a value is hidden (total minus the
@@ -130,8 +132,9 @@ def groups_needing_total_suppression(
 ) -> np.ndarray:
     """True for members of a group whose total would still give away a suppressed member.
 
-    Every published total that includes a flagged row must be withheld.  Without values: groups with exactly one suppressed member.  With values: members
-    without a value are ignored and groups whose suppressed members sum to 0 count too.
+    Every published total that includes a flagged row must be withheld.  Without values:
+    groups with exactly one suppressed member.  With values: members without a value are
+    ignored and groups whose suppressed members sum to 0 count too.
     """
     s = np.asarray(suppressed, dtype=bool)
     v = np.ones(s.size) if values is None else np.asarray(values, dtype=float)
@@ -151,16 +154,19 @@ def apply_disclosure_control(
     high: int = 4,
     min_denominator: int = 10,
 ) -> pd.DataFrame:
-    """Disclosure decisions per row: suppress_numerator, suppress_denominator, too_few, suppress_group_total, status.
+    """Per-row disclosure decisions: what to suppress, too few patients, and a status.
+
+    Columns: suppress_numerator, suppress_denominator, too_few, suppress_group_total,
+    status.
 
     A numerator is suppressed if it, its complement (denominator - numerator) or its
     denominator is in [low, high], plus secondary suppression within `groups`; a
     denominator in [low, high] is itself suppressed, with secondary suppression of
     denominators.  too_few: 0 < denominator < min_denominator (no rate shown).
     suppress_group_total: a group containing the row would still give a suppressed value
-    away, so no total (at any level) that includes the row may be published.  status is the first that applies of
-    "not_available" (numerator or denominator missing), "suppressed", "too_few",
-    "published".
+    away, so no total (at any level) that includes the row may be published.  status is
+    the first that applies of "not_available" (numerator or denominator missing),
+    "suppressed", "too_few", "published".
     """
     num, den = np.broadcast_arrays(
         np.atleast_1d(np.asarray(numerator, dtype=float)),

@@ -24,7 +24,7 @@ _TAIL_998 = 0.001
 
 @dataclass(frozen=True)
 class OverdispersionEstimate:
-    """Spiegelhalter (2005) overdispersion: phi (multiplicative) and tau2 (additive) from k units."""
+    """Spiegelhalter (2005) overdispersion: multiplicative phi and additive tau2 from k units."""
 
     phi: float
     tau2: float
@@ -130,7 +130,7 @@ def wilson_funnel_limits(target: float, n: ArrayLike) -> pd.DataFrame:
 
 
 def z_scores(observed_proportion: ArrayLike, n: ArrayLike, target: float) -> np.ndarray:
-    """Standardised difference (y - target) / sqrt(target (1 - target) / n); NaN where n is 0 or missing."""
+    """z = (y - target) / sqrt(target (1 - target) / n); NaN where n is 0 or missing."""
     t = _check_target(target)
     y, sizes = np.broadcast_arrays(
         np.asarray(observed_proportion, dtype=float), np.asarray(n, dtype=float)
@@ -166,7 +166,8 @@ def estimate_overdispersion(
     z, sizes = z[keep], np.ravel(sizes)[keep]
     k = int(z.size)
     if k == 0:
-        return OverdispersionEstimate(phi=float("nan"), tau2=float("nan"), k=0, winsorised=winsorise)
+        nan = float("nan")
+        return OverdispersionEstimate(phi=nan, tau2=nan, k=0, winsorised=winsorise)
     low, high = np.quantile(z, [winsorise, 1.0 - winsorise])
     phi = float(np.mean(np.clip(z, low, high) ** 2))
     tau2 = float("nan")
@@ -190,7 +191,13 @@ def funnel_limits(
     overdispersion: str = "none",
     estimate: OverdispersionEstimate | None = None,
 ) -> pd.DataFrame:
-    """Funnel limits by the named method, optionally overdispersion-adjusted, with a `method` column saying what was used."""
+    """Funnel limits by the named method, optionally overdispersion-adjusted, with a `method` column.
+
+    method: "binomial" or "wilson"; overdispersion: "none", "multiplicative" (limits
+    target +/- z sqrt(phi) s, only when phi > 1) or "additive" (target +/- z sqrt(s^2 + tau2),
+    only when tau2 > 0), both needing `estimate`.  The `method` column states exactly what
+    was used, including when an adjustment was requested but not applied.
+    """
     if method not in METHODS:
         raise ValueError(f"unknown funnel method {method!r}; allowed: {', '.join(METHODS)}")
     if overdispersion not in OVERDISPERSION_MODELS:

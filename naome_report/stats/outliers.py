@@ -95,4 +95,5 @@ def assign_outlier_status(
     reasons = _reasons(reason_not_assessed, shape)
     not_assessed = NOT_ASSESSED_PREFIX + reasons[~ok].astype(str).astype(object)
     status[~ok] = not_assessed
-    return status
+    # A fixed-width str array so numpy string functions (np.char / np.strings) work on it.
+    return status.astype(str)

@@ -21,7 +21,7 @@ def _values(values: ArrayLike) -> np.ndarray:
 
 
 def xmr_limits(values: ArrayLike) -> dict[str, float]:
-    """Mean, mean moving range and the 1, 2 and 3 sigma (process) limits of an XmR chart; NaN skipped."""
+    """Mean, mean moving range and the 1, 2 and 3 sigma limits of an XmR chart; NaN skipped."""
     v = _values(values)
     v = v[np.isfinite(v)]
     mean = float(v.mean()) if v.size else float("nan")
@@ -86,7 +86,7 @@ def _trend_direction(values: np.ndarray, length: int) -> np.ndarray:
 
 
 def rule_trend(values: ArrayLike, length: int = 6) -> np.ndarray:
-    """Points in a run of `length` or more points all increasing or all decreasing (ties break a run)."""
+    """Points in a run of `length` or more points all rising or all falling (ties break a run)."""
     return _trend_direction(_values(values), length) != 0
 
 
@@ -121,7 +121,7 @@ def rule_two_of_three_beyond_2sigma(
 
 
 def rule_shift(values: ArrayLike, mean: float, length: int = 7) -> np.ndarray:
-    """Points in a run of `length` or more consecutive points on one side of the mean (on the mean breaks it)."""
+    """Points in a run of `length` or more on one side of the mean (a point on the mean breaks it)."""
     if length < 1:
         raise ValueError("a shift needs length >= 1")
     side = _side(_values(values), mean)

@@ -17,7 +17,7 @@ def z_for_confidence(confidence: float) -> float:
 def wilson_interval(
     numerator: ArrayLike, denominator: ArrayLike, confidence: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval (lower, upper) as proportions; NaN where the denominator is 0 or missing."""
+    """Wilson score interval (lower, upper) as proportions; NaN where the denominator is 0 or NaN."""
     z = z_for_confidence(confidence)
     x, n = np.broadcast_arrays(
         np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)

@@ -312,7 +312,7 @@ def test_random_tables_never_disclose_by_subtraction():
     rng = np.random.default_rng(2024)
     small = np.array([0, 1, 2, 3, 4, 5, 6, 8, 11])
     checked = 0
-    for _ in range(120):
+    for _ in range(80):
         sizes = rng.integers(2, 5, size=rng.integers(2, 4))
         labels = list(itertools.chain.from_iterable([f"g{g}"] * s for g, s in enumerate(sizes)))
         labels += [np.nan] * int(rng.integers(0, 2))
@@ -323,14 +323,14 @@ def test_random_tables_never_disclose_by_subtraction():
         result = apply_disclosure_control(num, den, labels)
         assert_nothing_recoverable(num, den, labels, result)
         checked += 1
-    assert checked == 120
+    assert checked == 80
 
 
 def test_random_nested_tables_never_disclose_by_subtraction():
     # Trusts in alliances (level 1) in nations (level 2); some trusts in no alliance.
     rng = np.random.default_rng(77)
     small = np.array([0, 1, 2, 3, 4, 6, 9])
-    for _ in range(60):
+    for _ in range(40):
         sizes = rng.integers(1, 4, size=rng.integers(2, 4))
         alliance = list(itertools.chain.from_iterable([f"a{g}"] * s for g, s in enumerate(sizes)))
         nation_of = {f"a{g}": f"n{int(rng.integers(0, 2))}" for g in range(len(sizes))}

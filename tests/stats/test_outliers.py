@@ -70,6 +70,12 @@ def test_empty_input():
     assert assign_outlier_status([], [], [], [], []).shape == (0,)
 
 
+def test_result_is_a_numpy_string_array():
+    status = assign_outlier_status([0.5, np.nan], *LIMITS, reason_not_assessed="too_few")
+    assert status.dtype.kind == "U"
+    assert np.char.startswith(status, "not_assessed:").tolist() == [False, True]
+
+
 def test_labels_and_symbols_cover_every_status():
     statuses = ["alarm_high", "alert_high", "within_limits", "alert_low", "alarm_low"]
     for status in statuses:
