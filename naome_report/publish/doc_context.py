@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 import os
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,7 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
         "n_alarm": fmt(int(counts.get("alarm_high", 0) + counts.get("alarm_low", 0)), "count"),
         "n_not_assessed": fmt(int(counts.get("not_assessed", 0)), "count"),
         "outliers": outlier_list(outliers, ind),
+        "alarms": [o for o in outlier_list(outliers, ind) if o["alarm"]],
         "figures": {"funnel": None, "alliance": None},
     }
 
@@ -142,6 +144,7 @@ def outlier_list(outliers: pd.DataFrame, ind: Indicator) -> list[dict[str, str]]
     column = "adjusted_percentage" if ind.is_casemix_adjusted else "percentage"
     return [{
         "org": f"{r.org_name} ({r.org_code})", "nation": r.nation, "status": OUTLIER_WORDS[r.outlier_status],
+        "side": "Below" if r.outlier_status.endswith("low") else "Above",
         "alarm": r.outlier_status.startswith("alarm"), "value": fmt(getattr(r, column)),
         "den": fmt(r.denominator, "count"),
     } for r in ranked.itertuples()]
@@ -294,7 +297,7 @@ def base_context(results: Results, registry: Registry, config: Config, out_dir: 
     return {
         "audit": audit, "period": period, "meta": results.meta, "synthetic": results.synthetic,
         "financial_years": ", ".join(results.meta.get("financial_years", [])),
-        "data_cutoff": results.meta.get("data_cutoff", ""),
+        "data_cutoff": date_words(results.meta.get("data_cutoff", "")),
         "definitions_version": results.meta.get("definitions_version", registry.definitions_version),
         "ind": entries, "indicators": [entries[i.id] for i in registry],
         "rate_indicators": [entries[i.id] for i in registry if i.has_rate],
@@ -314,6 +317,15 @@ def base_context(results: Results, registry: Registry, config: Config, out_dir: 
         "fmt": fmt, "organisations": fmt(results.meta.get("organisations"), "count"),
         "quarantined": fmt(results.meta.get("quarantined_records"), "count"),
     }
+
+
+def date_words(iso: str) -> str:
+    """An ISO date as '30 September 2026' (unchanged when it is not a date)."""
+    try:
+        day = date.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return str(iso)
+    return f"{day.day} {day:%B %Y}"
 
 
 def period_words(years: list[str]) -> str:

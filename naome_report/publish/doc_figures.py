@@ -68,10 +68,10 @@ def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: 
     frame = pd.DataFrame({
         "label": rows.org_name, "percentage": rows.percentage.where(rows.status == "published"),
         "ci_lower": rows.ci_lower_95, "ci_upper": rows.ci_upper_95,
-        "group": rows.nation.map({"England": "Cancer Alliance (England)", "Wales": "Welsh region"}),
+        "group": rows.nation.map({"England": "Cancer Alliance", "Wales": "Welsh region"}),
     })
-    fig = ranked_bar_chart(frame, national, f"{ind.title}: by Cancer Alliance and Welsh region",
-                           "Patients (%)", national_label="England and Wales")
+    fig = ranked_bar_chart(frame, national, "By Cancer Alliance and Welsh region",
+                           "Patients (%)", national_label="National")
     shown = frame.dropna(subset=["percentage"]).sort_values("percentage")
     span = (f"Values range from {fmt(shown.percentage.iloc[0])} ({shown.label.iloc[0]}) to "
             f"{fmt(shown.percentage.iloc[-1])} ({shown.label.iloc[-1]}). " if len(shown) else "")
@@ -103,7 +103,7 @@ def km_figure(results: Results, group_type: str, out_dir: Path) -> dict[str, str
 
 
 def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
-    """The cohort derivation as a flow diagram: extract, exclusions, cohort, de novo and recurrent."""
+    """The cohort derivation as a flow diagram: extract, exclusions, cohort (routes are in the table)."""
     flow = results.flow
     if flow.empty:
         return None
@@ -114,9 +114,6 @@ def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
     steps = [{"label": first.label, "count": int(first["count"])},
              {"label": cohort.label.iloc[0], "count": int(cohort["count"].iloc[0])}]
     exclusions = [{"after_step_index": 0, "label": r.label, "count": int(r.count)} for r in between.itertuples()]
-    after = flow.iloc[cohort.index[0] + 1:]
-    steps += [{"label": r.label, "count": int(r.count)} for r in after.itertuples()][:1]
-    exclusions += [{"after_step_index": 1, "label": r.label, "count": int(r.count)} for r in after.iloc[1:].itertuples()]
     fig = patient_flow_diagram(steps, exclusions, title="How the audit cohort was formed")
     alt = ("Patient-flow diagram. " + "; ".join(f"{r.label}: {fmt(r.count, 'count')}" for r in flow.itertuples())
            + ". The data are in naome_patient_flow.csv.")

@@ -1,0 +1,221 @@
+"""The national documents: headline numbers match the data files, accessibility, synthetic labels."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from naome_report.registry import load_registry
+
+
+LABEL = "Synthetic data — not real patients"
+NATIONS = ("England and Wales", "England", "Wales")
+STEMS = ("state-of-the-nation", "patient-report", "methodology-supplement")
+
+
+def pdf_text(pdf: Path, page: int | None = None, layout: bool = False) -> str:
+    """Text of a PDF (or one page of it) from pdftotext."""
+    args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if layout else [])
+    if page is not None:
+        args += ["-f", str(page), "-l", str(page)]
+    return subprocess.run(args + [str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pct(value: float) -> str:
+    """A percentage as the documents print it (independent of the code under test)."""
+    return "–" if pd.isna(value) else f"{value:,.1f}%"
+
+
+def indicators(data_dir: Path) -> pd.DataFrame:
+    """naome_indicators.csv as published."""
+    return pd.read_csv(data_dir / "naome_indicators.csv", low_memory=False, dtype={"org_code": str})
+
+
+def primary_period(data_dir: Path) -> str:
+    """The headline period of the run."""
+    return json.loads((data_dir / "naome_run.json").read_text())["primary_period"]
+
+
+def headline(data_dir: Path) -> dict[str, dict[str, str]]:
+    """Each rate indicator's England and Wales, England and Wales % (primary period, all patients)."""
+    d = indicators(data_dir)
+    d = d[d.level.isin(["national", "nation"]) & (d.period == primary_period(data_dir)) & (d.subgroup == "all")]
+    out = {}
+    for ind in load_registry():
+        if not ind.has_rate:
+            continue
+        rows = d[d.indicator_id == ind.id]
+        out[ind.id] = {n: pct(rows[rows.nation == n].percentage.iloc[0]) if (rows.nation == n).any() else "–"
+                       for n in NATIONS}
+    return out
+
+
+def survival(data_dir: Path) -> pd.DataFrame:
+    """National 1- and 3-year survival of the primary period."""
+    s = pd.read_csv(data_dir / "naome_survival.csv", low_memory=False)
+    return s[(s.level == "national") & (s.period == primary_period(data_dir)) & (s.status == "published")]
+
+
+def squash(text: str) -> str:
+    """Whitespace collapsed to single spaces."""
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def test_every_document_has_html_and_pdf(built: Any) -> None:
+    for stem in STEMS:
+        assert (built.out_dir / f"{stem}.html").stat().st_size > 1000
+        assert (built.out_dir / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_build_reports_flesch_and_renderer(built: Any) -> None:
+    assert any("Flesch reading ease" in w for w in built.warnings)
+    assert any("rendered with" in w for w in built.warnings)
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def test_key_findings_match_the_indicator_file(built: Any) -> None:
+    """Each indicator's row of the key-findings table reads E&W, England, Wales in that order."""
+    text = pdf_text(built.out_dir / "state-of-the-nation.pdf", layout=True)
+    for ind_id, values in headline(built.data_dir).items():
+        triple = r"\s+".join(re.escape(values[n]) for n in NATIONS)
+        assert re.search(triple, text), f"{ind_id}: {values} not found as a key-findings row"
+
+
+def test_national_tables_carry_each_nation(built: Any) -> None:
+    """Each indicator's national table gives England and Wales, England and Wales separately."""
+    text = squash(pdf_text(built.out_dir / "state-of-the-nation.pdf"))
+    d = indicators(built.data_dir)
+    d = d[d.level.isin(["national", "nation"]) & (d.period == primary_period(built.data_dir))
+          & (d.subgroup == "all") & (d.status == "published") & d.percentage.notna()]
+    for row in d.itertuples():
+        count = f"{row.numerator:,.0f} {row.percentage:,.1f}%"
+        assert count in text, f"{row.indicator_id} {row.nation}: '{count}' not in the PDF"
+
+
+def test_survival_matches_the_survival_file(built: Any) -> None:
+    text = squash(pdf_text(built.out_dir / "state-of-the-nation.pdf"))
+    s = survival(built.data_dir)
+    assert len(s) >= 2
+    for row in s.itertuples():
+        assert pct(row.survival_percentage) in text, f"{row.group} {row.time_years} y"
+
+
+def test_patient_report_numbers_match(built: Any) -> None:
+    text = squash(pdf_text(built.out_dir / "patient-report.pdf"))
+    values = headline(built.data_dir)
+    for ind_id in ("mdt", "biopsy", "cdk46", "cns"):
+        assert values[ind_id]["England and Wales"] in text, ind_id
+    overall = survival(built.data_dir)
+    overall = overall[overall.group_type == "all"]
+    for row in overall.itertuples():
+        assert pct(row.survival_percentage) in text
+
+
+def test_no_template_leftovers(built: Any) -> None:
+    for stem in STEMS:
+        html = (built.out_dir / f"{stem}.html").read_text(encoding="utf-8")
+        for marker in ("[[", "]]", "[%", "%]", "?@fig-", "?@tbl-", "nan%", "None"):
+            assert marker not in html, f"{stem}: '{marker}' left in the HTML"
+
+
+# ---------------------------------------------------------------- accessibility
+
+
+class _Html(HTMLParser):
+    """Images, headings, tables and the document language of an HTML file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str | None]] = []
+        self.headings: list[int] = []
+        self.tables = 0
+        self.header_cells = 0
+        self.lang: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif tag == "img":
+            self.images.append(a)
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        elif tag == "table":
+            self.tables += 1
+        elif tag == "th":
+            self.header_cells += 1
+
+
+def parse(path: Path) -> _Html:
+    parser = _Html()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_html_accessibility(built: Any, stem: str) -> None:
+    page = parse(built.out_dir / f"{stem}.html")
+    assert page.lang == "en-GB"
+    assert page.headings.count(1) == 1, "one h1 (the title)"
+    for before, after in zip(page.headings, page.headings[1:]):
+        assert after <= before + 1, f"heading level jumps from h{before} to h{after}"
+    assert page.tables and page.header_cells >= page.tables, "every table has header cells"
+    for img in page.images:
+        assert (img.get("alt") or "").strip(), f"{img.get('src')}: no alt text"
+        assert (built.out_dir / str(img["src"])).exists(), f"{img.get('src')} missing"
+
+
+def test_state_of_the_nation_figures(built: Any) -> None:
+    """Funnel plots, alliance charts, survival curves and the flow diagram, each with alt text."""
+    page = parse(built.out_dir / "state-of-the-nation.html")
+    sources = [str(i["src"]) for i in page.images]
+    assert any("funnel-" in s for s in sources) and any("alliance-" in s for s in sources)
+    assert any("survival-route" in s for s in sources) and any("survival-subtype" in s for s in sources)
+    assert any("patient-flow" in s for s in sources)
+    for png in (built.out_dir / "figures").glob("*.png"):
+        alt = png.with_name(png.name + ".alt.txt")
+        assert alt.exists() and alt.read_text(encoding="utf-8").strip(), png.name
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_pdf_is_tagged(built: Any, stem: str) -> None:
+    reader = PdfReader(built.out_dir / f"{stem}.pdf")
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] is True or root["/MarkInfo"]["/Marked"] == True  # noqa: E712
+    assert "/StructTreeRoot" in root
+    assert str(root.get("/Lang", "")).startswith("en")
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_every_page_is_labelled_synthetic(built: Any, stem: str) -> None:
+    if not json.loads((built.data_dir / "naome_run.json").read_text()).get("synthetic", True):
+        pytest.skip("results are from real data: no synthetic label expected")
+    pdf = built.out_dir / f"{stem}.pdf"
+    pages = len(PdfReader(pdf).pages)
+    for page in range(1, pages + 1):
+        assert LABEL in squash(pdf_text(pdf, page)), f"{stem} page {page} has no synthetic label"
+
+
+def test_patient_report_is_plain_english(built: Any) -> None:
+    from naome_report.publish.documents import body_text, flesch_reading_ease
+
+    html = built.out_dir / "patient-report.html"
+    assert len(body_text(html).split()) > 500
+    assert flesch_reading_ease(html) >= 60
+
+
+def test_patient_report_is_large_print(built: Any) -> None:
+    assert "large-print" in (built.out_dir / "patient-report.html").read_text(encoding="utf-8")
