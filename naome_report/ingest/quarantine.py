@@ -30,10 +30,8 @@ def write_quarantine(validated: ValidatedExtract, out_dir: Path) -> Path:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 CSV with every text value quoted and written exactly as received.
-
-    A value such as `=HYPERLINK(...)` stays literal: a CSV file cannot execute anything, and
-    prefixing an apostrophe would change the data. A spreadsheet may still evaluate it when the
-    file is opened by double-click, so the data dictionary tells analysts to import it as text.
-    """
+    """UTF-8 CSV with every text value quoted and written exactly as received."""
+    # A value such as =HYPERLINK(...) stays literal: a CSV file cannot execute anything, and an
+    # apostrophe prefix would change the data. A spreadsheet may still evaluate it on double-click,
+    # so the data dictionary tells analysts to import the file with every column as text.
     frame.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")

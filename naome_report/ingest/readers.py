@@ -72,10 +72,7 @@ def _near_miss_hint(spec: InputFile, directory: Path) -> str:
 
 def read_input_file(spec: InputFile, directory: Path) -> RawFile:
     """Read one file of the extract with every column as text, keeping each record's row number."""
-    path = locate_input_file(spec, directory)
-    if path.stat().st_size == 0:
-        raise ExtractError(path.name, "the file is empty (0 bytes)",
-                           "export it again; a file with no records must still have its header row")
+    path = _non_empty_file(spec, Path(directory))
     fmt = path.suffix.lstrip(".")
     table, warnings = _read_csv(spec, path) if fmt == "csv" else _read_parquet(spec, path)
     frame = table.to_pandas(types_mapper={pa.large_string(): TEXT, pa.string(): TEXT}.get)
@@ -89,10 +86,7 @@ def read_input_file(spec: InputFile, directory: Path) -> RawFile:
 
 def read_header(spec: InputFile, directory: Path) -> list[str]:
     """Column names of a file, checked against the contract (cheap: reads the header only)."""
-    path = locate_input_file(spec, directory)
-    if path.stat().st_size == 0:
-        raise ExtractError(path.name, "the file is empty (0 bytes)",
-                           "export it again; a file with no records must still have its header row")
+    path = _non_empty_file(spec, Path(directory))
     if path.suffix == ".csv":
         _sniff_csv(path)
         header, _ = _csv_header(path)
@@ -101,6 +95,14 @@ def read_header(spec: InputFile, directory: Path) -> list[str]:
             header = parquet.schema_arrow.names
     check_columns(spec, path.name, header)
     return header
+
+
+def _non_empty_file(spec: InputFile, directory: Path) -> Path:
+    path = locate_input_file(spec, directory)
+    if path.stat().st_size == 0:
+        raise ExtractError(path.name, "the file is empty (0 bytes)",
+                           "export it again; a file with no records must still have its header row")
+    return path
 
 
 def check_columns(spec: InputFile, filename: str, header: list[str]) -> list[str]:
@@ -134,7 +136,8 @@ def _column_hints(missing: list[str], header: list[str]) -> str:
                 return f" (the header is separated by {sep!r}: save the file with commas between columns)"
     hints = []
     for name in missing:
-        near = [h for h in header if h.strip().lower() == name.lower()] or difflib.get_close_matches(name, header, 1, 0.8)
+        near = ([h for h in header if h.strip().lower() == name.lower()]
+                or difflib.get_close_matches(name, header, n=1, cutoff=0.8))
         if near:
             hints.append(f"the file has {near[0]!r} where {name!r} is expected")
     return f" ({'; '.join(hints)})" if hints else ""
@@ -241,8 +244,10 @@ def _explain_csv_error(path: Path, message: str, n_columns: int) -> ExtractError
             if is_last:
                 return ExtractError(path.name, f"the last line (line {line}) has {n_fields} fields where the header "
                                     f"has {n_columns}: the file looks truncated", _TRUNCATED_FIX)
-            return ExtractError(path.name, f"line {line} has {n_fields} fields where the header has {n_columns}",
-                                "put double quotes around values that contain commas, then export the file again")
+            fix = ("put double quotes around values that contain commas, then export the file again"
+                   if n_fields > n_columns else
+                   "fill in the missing fields of that line (empty values still need their commas)")
+            return ExtractError(path.name, f"line {line} has {n_fields} fields where the header has {n_columns}", fix)
     return ExtractError(path.name, f"the file cannot be read as CSV ({message.splitlines()[0]})",
                         "export it again as comma-separated UTF-8 text with a header row")
 
@@ -345,10 +350,10 @@ def _as_text(column: pa.ChunkedArray, name: str, path: Path) -> pa.ChunkedArray:
 
 
 def _timestamp_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Timestamps at midnight as ISO dates; any other time of day stays visible, so it fails the date check."""
+    """A timestamp at midnight as its ISO date; any other time of day stays visible, so it fails the date check."""
     days = column.cast(pa.date32())
-    at_midnight = pc.all(pc.equal(days.cast(column.type), column)).as_py()
-    return (days if at_midnight in (True, None) else column).cast(pa.large_string())
+    at_midnight = pc.equal(days.cast(column.type), column)
+    return pc.if_else(at_midnight, days.cast(pa.large_string()), column.cast(pa.large_string()))
 
 
 def _check_utf8(column: pa.ChunkedArray, name: str, path: Path) -> None:

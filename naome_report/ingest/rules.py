@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -55,7 +56,7 @@ REASONS: dict[str, str] = {
     DUPLICATE: "the record's key is shared with another record of the file: every copy is quarantined",
     UNKNOWN_ORGANISATION: "an org_code that is not in the organisation reference table (data/organisations.csv)",
     ORPHAN: "a patient_id that appears in no record of the patients file",
-    PATIENT_QUARANTINED: "the patient's own record in the patients file was quarantined, so their other records are too",
+    PATIENT_QUARANTINED: "the patient's own record in the patients file was quarantined, so are their other records",
 }
 
 
@@ -74,8 +75,11 @@ def _mask(values: pa.ChunkedArray | pa.Array, index: pd.Index) -> pd.Series:
 
 def blank(series: pd.Series) -> pd.Series:
     """Empty or whitespace-only values."""
-    values = arrow(series)
-    return _mask(pc.or_(pc.equal(values, ""), pc.utf8_is_space(values)), series.index)
+    return pd.Series(_memoised("blank", arrow(series), _blank), index=series.index)
+
+
+def _blank(values: pa.ChunkedArray) -> np.ndarray:
+    return pc.fill_null(pc.or_(pc.equal(values, ""), pc.utf8_is_space(values)), False).to_numpy(zero_copy_only=False)
 
 
 def is_in(series: pd.Series, values: pa.Array) -> pd.Series:
@@ -89,29 +93,39 @@ def matches(series: pd.Series, pattern: str) -> pd.Series:
     return _mask(pc.match_substring_regex(arrow(series), anchored), series.index)
 
 
-# Several checks read the same date column; parsing it once per column saves seconds at national scale.
-# Keyed by the identity of the Arrow array, which the entry keeps alive so the id cannot be reused.
-_PARSED_DATES: dict[int, tuple[pa.ChunkedArray, np.ndarray]] = {}
-_PARSED_DATES_KEPT = 4
+# Several checks read the same column (is it blank? which dates?); computing each once per column
+# saves seconds at national scale. Keyed by the identity of the Arrow array, which the entry keeps
+# alive so that its id cannot be reused by another array; forget() empties it after each file.
+_MEMO: dict[tuple[str, int], tuple[pa.ChunkedArray, np.ndarray]] = {}
+_MEMO_SIZE = 16
+
+
+def _memoised(kind: str, values: pa.ChunkedArray, compute: Callable[[pa.ChunkedArray], np.ndarray]) -> np.ndarray:
+    hit = _MEMO.get((kind, id(values)))
+    if hit is not None and hit[0] is values:
+        return hit[1]
+    result = compute(values)
+    result.flags.writeable = False
+    while len(_MEMO) >= _MEMO_SIZE:
+        del _MEMO[next(iter(_MEMO))]
+    _MEMO[(kind, id(values))] = (values, result)
+    return result
+
+
+def forget() -> None:
+    """Drop the memoised results (and the columns they keep alive)."""
+    _MEMO.clear()
 
 
 def parse_dates(series: pd.Series) -> np.ndarray:
     """Strict YYYY-MM-DD dates as datetime64[D]; NaT for blank or invalid values."""
-    values = arrow(series)
-    cached = _PARSED_DATES.get(id(values))
-    if cached is not None and cached[0] is values:
-        return cached[1]
-    parsed = _parse_dates(values)
-    parsed.flags.writeable = False
-    while len(_PARSED_DATES) >= _PARSED_DATES_KEPT:
-        del _PARSED_DATES[next(iter(_PARSED_DATES))]
-    _PARSED_DATES[id(values)] = (values, parsed)
-    return parsed
+    return _memoised("dates", arrow(series), _parse_dates)
 
 
 def _parse_dates(values: pa.ChunkedArray) -> np.ndarray:
-    blank_values = pc.or_(pc.equal(values, ""), pc.utf8_is_space(values))
-    values = pc.if_else(blank_values, pa.scalar(None, values.type), values)
+    blanks = _memoised("blank", values, _blank)
+    if blanks.any():
+        values = pc.if_else(pa.array(blanks), pa.scalar(None, values.type), values)
     try:
         return values.cast(pa.date32()).to_numpy()  # fast path: every value is a valid ISO date
     except pa.ArrowInvalid:
@@ -122,10 +136,10 @@ def _parse_dates_slowly(values: pa.ChunkedArray) -> np.ndarray:
     shaped = pc.fill_null(pc.match_substring_regex(values, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), False)
     safe = pc.if_else(shaped, values, "1970-01-01")
 
-    def part(start: int, stop: int) -> np.ndarray:
+    def _digits(start: int, stop: int) -> np.ndarray:
         return pc.utf8_slice_codeunits(safe, start, stop).cast(pa.int64()).to_numpy()
 
-    year, month, day = part(0, 4), part(5, 7), part(8, 10)
+    year, month, day = _digits(0, 4), _digits(5, 7), _digits(8, 10)
     ok = shaped.to_numpy(zero_copy_only=False) & (month >= 1) & (month <= 12)
     first = (np.where(ok, (year - 1970) * 12 + month - 1, 0)).astype("datetime64[M]")
     days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(int)
@@ -153,6 +167,8 @@ def duplicated(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 def _duplicated_values(values: pa.ChunkedArray) -> np.ndarray:
     """Sort, then compare neighbours: faster than hashing millions of distinct strings."""
+    if len(values) < 2 or pc.all(pc.less(values[:-1], values[1:])).as_py():
+        return np.zeros(len(values), dtype=bool)  # strictly increasing (exports are often sorted): no duplicates
     order = pc.sort_indices(values).to_numpy()
     ordered = values.take(order)
     same = pc.equal(ordered[1:], ordered[:-1]).to_numpy(zero_copy_only=False) if len(values) > 1 else np.zeros(0, bool)

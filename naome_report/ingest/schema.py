@@ -15,7 +15,7 @@ from naome_report.ingest import rules
 from naome_report.ingest.contract import DateOrder, Field, InputFile
 
 ISSUE_COLUMNS = ["index", "column", "reason"]
-_ORDER_COLUMN = "column"  # metadata key: the column a frame-level check reports against
+_REPORTED_COLUMN = "column"  # key in a frame-level check's statistics: the column its failures are reported under
 
 
 def build_schema(spec: InputFile, data_cutoff: date) -> pandera.DataFrameSchema:
@@ -30,11 +30,9 @@ def build_schema(spec: InputFile, data_cutoff: date) -> pandera.DataFrameSchema:
 
 
 def build_reference_schema(spec: InputFile, value_sets: dict[str, pa.Array]) -> pandera.DataFrameSchema:
-    """The cross-file schema of one input file: organisations and patients that must exist elsewhere.
-
-    `value_sets` holds "organisations", "patients.patient_id" (every id read) and
-    "patients.patient_id:quarantined" (ids whose patient record was quarantined).
-    """
+    """The cross-file schema of one input file: organisations and patients that must exist elsewhere."""
+    # value_sets: "organisations"; "patients.patient_id" (every id read); "patients.patient_id:quarantined"
+    # (ids found only in quarantined patient records).
     columns = {}
     for f in spec.fields:
         if f.references == "organisations":
@@ -55,8 +53,7 @@ def schema_issues(schema: pandera.DataFrameSchema, frame: pd.DataFrame) -> pd.Da
         schema.validate(frame, lazy=True, inplace=True)
     except SchemaErrors as exc:
         return _issues_from(exc.failure_cases, schema)
-    return pd.DataFrame({"index": pd.Series(dtype="int64"), "column": pd.Series(dtype=object),
-                         "reason": pd.Series(dtype=object)})
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "index" else object) for c in ISSUE_COLUMNS})
 
 
 def _issues_from(failures: pd.DataFrame, schema: pandera.DataFrameSchema) -> pd.DataFrame:
@@ -64,7 +61,7 @@ def _issues_from(failures: pd.DataFrame, schema: pandera.DataFrameSchema) -> pd.
     if not unexpected.empty:  # a schema-level failure (dtype, missing column): the reader should have prevented it
         raise RuntimeError(f"{schema.name}: unexpected schema failure {unexpected.iloc[0].to_dict()}")
     frame_level = failures["schema_context"].eq("DataFrameSchema")
-    column_of = {check.name: (check.statistics or {}).get(_ORDER_COLUMN) for check in schema.checks}
+    column_of = {check.name: (check.statistics or {}).get(_REPORTED_COLUMN) for check in schema.checks}
     issues = pd.DataFrame({
         "index": failures["index"].astype("int64"),
         "column": np.where(frame_level, failures["check"].map(column_of), failures["column"]),
@@ -94,10 +91,7 @@ def _field_checks(f: Field, spec: InputFile, data_cutoff: date) -> list[pandera.
 def _date_checks(data_cutoff: date) -> list[pandera.Check]:
     earliest = np.datetime64(rules.EARLIEST_DATE, "D")
     cutoff = np.datetime64(data_cutoff, "D")
-
-    def dates(s: pd.Series) -> np.ndarray:
-        return rules.parse_dates(s)
-
+    dates = rules.parse_dates  # NaT for blank or invalid values, which these comparisons let through
     return [
         _optional(lambda s: pd.Series(~np.isnat(dates(s)), index=s.index), rules.NOT_A_DATE),
         _check(lambda s: pd.Series(~(dates(s) < earliest), index=s.index), rules.TOO_EARLY),
@@ -141,5 +135,5 @@ def _optional(test: Callable[[pd.Series], pd.Series], reason: str) -> pandera.Ch
 
 
 def _check(test: Callable, reason: str, column: str | None = None) -> pandera.Check:
-    statistics = {_ORDER_COLUMN: column} if column else None
+    statistics = {_REPORTED_COLUMN: column} if column else None
     return pandera.Check(test, name=reason, element_wise=False, ignore_na=False, statistics=statistics)

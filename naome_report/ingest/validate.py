@@ -27,6 +27,7 @@ COUNT_COLUMNS = ["file", "records_read", "records_quarantined", "records_valid"]
 # shifted columns): quarantining it record by record would quietly empty the audit.
 MAX_QUARANTINE_SHARE = 0.5
 MIN_RECORDS_FOR_SHARE = 20
+_MAX_SLICED_ROWS = 1000  # with more bad rows than this, copying the valid rows beats slicing around the bad
 _SHARE_FIXES = {
     rules.NOT_A_DATE: "write every date as YYYY-MM-DD and export the file again",
     rules.UNKNOWN_ORGANISATION: "check that data/organisations.csv is the organisation table for this extract",
@@ -141,11 +142,34 @@ def _validate_file(raw: RawFile, data_cutoff: date, value_sets: dict[str, pa.Arr
         issues = pd.concat([issues, references], ignore_index=True)
     quarantine = _quarantine_records(spec, frame, issues)
     _check_share(raw, quarantine, max_share)
-    bad = np.zeros(len(frame), dtype=bool)
-    bad[issues["index"].to_numpy(dtype="int64")] = True
-    valid = _typed(spec, frame[~bad] if bad.any() else frame)
+    valid = _typed(spec, _without(frame, issues["index"].to_numpy(dtype="int64")))
+    rules.forget()
     _reconcile(spec.name, frame[ROW].to_numpy(), valid[ROW].to_numpy(), quarantine["row"].to_numpy())
     return _FileResult(raw=raw, valid=valid, quarantine=quarantine)
+
+
+def _without(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """The frame minus the rows at `positions`; text columns are zero-copy slices when those rows are few."""
+    positions = np.unique(positions)
+    if len(positions) == 0:
+        return frame
+    if len(positions) > _MAX_SLICED_ROWS:
+        keep = np.ones(len(frame), dtype=bool)
+        keep[positions] = False
+        return frame[keep]
+    starts, stops = np.r_[0, positions + 1], np.r_[positions, len(frame)]
+    spans = [(start, stop - start) for start, stop in zip(starts, stops) if stop > start]
+    keep = np.ones(len(frame), dtype=bool)
+    keep[positions] = False
+    columns = {}
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.StringDtype):
+            values = rules.arrow(frame[name])
+            chunks = [chunk for start, length in spans for chunk in values.slice(start, length).chunks]
+            columns[name] = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, values.type))
+        else:
+            columns[name] = frame[name].to_numpy()[keep]
+    return pd.DataFrame(columns, index=frame.index[keep])
 
 
 def _quarantine_records(spec: InputFile, frame: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:
@@ -190,11 +214,10 @@ def _check_share(raw: RawFile, quarantine: pd.DataFrame, max_share: float) -> No
         return
     first = quarantine.iloc[0]
     reason = quarantine["reason"].str.split("; ").explode().value_counts().index[0]
+    fix = _SHARE_FIXES.get(reason, "check the export settings and the column order, then export the file again")
     raise ExtractError(raw.path.name, f"{share:.0%} of its {raw.records:,} records fail validation, most often "
                        f"'{reason}' (first: row {first['row']}, {first['column']} = {first['value']!r}): "
-                       "a problem with the whole file rather than with single records",
-                       _SHARE_FIXES.get(reason, "check the export settings and the column order, then export the file "
-                                        "again"))
+                       "a problem with the whole file rather than with single records", fix)
 
 
 def _typed(spec: InputFile, frame: pd.DataFrame) -> pd.DataFrame:
@@ -207,7 +230,8 @@ def _typed(spec: InputFile, frame: pd.DataFrame) -> pd.DataFrame:
         elif f.kind == "integer":
             columns[f.name] = rules.parse_integers(text).array
         else:
-            columns[f.name] = text.mask(rules.blank(text)).array
+            empty = rules.blank(text)
+            columns[f.name] = text.mask(empty).array if empty.any() else text.array
     columns[ROW] = frame[ROW].to_numpy()
     return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
 

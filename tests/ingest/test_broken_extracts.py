@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import BASE, assert_reconciled, validate, write_tables
@@ -52,6 +54,17 @@ def _truncated_parquet(directory: Path) -> None:
     _rewrite(directory / "metastases.parquet", lambda data: data[: len(data) // 2])
 
 
+def _latin1_parquet(directory: Path) -> None:
+    """A Parquet text column holding Windows-1252 bytes in row 2 (Parquet does not check UTF-8 on write)."""
+    frame = pd.read_csv(directory / "cpes.csv", dtype=str)
+    data = b"".join(v.encode() if i != 1 else b"Z\xc9D" for i, v in enumerate(frame.org_code))
+    offsets = pa.array([0, 3, 6], pa.int32()).buffers()[1]
+    org_code = pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(data)])
+    table = pa.table({"org_code": org_code, **{c: pa.array(frame[c]) for c in frame.columns[1:]}})
+    pq.write_table(table, directory / "cpes.parquet")
+    (directory / "cpes.csv").unlink()
+
+
 def _many_bad_dates(tables: Tables) -> None:
     for i in range(30):
         _append(tables, "sact", regimen_id=f"SX{i}", regimen_start_date=f"{i % 28 + 1:02d}/01/2025")
@@ -73,9 +86,9 @@ FATAL = {
     "truncated CSV": Fatal(lambda d: _rewrite(d / "sact.csv", lambda b: b[:-25]), "sact.csv",
                            "the last line (line 4) has 4 fields where the header has 7: the file looks truncated",
                            "copy or export the complete file again"),
-    "unterminated quote": Fatal(lambda d: _rewrite(d / "care_events.csv", lambda b: b + b'E9,P1,MDT,2024-05-10,"oops\n'),
-                                "care_events.csv", "a double quote opened on line 6 is never closed",
-                                "copy or export the complete file again"),
+    "unterminated quote": Fatal(
+        lambda d: _rewrite(d / "care_events.csv", lambda b: b + b'E9,P1,MDT,2024-05-10,"oops\n'),
+        "care_events.csv", "a double quote opened on line 6 is never closed", "copy or export the complete file again"),
     "extra field mid-file": Fatal(lambda d: _rewrite(d / "tumours.csv", lambda b: b.replace(b"C50.9,", b"C50,9,")),
                                   "tumours.csv", "line 3 has 12 fields where the header has 11",
                                   "put double quotes around values that contain commas"),
@@ -84,8 +97,11 @@ FATAL = {
     "non-UTF-8 byte": Fatal(lambda d: _rewrite(d / "care_events.csv", lambda b: b.replace(b"C78.7", b"caf\xe9")),
                             "care_events.csv", "the file is not UTF-8: byte 0xE9 on line 4 (byte offset 158)",
                             "save the file as UTF-8"),
-    "UTF-16 file": Fatal(lambda d: _rewrite(d / "cpes.csv", lambda b: codecs.BOM_UTF16_LE + b.decode().encode("utf-16-le")),
-                         "cpes.csv", "the file is encoded as UTF-16, not UTF-8", "save the file as UTF-8"),
+    "non-UTF-8 bytes in Parquet": Fatal(_latin1_parquet, "cpes.parquet",
+                                        "the file is not UTF-8: column 'org_code' of row 2", "save the file as UTF-8"),
+    "UTF-16 file": Fatal(
+        lambda d: _rewrite(d / "cpes.csv", lambda b: codecs.BOM_UTF16_LE + b.decode().encode("utf-16-le")),
+        "cpes.csv", "the file is encoded as UTF-16, not UTF-8", "save the file as UTF-8"),
     "workbook named .csv": Fatal(lambda d: _rewrite(d / "cpes.csv", lambda b: b"PK\x03\x04" + b), "cpes.csv",
                                  "the file is a ZIP archive or an Excel workbook", "CSV UTF-8"),
     "both csv and parquet": Fatal(_parquet_too, "sact", "both sact.csv and sact.parquet are in",
@@ -202,8 +218,8 @@ QUARANTINE = {
 def test_bad_record_is_quarantined_with_its_reason(case: Quarantined, tables: Tables, tmp_path: Path) -> None:
     case.break_tables(tables)
     validated = validate(write_tables(tmp_path / "extract", tables))
-    found = sorted(validated.quarantine[["file", "key", "column", "value", "reason"]].itertuples(index=False, name=None))
-    assert found == sorted(case.expected)
+    found = validated.quarantine[["file", "key", "column", "value", "reason"]].itertuples(index=False, name=None)
+    assert sorted(found) == sorted(case.expected)
     assert_reconciled(validated, tables)
 
 
