@@ -68,8 +68,8 @@ The run stops before any output is made, with one line naming the file, the prob
 ## Records that are quarantined
 
 A record that breaks a rule is moved to `quarantine/quarantine.csv` (columns `file`, `row`, `key`,
-`column`, `value`, `reason`; one row per record, several problems joined by `; `) and the run goes
-on. Per-file checks run first; then references to other files are checked (`org_code` against the
+`column`, `value`, `reason`; one row per record, several problems joined by `; `, the parts of a
+composite key or of a rule on several columns joined by `, `) and the run goes on. Per-file checks run first; then references to other files are checked (`org_code` against the
 organisation reference, `patient_id` against the patients file). A value that already failed its
 own check is not looked up again. The reasons are fixed phrases:
 
