@@ -147,6 +147,8 @@ def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, 
             jobs.append(("alliance", ind.id))
     _SHARED.update(results=results, registry=registry, out_dir=out_dir)
     workers = workers or os.cpu_count() or 1
+    if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
+        workers = 1
     try:
         if workers > 1:
             with multiprocessing.get_context("fork").Pool(workers) as pool:

@@ -6,6 +6,7 @@ indicator registry and the configuration only, and rendered to HTML and a tagged
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import time
 from collections.abc import Callable
@@ -59,8 +60,12 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
         subtitle = f"{spec.subtitle} · {context['period']}"
         text = fill_template(REPORTS_DIR / f"{spec.stem}.qmd", {**context, "doc": spec})
         jobs.append((text, spec, subtitle))
-    with ProcessPoolExecutor(max_workers=min(3, len(jobs))) as pool:
-        done = list(pool.map(_render_one, jobs, [out_dir] * len(jobs), [results.synthetic] * len(jobs)))
+    args = (jobs, [out_dir] * len(jobs), [results.synthetic] * len(jobs))
+    if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
+        done = list(map(_render_one, *args))
+    else:
+        with ProcessPoolExecutor(max_workers=min(3, len(jobs))) as pool:
+            done = list(pool.map(_render_one, *args))
     paths: list[Path] = [Path(f) for f in sorted((out_dir / "figures").glob("*.png"))]
     warnings: list[str] = []
     for html_path, pdf_path, renderer, seconds in done:
