@@ -158,8 +158,11 @@ class Results:
 
 
 def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"org_code": str, "parent_code": str, "region_code": str, "category": str},
-                       keep_default_na=False, na_values=[""])
+    text = {"org_code", "parent_code", "region_code", "category", "funnel_method", "outlier_status", "outlier_note",
+            "completeness_flag", "status_note", "rule", "rules_fired", "median_days_note"}
+    header = pd.read_csv(path, nrows=0).columns
+    return pd.read_csv(path, dtype={c: str for c in header if c in text}, keep_default_na=False, na_values=[""],
+                       low_memory=False)
 
 
 def load_results(data_dir: Path) -> Results:
