@@ -401,7 +401,7 @@ def cohort_summary(cohort: Cohort, orgs: pd.DataFrame, config: Config, synthetic
             for category, count in sub[characteristic].value_counts().sort_index().items():
                 rows.append((nation, characteristic, str(category), int(count), total))
         for col in site_cols:
-            rows.append((nation, "metastatic_site", col[4:-12], int(sub[col].sum()), total))
+            rows.append((nation, "metastatic_site", col[4:-11], int(sub[col].sum()), total))
     frame = pd.DataFrame(rows, columns=["nation", "characteristic", "category", "patients", "total"])
     rules = config.section("disclosure")
     small = frame.patients.between(rules["suppress_low"], rules["suppress_high"])
