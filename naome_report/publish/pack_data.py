@@ -1,0 +1,169 @@
+"""Selects, once for all organisations, the rows of the results hub that each pack reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from naome_report.hub import Results
+
+ALL = "all"
+ORG_LEVEL, PARENT_LEVEL, NATIONAL_LEVEL = "organisation", "alliance", "national"
+INDICATOR_COLUMNS = (
+    "level", "org_code", "org_name", "nation", "parent_code", "parent_name", "indicator_id", "numerator",
+    "denominator", "percentage", "ci_lower_95", "ci_upper_95", "median_days", "national_percentage", "expected",
+    "observed_expected", "adjusted_percentage", "outlier_status", "outlier_note", "completeness_flag", "status",
+    "status_note",
+)
+RUN_COLUMNS = (
+    "indicator_id", "period", "quarter_index", "numerator", "denominator", "percentage", "status", "mean",
+    "lower_limit", "upper_limit", "special_cause", "rule", "variation", "limits_status", "improvement_direction",
+)
+SURVIVAL_COLUMNS = ("time_years", "patients", "deaths", "survival_percentage", "ci_lower_95", "ci_upper_95", "status",
+                    "status_note")
+CURVE_COLUMNS = ("time_years", "survival_percentage", "ci_lower_95", "ci_upper_95")
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    """An organisation and where it sits in the hierarchy."""
+
+    code: str
+    name: str
+    nation: str
+    parent_code: str
+    parent_name: str
+
+    @property
+    def parent_type(self) -> str:
+        """'Cancer Alliance' in England, 'Welsh region' in Wales."""
+        return "Welsh region" if self.nation == "Wales" else "Cancer Alliance"
+
+    @property
+    def kind(self) -> str:
+        """'NHS trust' or 'health board'."""
+        return "health board" if self.nation == "Wales" else "NHS trust"
+
+
+@dataclass
+class PackInput:
+    """Everything one organisation's pack shows, as plain records (cheap to send to a worker)."""
+
+    org: OrgInfo
+    rows: dict[str, dict[str, Any]]
+    parent_rows: dict[str, dict[str, Any]]
+    run_charts: dict[str, list[dict[str, Any]]]
+    survival: list[dict[str, Any]]
+    survival_curve: list[dict[str, Any]]
+    funnel_markers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Common:
+    """What every pack shares: national rows and curve, the run's metadata."""
+
+    national_rows: dict[str, dict[str, Any]]
+    national_survival: list[dict[str, Any]]
+    national_curve: list[dict[str, Any]]
+    period: str
+    data_cutoff: str
+    synthetic: bool
+
+
+def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows as dicts with NaN turned into None."""
+    present = [c for c in columns if c in frame.columns]
+    sub = frame[present].astype(object).where(frame[present].notna(), None)
+    return sub.to_dict("records")
+
+
+def primary_indicator_rows(results: Results) -> pd.DataFrame:
+    """Indicator rows of the headline (pooled) period for all patients."""
+    ind = results.indicators
+    return ind[(ind["period"] == results.primary_period) & (ind["subgroup"] == ALL)]
+
+
+def organisations(results: Results) -> list[OrgInfo]:
+    """Every organisation with results, in nation then code order."""
+    orgs = primary_indicator_rows(results)
+    orgs = orgs[orgs["level"] == ORG_LEVEL].drop_duplicates("org_code").sort_values(["nation", "org_code"])
+    return [OrgInfo(r.org_code, r.org_name, r.nation, str(r.parent_code), str(r.parent_name))
+            for r in orgs.itertuples()]
+
+
+def _by_unit(frame: pd.DataFrame) -> dict[str, dict[str, dict[str, Any]]]:
+    """unit code -> indicator id -> row."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for rec in _records(frame, INDICATOR_COLUMNS):
+        out.setdefault(rec["org_code"], {})[rec["indicator_id"]] = rec
+    return out
+
+
+def _run_series(results: Results, codes: set[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """org code -> indicator id -> quarterly records in order."""
+    runs = results.run_charts
+    runs = runs[(runs["level"] == ORG_LEVEL) & runs["org_code"].isin(codes)].sort_values(
+        ["org_code", "indicator_id", "quarter_index"])
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for code, group in runs.groupby("org_code", sort=False):
+        recs = _records(group, RUN_COLUMNS)
+        per: dict[str, list[dict[str, Any]]] = {}
+        for rec in recs:
+            per.setdefault(rec["indicator_id"], []).append(rec)
+        out[code] = per
+    return out
+
+
+def _survival_rows(frame: pd.DataFrame, level: str, period: str) -> dict[str, list[dict[str, Any]]]:
+    """org code -> survival rows for all patients (group_type 'all'), headline period when the file has several."""
+    rows = frame[(frame["level"] == level) & (frame["group_type"] == ALL)]
+    if (rows["period"] == period).any():
+        rows = rows[rows["period"] == period]
+    rows = rows.sort_values(["org_code", "time_years"])
+    return {code: _records(group, SURVIVAL_COLUMNS) for code, group in rows.groupby("org_code", sort=False)}
+
+
+def _curves(frame: pd.DataFrame, level: str) -> dict[str, list[dict[str, Any]]]:
+    """org code -> monthly Kaplan-Meier points for all patients."""
+    rows = frame[(frame["level"] == level) & (frame["group_type"] == ALL)].sort_values(["org_code", "time_years"])
+    return {code: _records(group, CURVE_COLUMNS) for code, group in rows.groupby("org_code", sort=False)}
+
+
+def common_inputs(results: Results) -> Common:
+    """National comparators and the run's metadata."""
+    rows = primary_indicator_rows(results)
+    national = rows[rows["level"] == NATIONAL_LEVEL]
+    nat_survival = _survival_rows(results.survival, NATIONAL_LEVEL, results.primary_period)
+    nat_curve = _curves(results.survival_curves, NATIONAL_LEVEL)
+    return Common(
+        national_rows=next(iter(_by_unit(national).values()), {}),
+        national_survival=next(iter(nat_survival.values()), []),
+        national_curve=next(iter(nat_curve.values()), []),
+        period=results.primary_period,
+        data_cutoff=str(results.meta.get("data_cutoff", "")),
+        synthetic=results.synthetic,
+    )
+
+
+def pack_inputs(results: Results, org_codes: list[str] | None = None) -> list[PackInput]:
+    """One PackInput per organisation (all of them, or those named, in the order named)."""
+    orgs = {o.code: o for o in organisations(results)}
+    wanted = list(orgs) if org_codes is None else list(org_codes)
+    unknown = [c for c in wanted if c not in orgs]
+    if unknown:
+        raise KeyError(f"no results for organisation(s) {', '.join(unknown)}")
+    rows = primary_indicator_rows(results)
+    codes = set(wanted)
+    own = _by_unit(rows[(rows["level"] == ORG_LEVEL) & rows["org_code"].isin(codes)])
+    parents = _by_unit(rows[(rows["level"] == PARENT_LEVEL) & rows["org_code"].isin({orgs[c].parent_code for c in codes})])
+    runs = _run_series(results, codes)
+    survival = _survival_rows(results.survival[results.survival["org_code"].isin(codes)], ORG_LEVEL,
+                              results.primary_period)
+    curves = _curves(results.survival_curves[results.survival_curves["org_code"].isin(codes)], ORG_LEVEL)
+    return [
+        PackInput(org=orgs[c], rows=own.get(c, {}), parent_rows=parents.get(orgs[c].parent_code, {}),
+                  run_charts=runs.get(c, {}), survival=survival.get(c, []), survival_curve=curves.get(c, []))
+        for c in wanted
+    ]

@@ -1,0 +1,91 @@
+"""Renders one organisation's pack to PDF: Jinja template and weasyprint, with everything reusable kept per process."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from naome_report.config import PROJECT_ROOT, Config
+from naome_report.publish.pack_context import Settings, build_context
+from naome_report.publish.pack_data import Common, OrgInfo, PackInput
+from naome_report.publish.pack_shared import FunnelAsset
+from naome_report.registry import Registry
+
+TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pack"
+TEMPLATE = "pack.html.j2"
+STYLESHEET = "pack.css"
+PROMPTS = "action_prompts.yaml"
+SYNTHETIC_LABEL = "SYNTHETIC DATA \u2014 not real patients"
+
+
+def load_settings(registry: Registry, config: Config) -> Settings:
+    """The registry, thresholds, audit names and action prompts a pack needs."""
+    audit = config.section("audit")
+    funnel = config.section("funnel")
+    prompts = yaml.safe_load((TEMPLATE_DIR / PROMPTS).read_text(encoding="utf-8")) or {}
+    method = {"binomial": "exact binomial (Spiegelhalter 2005)", "wilson": "inverted Wilson score (Fingertips)"}
+    return Settings(
+        registry=registry,
+        completeness_threshold=float(config.section("disclosure")["completeness_threshold"]),
+        prompts=prompts,
+        audit_name=audit["name"], short_name=audit["short_name"], publisher=audit["publisher"],
+        funnel_method=method.get(funnel.get("method", ""), str(funnel.get("method", ""))),
+    )
+
+
+def css_string(text: str) -> str:
+    """Text as a quoted CSS string (safe inside a <style> element)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ").replace("\n", " ")
+    return f'"{escaped}"'
+
+
+def page_css(org: OrgInfo, synthetic: bool) -> str:
+    """Per-organisation page furniture: the organisation in the footer, the synthetic label in the header."""
+    rules = [f"@bottom-left {{ content: {css_string(f'{org.code} · {org.name}')}; }}"]
+    if synthetic:
+        rules.append(f"@top-right {{ content: {css_string(SYNTHETIC_LABEL)}; }}")
+    return "@page { " + " ".join(rules) + " }"
+
+
+class PackRenderer:
+    """Holds the compiled template, parsed stylesheet, fonts and image cache for many packs."""
+
+    def __init__(self, settings: Settings, common: Common, out_dir: Path) -> None:
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
+                                 trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+        self.template = env.get_template(TEMPLATE)
+        self.fonts = FontConfiguration()
+        self.css = CSS(filename=str(TEMPLATE_DIR / STYLESHEET), font_config=self.fonts)
+        self.cache: dict[str, Any] = {}
+        self.settings = settings
+        self.common = common
+        self.out_dir = Path(out_dir)
+        self.base_url = self.out_dir.resolve().as_uri() + "/"
+
+    def html(self, pack: PackInput, assets: dict[str, FunnelAsset]) -> str:
+        """The pack as HTML."""
+        context = build_context(pack, self.common, self.settings, assets)
+        context["page_css"] = page_css(pack.org, self.common.synthetic)
+        return self.template.render(**context)
+
+    def render(self, pack: PackInput, assets: dict[str, FunnelAsset]) -> Path:
+        """Write output/packs/<org_code>.pdf and return its path."""
+        target = self.out_dir / f"{pack.org.code}.pdf"
+        document = HTML(string=self.html(pack, assets), base_url=self.base_url)
+        fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=f".{pack.org.code}.", suffix=".pdf")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                document.write_pdf(handle, stylesheets=[self.css], font_config=self.fonts, cache=self.cache)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target

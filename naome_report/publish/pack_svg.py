@@ -1,0 +1,261 @@
+"""Small inline SVG charts drawn per organisation without matplotlib: quarterly run charts and survival curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from urllib.parse import quote
+from typing import Any
+
+from naome_report.charts.style import (
+    COMMON_CAUSE,
+    CONCERN,
+    IMPROVEMENT,
+    NEITHER,
+    NHS_BLACK,
+    NHS_DARK_BLUE,
+    NHS_DARK_GREY,
+    NHS_MID_GREY,
+    NHS_ORANGE,
+    NHS_PALE_GREY,
+)
+from naome_report.publish.pack_format import is_blank
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A plotting area inside an SVG canvas and the data ranges it maps."""
+
+    width: float
+    height: float
+    left: float
+    right: float
+    top: float
+    bottom: float
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+    def x(self, value: float) -> float:
+        """Data x to canvas x."""
+        span = (self.x1 - self.x0) or 1.0
+        return self.left + (value - self.x0) / span * (self.width - self.left - self.right)
+
+    def y(self, value: float) -> float:
+        """Data y to canvas y (up is larger)."""
+        span = (self.y1 - self.y0) or 1.0
+        return self.height - self.bottom - (value - self.y0) / span * (self.height - self.top - self.bottom)
+
+
+def _num(value: Any) -> float | None:
+    """A float, or None for an empty cell."""
+    return None if is_blank(value) else float(value)
+
+
+def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """Round axis ticks covering low..high."""
+    span = max(high - low, 1e-9)
+    raw = span / count
+    step = next(s for s in (1, 2, 2.5, 5, 10, 20, 25, 50, 100) if s >= raw)
+    first = step * int(low // step)
+    ticks = []
+    value = first
+    while value <= high + 1e-9:
+        if value >= low - 1e-9:
+            ticks.append(round(value, 6))
+        value += step
+    return ticks
+
+
+def _text(x: float, y: float, text: str, size: float = 10, anchor: str = "middle", colour: str = NHS_BLACK) -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{colour}" '
+            f'font-family="Liberation Sans, sans-serif">{escape(text)}</text>')
+
+
+def _path_d(points: Sequence[tuple[float, float]]) -> str:
+    """An open polyline as path data."""
+    return "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points) if len(points) > 1 else ""
+
+
+def _path(d: str, colour: str, width: float = 1.2, dash: str = "", fill: str = "none") -> str:
+    """One <path> (many shapes merged into one element keep weasyprint fast)."""
+    if not d:
+        return ""
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    stroke = f' stroke="{colour}" stroke-width="{width}"' if colour != "none" else ""
+    return f'<path d="{d}" fill="{fill}"{stroke}{dash_attr}/>'
+
+
+def _polyline(points: Sequence[tuple[float, float]], colour: str, width: float = 1.2, dash: str = "") -> str:
+    return _path(_path_d(points), colour, width, dash)
+
+
+MARKERS: dict[str, tuple[str, str]] = {  # variation -> (fill, edge); shapes as in charts.style.VARIATION_STYLE
+    "common_cause": (COMMON_CAUSE, "white"),
+    "improvement": (IMPROVEMENT, NHS_DARK_BLUE),
+    "concern": (CONCERN, NHS_BLACK),
+    "neither": (NEITHER, NHS_BLACK),
+}
+
+
+def _marker_d(kind: str, x: float, y: float) -> str:
+    """Path data of one Making Data Count point: circle, square, diamond or hexagon."""
+    if kind == "improvement":
+        return f"M{x - 3.6:.1f},{y - 3.6:.1f} h7.2 v7.2 h-7.2 Z"
+    if kind == "concern":
+        return f"M{x:.1f},{y - 4.6:.1f} L{x + 4.6:.1f},{y:.1f} L{x:.1f},{y + 4.6:.1f} L{x - 4.6:.1f},{y:.1f} Z"
+    if kind == "neither":
+        pts = ((0, -4.2), (3.6, -2.1), (3.6, 2.1), (0, 4.2), (-3.6, 2.1), (-3.6, -2.1))
+        return "M" + " L".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in pts) + " Z"
+    pts = ((3.0, 0.0), (2.1, 2.1), (0.0, 3.0), (-2.1, 2.1), (-3.0, 0.0), (-2.1, -2.1), (0.0, -3.0), (2.1, -2.1))
+    return "M" + " L".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in pts) + " Z"  # octagon: no curves to draw
+
+
+def _markers(placed: list[tuple[str, float, float]]) -> list[str]:
+    """All points of each kind as one path."""
+    out = []
+    for kind, (fill, edge) in MARKERS.items():
+        d = " ".join(_marker_d(k, x, y) for k, x, y in placed if k == kind)
+        out.append(_path(d, edge, 0.7, fill=fill))
+    return out
+
+
+def _svg(width: float, height: float, body: list[str], label: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+            f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(label)}">'
+            + "".join(b for b in body if b) + "</svg>")
+
+
+def _y_axis(frame: Frame, ticks: list[float], suffix: str) -> list[str]:
+    """Horizontal gridlines (one path) with labels."""
+    d = " ".join(f"M{frame.left:.1f},{frame.y(t):.1f} H{frame.width - frame.right:.1f}" for t in ticks)
+    out = [_path(d, NHS_PALE_GREY, 0.8)]
+    out += [_text(frame.left - 4, frame.y(t) + 3.5, f"{t:g}{suffix}", size=9.5, anchor="end", colour=NHS_DARK_GREY)
+            for t in ticks]
+    return out
+
+
+def _quarter_label(period: str) -> str:
+    """'2024/25 Q1' -> '2024/25' (years are labelled at their first quarter)."""
+    return str(period).split(" ")[0]
+
+
+def run_chart_svg(points: list[dict[str, Any]], label: str) -> str:
+    """An XmR run chart of one organisation's quarterly percentages with mean, process limits and special causes."""
+    values = [_num(p["percentage"]) for p in points]
+    means = [_num(p["mean"]) for p in points]
+    lows = [_num(p["lower_limit"]) for p in points]
+    highs = [_num(p["upper_limit"]) for p in points]
+    shown = [v for v in values + means + lows + highs if v is not None]
+    if not shown:
+        return ""
+    low, high = max(0.0, min(shown)), min(100.0, max(shown))
+    pad = max((high - low) * 0.08, 2.0)
+    ticks = nice_ticks(max(0.0, low - pad), min(100.0, high + pad), 3)
+    frame = Frame(340, 150, 38, 8, 8, 30, -0.5, len(points) - 0.5, min(ticks[0], low - pad), max(ticks[-1], high + pad))
+    body = _y_axis(frame, ticks, "%")
+    limits_d = " ".join(_path_d(seg) for series in (lows, highs) for seg in _segments(frame, series))
+    body.append(_path(limits_d, NHS_DARK_GREY, 1.0, "4 3"))
+    body.append(_path(" ".join(_path_d(seg) for seg in _segments(frame, means)), NHS_DARK_BLUE, 1.4))
+    body.append(_path(" ".join(_path_d(seg) for seg in _segments(frame, values)), NHS_MID_GREY, 1.2))
+    placed = []
+    for i, (point, value) in enumerate(zip(points, values)):
+        if value is None:
+            continue
+        special = str(point.get("special_cause", "")).lower() in ("yes", "true", "1")
+        kind = str(point.get("variation") or "common_cause") if special else "common_cause"
+        placed.append((kind if kind in MARKERS else "common_cause", frame.x(i), frame.y(value)))
+    body += _markers(placed)
+    body += _x_axis(frame, points)
+    return _svg(frame.width, frame.height, body, label)
+
+
+def _segments(frame: Frame, series: list[float | None]) -> list[list[tuple[float, float]]]:
+    """Runs of consecutive present values as canvas points (gaps stay gaps)."""
+    out: list[list[tuple[float, float]]] = [[]]
+    for i, value in enumerate(series):
+        if value is None:
+            out.append([])
+        else:
+            out[-1].append((frame.x(i), frame.y(value)))
+    return [seg for seg in out if seg]
+
+
+def _x_axis(frame: Frame, points: list[dict[str, Any]]) -> list[str]:
+    """Quarter ticks (one path), financial years labelled under their first quarter."""
+    base = frame.height - frame.bottom
+    d = f"M{frame.left:.1f},{base:.1f} H{frame.width - frame.right:.1f} "
+    d += " ".join(f"M{frame.x(i):.1f},{base:.1f} v3" for i in range(len(points)))
+    out = [_path(d, NHS_DARK_GREY, 0.8)]
+    seen: set[str] = set()
+    for i, point in enumerate(points):
+        year = _quarter_label(point["period"])
+        if year not in seen:
+            seen.add(year)
+            out.append(_text(frame.x(i) - 3, base + 14, year, size=9.5, anchor="start", colour=NHS_BLACK))
+    return out
+
+
+def _steps(frame: Frame, times: list[float], values: list[float]) -> list[tuple[float, float]]:
+    """A post-step curve from (0, 100%)."""
+    pts: list[tuple[float, float]] = []
+    last = 100.0
+    prev_t = 0.0
+    pts.append((frame.x(0.0), frame.y(100.0)))
+    for t, v in zip(times, values):
+        if t > prev_t:
+            pts.append((frame.x(t), frame.y(last)))
+        pts.append((frame.x(t), frame.y(v)))
+        last, prev_t = v, t
+    return pts
+
+
+def _band(frame: Frame, times: list[float], lows: list[float], highs: list[float], colour: str, opacity: float) -> str:
+    """A stepped confidence band."""
+    upper = _steps(frame, times, highs)
+    lower = _steps(frame, times, lows)
+    coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in upper + lower[::-1])
+    return f'<polygon points="{coords}" fill="{colour}" fill-opacity="{opacity}" stroke="none"/>'
+
+
+def _curve_arrays(curve: list[dict[str, Any]]) -> tuple[list[float], list[float], list[float], list[float]]:
+    rows = [r for r in curve if _num(r["survival_percentage"]) is not None]
+    t = [float(r["time_years"]) for r in rows]
+    s = [float(r["survival_percentage"]) for r in rows]
+    lo = [_num(r["ci_lower_95"]) if _num(r["ci_lower_95"]) is not None else v for r, v in zip(rows, s)]
+    hi = [_num(r["ci_upper_95"]) if _num(r["ci_upper_95"]) is not None else v for r, v in zip(rows, s)]
+    return t, s, lo, hi
+
+
+def survival_svg(own: list[dict[str, Any]], national: list[dict[str, Any]], label: str,
+                 marks: Sequence[float] = (1.0, 3.0)) -> str:
+    """Kaplan-Meier curve of the organisation (solid, with band) against the national curve (dashed, with band)."""
+    curves = [c for c in (national, own) if c]
+    if not curves:
+        return ""
+    horizon = max(float(r["time_years"]) for c in curves for r in c)
+    years = max(1, int(-(-horizon // 1)))
+    frame = Frame(640, 270, 44, 12, 10, 34, 0.0, float(years), 0.0, 100.0)
+    body = _y_axis(frame, [0, 25, 50, 75, 100], "%")
+    d = " ".join(f"M{frame.x(y):.1f},{frame.top:.1f} V{frame.height - frame.bottom:.1f}" for y in marks if y <= years)
+    body.append(_path(d, NHS_MID_GREY, 0.7, "1.5 2"))
+    for curve, colour, dash, width, opacity in ((national, NHS_ORANGE, "7 4", 1.8, 0.14),
+                                                (own, NHS_DARK_BLUE, "", 2.4, 0.18)):
+        if not curve:
+            continue
+        t, s, lo, hi = _curve_arrays(curve)
+        body.append(_band(frame, t, lo, hi, colour, opacity))
+        body.append(_polyline(_steps(frame, t, s), colour, width, dash))
+    base = frame.height - frame.bottom
+    for year in range(years + 1):
+        x = frame.x(year)
+        body.append(_text(x, base + 15, str(year), size=10.5))
+    body.append(_text(frame.x(years / 2), base + 30, "Years since diagnosis of metastatic breast cancer", size=10.5))
+    return _svg(frame.width, frame.height, body, label)
+
+
+def data_uri(svg: str) -> str:
+    """An SVG as a data: URI for <img src> (weasyprint then skips HTML parsing and styling of its elements)."""
+    return "data:image/svg+xml," + quote(svg, safe=" =:,/;#.-_")

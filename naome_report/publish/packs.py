@@ -1,0 +1,127 @@
+"""One PDF results pack per trust and health board: compute once, render many, across all cores.
+
+Shared figures (one funnel background per indicator) are drawn once, by the worker pool, into
+`<out_dir>/_shared/`; every pack references them and overlays its own marker in CSS. Each
+worker keeps its compiled template, parsed stylesheet, fonts and image cache between packs,
+and is recycled after `MAX_TASKS_PER_CHILD` tasks because weasyprint holds on to memory.
+Workers are forked from a forkserver that has already imported weasyprint and matplotlib,
+so no organisation pays for a process start or an import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from naome_report.config import Config
+from naome_report.hub import Results
+from naome_report.publish.pack_context import Settings
+from naome_report.publish.pack_data import ALL, Common, PackInput, common_inputs, pack_inputs, primary_indicator_rows
+from naome_report.publish.pack_shared import SHARED_DIR, FunnelAsset, draw_funnel, funnel_indicators
+from naome_report.registry import Indicator, Registry
+
+MAX_TASKS_PER_CHILD = 30
+PRELOAD = ["naome_report.publish.pack_worker"]
+
+Progress = Callable[[int, int], None]
+
+
+def _workers(requested: int, tasks: int) -> int:
+    """Worker processes to use: all cores for 0, never more than there are tasks."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    wanted = cores if requested <= 0 else requested
+    return max(1, min(wanted, tasks))
+
+
+def _funnel_jobs(results: Results, registry: Registry, out_dir: Path) -> list[tuple[Indicator, pd.DataFrame, pd.DataFrame, Path]]:
+    """One small job per funnel background: the indicator's organisation rows and its limits."""
+    rows = primary_indicator_rows(results)
+    rows = rows[rows["level"] == "organisation"]
+    lim = results.funnel_limits
+    lim = lim[(lim["period"] == results.primary_period) & (lim["subgroup"] == ALL)]
+    return [(ind, rows[rows["indicator_id"] == ind.id], lim[lim["indicator_id"] == ind.id], out_dir)
+            for ind in funnel_indicators(registry, results)]
+
+
+def _attach_markers(inputs: list[PackInput], assets: dict[str, FunnelAsset]) -> dict[str, FunnelAsset]:
+    """Move each organisation's marker positions into its own input; return the assets without them."""
+    for pack in inputs:
+        pack.funnel_markers = {i: a.positions[pack.org.code] for i, a in assets.items() if pack.org.code in a.positions}
+    return {i: dataclasses.replace(a, positions={}) for i, a in assets.items()}
+
+
+def build_packs(
+    results: Results,
+    registry: Registry,
+    config: Config,
+    out_dir: Path,
+    *,
+    org_codes: list[str] | None = None,
+    workers: int = 0,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Write `<out_dir>/<org_code>.pdf` for every organisation (or those named) and return the paths in order."""
+    from naome_report.publish.pack_render import load_settings
+
+    out_dir = Path(out_dir)
+    (out_dir / SHARED_DIR).mkdir(parents=True, exist_ok=True)
+    settings = load_settings(registry, config)
+    common = common_inputs(results)
+    inputs = pack_inputs(results, org_codes)
+    jobs = _funnel_jobs(results, registry, out_dir)
+    n = _workers(workers, len(inputs))
+    run = _run_serial if n == 1 else _run_pool
+    return run(inputs, jobs, settings, common, out_dir, n, progress)
+
+
+def _ordered(inputs: list[PackInput], done: dict[str, Path]) -> list[Path]:
+    return [done[p.org.code] for p in inputs]
+
+
+def _run_serial(inputs: list[PackInput], jobs: list, settings: Settings, common: Common, out_dir: Path,
+                n: int, progress: Progress | None) -> list[Path]:
+    """Everything in this process (one worker, or debugging)."""
+    from naome_report.publish import pack_worker
+
+    assets = {a.indicator_id: a for a in (draw_funnel(*job) for job in jobs) if a is not None}
+    shared = _attach_markers(inputs, assets)
+    pack_worker.init_worker(settings, common, out_dir)
+    done: dict[str, Path] = {}
+    for i, pack in enumerate(inputs, 1):
+        code, path = pack_worker.render_task((pack, shared))
+        done[code] = path
+        if progress:
+            progress(i, len(inputs))
+    return _ordered(inputs, done)
+
+
+def _context() -> mp.context.BaseContext:
+    """A forkserver whose server has imported the rendering stack (lean workers, cheap recycling)."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def _run_pool(inputs: list[PackInput], jobs: list, settings: Settings, common: Common, out_dir: Path,
+              n: int, progress: Progress | None) -> list[Path]:
+    """Funnel backgrounds, then packs, spread over a pool of recycled workers."""
+    from naome_report.publish import pack_worker
+
+    with _context().Pool(n, initializer=pack_worker.init_worker, initargs=(settings, common, out_dir),
+                         maxtasksperchild=MAX_TASKS_PER_CHILD) as pool:
+        assets = {a.indicator_id: a for a in pool.imap_unordered(pack_worker.funnel_task, jobs) if a is not None}
+        shared = _attach_markers(inputs, assets)
+        done: dict[str, Path] = {}
+        tasks: Iterator[tuple[PackInput, dict[str, FunnelAsset]]] = ((p, shared) for p in inputs)
+        for i, (code, path) in enumerate(pool.imap_unordered(pack_worker.render_task, tasks), 1):
+            done[code] = path
+            if progress:
+                progress(i, len(inputs))
+    return _ordered(inputs, done)
