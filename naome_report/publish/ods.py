@@ -1,0 +1,289 @@
+"""The OpenDocument (.ods) copy of the metrics table, from the same table model as the .xlsx.
+
+odfpy writes the package (manifest, metadata, the named cell and number styles, the landscape page). The
+sheets themselves (content.xml) are streamed as XML text: building tens of thousands of rows as odfpy
+elements takes minutes, streaming them takes seconds. Nothing here needs LibreOffice.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any, Iterator
+from xml.sax.saxutils import escape, quoteattr
+
+from odf import dc, meta
+from odf.element import Element
+from odf.namespaces import nsdict
+from odf.number import Number, NumberStyle
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.style import (
+    MasterPage,
+    PageLayout,
+    PageLayoutProperties,
+    Style,
+    TableCellProperties,
+    TextProperties,
+)
+
+from naome_report.publish.workbook import (
+    COVER_WIDTH,
+    TITLE_POINTS,
+    Sheet,
+    WorkbookModel,
+    clean_text,
+    column_widths,
+    deterministic_zip,
+    row_heights,
+)
+
+CM_PER_CHARACTER = 0.21
+DECIMALS = {"count": 0, "percent": 1, "ratio": 2, "decimal": 1}
+NUMBER_STYLES = {"count": "Count", "percent": "Percent", "ratio": "Ratio", "decimal": "Decimal", "general": "General"}
+NAMESPACES = {
+    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
+    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "fo": "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0",
+    "xlink": "http://www.w3.org/1999/xlink",
+    "number": "urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0",
+}
+TOP = {"verticalalign": "top"}
+WRAP = {"wrapoption": "wrap", "verticalalign": "top"}
+BOLD = {"fontweight": "bold"}
+LINK = {"color": "#0563c1", "textunderlinestyle": "solid", "textunderlinewidth": "auto",
+        "textunderlinecolor": "font-color"}
+
+# ---------------------------------------------------------------------------------------------
+# The package, with odfpy
+# ---------------------------------------------------------------------------------------------
+
+
+def _canonical_namespaces() -> None:
+    """Declare every known namespace in a fixed order.
+
+    odfpy keeps the declared namespaces in one dict shared by every document in the process, so without
+    this the second file built in a process would declare more namespaces than the first.
+    """
+    Element.namespaces.clear()
+    for uri, prefix in sorted(nsdict.items(), key=lambda item: item[1]):
+        Element.namespaces[uri] = prefix
+
+
+def _cell_style(name: str, cell: dict[str, str] | None = None, text: dict[str, str] | None = None,
+                **extra: str) -> Style:
+    """A named (common) table-cell style."""
+    style = Style(name=name, displayname=name, family="table-cell", **extra)
+    if cell:
+        style.addElement(TableCellProperties(**cell))
+    if text:
+        style.addElement(TextProperties(**text))
+    return style
+
+
+def _add_styles(doc: OpenDocumentSpreadsheet) -> None:
+    """The named cell styles and number formats, and the landscape A4 page."""
+    cell_styles = [
+        _cell_style("Title", text={**BOLD, "fontsize": "15pt"}),
+        _cell_style("Heading", TOP, {**BOLD, "fontsize": "13pt"}),
+        _cell_style("Warning", WRAP, BOLD),
+        _cell_style("Warning_line", None, BOLD),
+        _cell_style("Line", None),
+        _cell_style("Header", WRAP, BOLD),
+        _cell_style("Text", TOP),
+        _cell_style("Wrapped", WRAP),
+        _cell_style("Link", TOP, LINK),
+        _cell_style("General", TOP),
+    ]
+    for kind, places in DECIMALS.items():
+        data = NumberStyle(name=f"N_{kind}")
+        data.addElement(Number(decimalplaces=places, minintegerdigits=1,
+                               grouping="true" if kind in {"count", "decimal"} else "false"))
+        doc.styles.addElement(data)
+        cell_styles.append(_cell_style(NUMBER_STYLES[kind], TOP, datastylename=f"N_{kind}"))
+    for style in cell_styles:
+        doc.styles.addElement(style)
+    layout = PageLayout(name="landscape")
+    layout.addElement(PageLayoutProperties(printorientation="landscape", pagewidth="29.7cm", pageheight="21cm",
+                                           margin="1.5cm"))
+    doc.automaticstyles.addElement(layout)
+    doc.masterstyles.addElement(MasterPage(name="Landscape", pagelayoutname=layout))
+
+
+def _add_meta(doc: OpenDocumentSpreadsheet, model: WorkbookModel) -> None:
+    props = model.properties
+    stamp = props.timestamp.strftime("%Y-%m-%dT%H:%M:%S")
+    doc.meta.addElement(dc.Title(text=props.title))
+    doc.meta.addElement(dc.Subject(text=props.subject))
+    doc.meta.addElement(dc.Description(text=props.description))
+    doc.meta.addElement(dc.Creator(text=props.creator))
+    doc.meta.addElement(meta.InitialCreator(text=props.creator))
+    doc.meta.addElement(dc.Language(text="en-GB"))
+    doc.meta.addElement(meta.CreationDate(text=stamp))
+    doc.meta.addElement(dc.Date(text=stamp))
+    for keyword in (k.strip() for k in props.keywords.split(",")):
+        doc.meta.addElement(meta.Keyword(text=keyword))
+    doc.meta.addElement(meta.UserDefined(name="Company", text=props.company))
+
+
+# ---------------------------------------------------------------------------------------------
+# The sheets, streamed
+# ---------------------------------------------------------------------------------------------
+
+
+def _spaced(text: str) -> str:
+    """Escaped paragraph text, keeping runs of spaces and tabs (ODF collapses plain whitespace)."""
+    out = escape(text).replace("\t", "<text:tab/>")
+    out = re.sub(r"  +", lambda m: " " + f'<text:s text:c="{len(m.group()) - 1}"/>', out)
+    if out.startswith(" "):
+        out = '<text:s/>' + out[1:]
+    return out
+
+
+def _paragraphs(text: str, link: str | None = None) -> str:
+    """text:p elements for a text; each line its own paragraph."""
+    parts = []
+    for line in text.split("\n"):
+        body = _spaced(line)
+        if link:
+            body = f"<text:a xlink:type=\"simple\" xlink:href={quoteattr(link)}>{body}</text:a>"
+        parts.append(f"<text:p>{body}</text:p>")
+    return "".join(parts)
+
+
+def _text_cell(text: Any, style: str, link: str | None = None) -> str:
+    """A string cell: literal text, never a formula."""
+    value = clean_text(text)
+    if not value:
+        return "<table:table-cell/>"
+    return (f'<table:table-cell table:style-name="{style}" office:value-type="string">'
+            f"{_paragraphs(value, link)}</table:table-cell>")
+
+
+def _number_cell(value: Any, style: str) -> str:
+    """A float cell, or an empty cell when there is no value."""
+    if value is None:
+        return "<table:table-cell/>"
+    text = repr(value) if isinstance(value, float) else str(value)
+    return f'<table:table-cell table:style-name="{style}" office:value-type="float" office:value="{text}"/>'
+
+
+def _row(cells: list[str], height_style: str | None) -> str:
+    """A table row, with runs of empty cells collapsed."""
+    while cells and cells[-1] == "<table:table-cell/>":
+        cells.pop()
+    out, empty = [], 0
+    for cell in cells:
+        if cell == "<table:table-cell/>":
+            empty += 1
+            continue
+        if empty:
+            out.append(f'<table:table-cell table:number-columns-repeated="{empty}"/>' if empty > 1
+                       else "<table:table-cell/>")
+            empty = 0
+        out.append(cell)
+    style = f' table:style-name="{height_style}"' if height_style else ""
+    return f"<table:table-row{style}>{''.join(out) or '<table:table-cell/>'}</table:table-row>"
+
+
+class _Layout:
+    """Column and row styles (automatic styles), one per distinct width or height."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, str] = {}
+        self.rows: dict[str, str] = {}
+
+    def column(self, width_chars: float) -> str:
+        name = f"co_{int(round(width_chars * 10))}"
+        self.columns.setdefault(name, f'<style:style style:name="{name}" style:family="table-column">'
+                                      f'<style:table-column-properties style:column-width='
+                                      f'"{width_chars * CM_PER_CHARACTER:.2f}cm"/></style:style>')
+        return name
+
+    def row(self, points: float) -> str:
+        name = f"ro_{int(round(points * 10))}"
+        self.rows.setdefault(name, f'<style:style style:name="{name}" style:family="table-row">'
+                                   f'<style:table-row-properties style:row-height="{points:.1f}pt" '
+                                   f'style:use-optimal-row-height="false"/></style:style>')
+        return name
+
+    def xml(self) -> str:
+        table = ('<style:style style:name="sheet" style:family="table" style:master-page-name="Landscape">'
+                 '<style:table-properties table:display="true"/></style:style>')
+        return table + "".join(self.columns[k] for k in sorted(self.columns)) + \
+            "".join(self.rows[k] for k in sorted(self.rows))
+
+
+def _line_style(line_style: str, cover: bool, link: bool) -> str:
+    if link:
+        return "Link"
+    if line_style == "heading":
+        return "Heading"
+    if line_style == "warning":
+        return "Warning" if cover else "Warning_line"
+    return "Wrapped" if cover else "Line"
+
+
+def _sheet_xml(sheet: Sheet, layout: _Layout) -> Iterator[str]:
+    """The table:table element of one sheet, in pieces."""
+    widths = column_widths(sheet) if sheet.columns else [COVER_WIDTH]
+    heights = {**row_heights(sheet, widths), 1: TITLE_POINTS}
+
+    def height(number: int) -> str | None:
+        return layout.row(heights[number]) if number in heights else None
+
+    yield f'<table:table table:name={quoteattr(sheet.name)} table:style-name="sheet">'
+    for width in widths:
+        yield f'<table:table-column table:style-name="{layout.column(width)}"/>'
+    yield _row([_text_cell(sheet.title, "Title")], height(1))
+    cover = not sheet.columns  # the cover's lines wrap in one wide column; above a table they run on
+    for number, line in enumerate(sheet.lines, start=2):
+        yield _row([_text_cell(line.text, _line_style(line.style, cover, bool(line.link)), line.link)], height(number))
+    if sheet.columns:
+        yield _row([_text_cell(c.header, "Header") for c in sheet.columns], height(sheet.header_row))
+        styles = [NUMBER_STYLES[c.kind] if c.numeric else "Wrapped" if c.kind == "wrap" else "Text"
+                  for c in sheet.columns]
+        numeric = [c.numeric for c in sheet.columns]
+        for index, values in enumerate(sheet.rows):
+            cells = [_number_cell(v, s) if n else _text_cell(v, s) for v, s, n in zip(values, styles, numeric)]
+            if index in sheet.links:
+                cells[0] = _text_cell(values[0], "Link", f"#{sheet.links[index]}.A1")
+            yield _row(cells, height(sheet.header_row + 1 + index))
+    yield "</table:table>"
+
+
+def _database_ranges(model: WorkbookModel) -> str:
+    """Each table as a named database range (the ODF counterpart of an Excel table)."""
+    ranges = []
+    for sheet in model.sheets:
+        if sheet.table_name:
+            start, end = sheet.ref.split(":")
+            ranges.append(f'<table:database-range table:name={quoteattr(sheet.table_name)} '
+                          f'table:target-range-address="{sheet.name}.{start}:{sheet.name}.{end}" '
+                          'table:contains-header="true"/>')
+    return f"<table:database-ranges>{''.join(ranges)}</table:database-ranges>"
+
+
+def content_xml(model: WorkbookModel) -> bytes:
+    """content.xml: automatic styles and every sheet."""
+    layout = _Layout()
+    body = "".join(piece for sheet in model.sheets for piece in _sheet_xml(sheet, layout))
+    declarations = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NAMESPACES.items())
+    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+           f'<office:document-content {declarations} office:version="1.2">'
+           f"<office:automatic-styles>{layout.xml()}</office:automatic-styles>"
+           f"<office:body><office:spreadsheet>{body}{_database_ranges(model)}</office:spreadsheet></office:body>"
+           "</office:document-content>")
+    return xml.encode("utf-8")
+
+
+def render_ods(model: WorkbookModel) -> bytes:
+    """The workbook as .ods bytes, deterministic."""
+    _canonical_namespaces()
+    doc = OpenDocumentSpreadsheet()
+    _add_styles(doc)
+    _add_meta(doc, model)
+    buffer = io.BytesIO()
+    doc.write(buffer)
+    return deterministic_zip(buffer.getvalue(), model.properties.timestamp, {"content.xml": content_xml(model)})
