@@ -149,7 +149,7 @@ def run_chart_svg(points: list[dict[str, Any]], label: str) -> str:
     lows = [_num(p["lower_limit"]) for p in points]
     highs = [_num(p["upper_limit"]) for p in points]
     shown = [v for v in values + means + lows + highs if v is not None]
-    if not shown:
+    if all(v is None for v in values):
         return ""
     low, high = max(0.0, min(shown)), min(100.0, max(shown))
     pad = max((high - low) * 0.08, 2.0)

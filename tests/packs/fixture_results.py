@@ -263,7 +263,7 @@ def write_fixture_results(data_dir: Path, config: Config, registry: Registry, se
             limit_frames.append(limits)
         ind_rows += _indicator_rows(ind, entities, members, counts, config, period, synthetic, limits)
         if ind.run_chart and ind.has_rate:
-            for _, ent in entities[entities.level.isin(["national", "alliance", "organisation"])].iterrows():
+            for _, ent in entities[entities.level.isin(["national", "organisation"])].iterrows():
                 unit_size = sum(sizes[m] for m in members[ent.org_code])
                 run_rows += _run_rows(ind, ent, rng, unit_size, fys, synthetic, config)
     survival, curves = _survival(entities, sizes, synthetic)

@@ -1,0 +1,142 @@
+"""The organisation packs, read back as text: own organisation, the right numbers, nobody else's results."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from packs_helpers import BuiltPack, normalise
+from naome_report.hub import Results
+from naome_report.publish import pack_format as fmt
+from naome_report.publish.pack_render import SYNTHETIC_LABEL
+from naome_report.registry import default_registry
+
+ROLES = ("english", "welsh", "suppressed")
+SUMMARY_PAGE = 2
+
+
+def org_rows(results: Results, code: str) -> pd.DataFrame:
+    """This organisation's headline rows, as the CSV has them."""
+    ind = results.indicators
+    return ind[(ind.period == results.primary_period) & (ind.subgroup == "all") & (ind.level == "organisation")
+               & (ind.org_code == code)]
+
+
+def parent_row(results: Results, code: str, indicator: str) -> pd.Series | None:
+    ind = results.indicators
+    rows = ind[(ind.period == results.primary_period) & (ind.subgroup == "all") & (ind.level == "alliance")
+               & (ind.org_code == code) & (ind.indicator_id == indicator)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def expected_strings(row: pd.Series, results: Results) -> list[str]:
+    """Every number and word the summary must print for one indicator row, formatted as the pack formats it."""
+    ind = default_registry().get(row.indicator_id)
+    out: list[str] = []
+    if row.status != "published":
+        out.append(fmt.missing_text(row.status, row.nation))
+    elif not ind.has_rate:
+        out.append(f"{fmt.count(row.numerator)} patients")
+    else:
+        out += [fmt.pct(row.percentage), f"({fmt.ci(row.ci_lower_95, row.ci_upper_95)})",
+                f"{fmt.count(row.numerator)} of {fmt.count(row.denominator)}"]
+        if not fmt.is_blank(row.median_days):
+            out.append(f"Median {fmt.days(row.median_days)}")
+        if ind.is_casemix_adjusted and not fmt.is_blank(row.adjusted_percentage):
+            out.append(f"Adjusted {fmt.pct(row.adjusted_percentage)} (O/E {fmt.ratio(row.observed_expected)})")
+    if ind.has_rate and not fmt.is_blank(row.national_percentage):
+        out.append(fmt.pct(row.national_percentage))
+    parent = parent_row(results, row.parent_code, row.indicator_id)
+    if parent is not None:
+        if parent.status != "published":
+            out.append(fmt.missing_text(parent.status, row.nation))
+        else:
+            out.append(fmt.pct(parent.percentage) if ind.has_rate else fmt.count(parent.numerator))
+    status = row.outlier_status if isinstance(row.outlier_status, str) else "not_assessed"
+    note = row.outlier_note if isinstance(row.outlier_note, str) else ""
+    out.append(f"{fmt.outlier_symbol(status)} {fmt.outlier_words(status, note, ind.direction)}")
+    return out
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pack_names_its_own_organisation(packs: dict[str, BuiltPack], results: Results, role: str) -> None:
+    pack = packs[role]
+    name = org_rows(results, pack.code).org_name.iloc[0]
+    assert name in pack.page(1) and pack.code in pack.page(1)
+    for number in range(1, len(pack.pages) + 1):  # the footer names it on every page
+        assert f"{pack.code} · {name}" in pack.page(number), f"page {number}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_summary_numbers_match_the_csv(packs: dict[str, BuiltPack], results: Results, role: str) -> None:
+    pack = packs[role]
+    summary = pack.page(SUMMARY_PAGE)
+    assert "Summary of every indicator" in summary
+    rows = org_rows(results, pack.code)
+    assert len(rows) == len(default_registry())
+    missing = [(row.indicator_id, s) for row in rows.itertuples() for s in expected_strings(pd.Series(row._asdict()), results)
+               if s not in summary]
+    assert not missing
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_summary_shows_no_other_organisation(packs: dict[str, BuiltPack], results: Results, role: str) -> None:
+    pack = packs[role]
+    summary = pack.page(SUMMARY_PAGE)
+    orgs = results.indicators[results.indicators.level == "organisation"].drop_duplicates("org_code")
+    own = orgs[orgs.org_code == pack.code].org_name.iloc[0]
+    others = orgs[orgs.org_code != pack.code]
+    named = [n for n in others.org_name if normalise(n) in summary and n not in own]
+    coded = [c for c in others.org_code if re.search(rf"\b{re.escape(c)}\b", summary)]
+    assert not named and not coded
+
+
+def test_welsh_pack_says_not_available_never_zero(packs: dict[str, BuiltPack], results: Results) -> None:
+    pack = packs["welsh"]
+    rows = org_rows(results, pack.code)
+    gone = rows[rows.status == "not_available"]
+    assert not gone.empty
+    summary = pack.page(SUMMARY_PAGE)
+    assert summary.count("Not available for Wales") >= len(gone)
+    assert "0.0%" not in summary or (rows.percentage == 0).any()
+
+
+def test_suppressed_values_are_words_not_numbers(packs: dict[str, BuiltPack], results: Results) -> None:
+    pack = packs["suppressed"]
+    rows = org_rows(results, pack.code)
+    hidden = rows[rows.status.isin(["suppressed", "too_few"])]
+    assert not hidden.empty
+    summary = pack.page(SUMMARY_PAGE)
+    for status, count in hidden.status.value_counts().items():
+        assert summary.count(fmt.MISSING_TEXT[status]) >= count
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_synthetic_label_and_page_numbers_on_every_page(packs: dict[str, BuiltPack], results: Results, role: str) -> None:
+    pack = packs[role]
+    pages = len(PdfReader(pack.path).pages)
+    assert len(pack.pages) == pages
+    assert results.synthetic
+    assert pack.text.count(SYNTHETIC_LABEL) == pages
+    for number in range(1, pages + 1):
+        assert SYNTHETIC_LABEL in pack.page(number)
+        assert f"Page {number} of {pages}" in pack.page(number)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pack_has_every_section(packs: dict[str, BuiltPack], role: str) -> None:
+    text = packs[role].text
+    for heading in ("Summary of every indicator", "Funnel plots", "Run charts", "Survival", "Data completeness",
+                    "Action planning for your MDT", "Who leads", "By when"):
+        assert heading in text
+
+
+def test_funnel_backgrounds_are_shared(packs: dict[str, BuiltPack]) -> None:
+    shared = packs["english"].path.parent / "_shared"
+    funnels = sorted(shared.glob("funnel_*.jpg"))
+    assert funnels and all((f.parent / (f.name + ".alt.txt")).exists() for f in funnels)
+    text = packs["english"].text
+    assert text.count("of the") >= 0 and "the ring marks" in text
