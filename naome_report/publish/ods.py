@@ -91,8 +91,8 @@ def _add_styles(doc: OpenDocumentSpreadsheet) -> None:
         _cell_style("Warning_line", None, BOLD),
         _cell_style("Line", None),
         _cell_style("Header", WRAP, BOLD),
-        _cell_style("Text", TOP),
-        _cell_style("Wrapped", WRAP),
+        _cell_style("Text", {**TOP, "paddingleft": "0.2cm"}),
+        _cell_style("Wrapped", {**WRAP, "paddingleft": "0.2cm"}),
         _cell_style("Link", TOP, LINK),
         _cell_style("General", TOP),
     ]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import math
-from copy import copy
 import re
 import textwrap
 import zipfile
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from xml.sax.saxutils import escape
 
 import pandas as pd
 from openpyxl import Workbook
@@ -21,7 +22,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
-from xml.sax.saxutils import escape
 
 from naome_report.config import Config
 from naome_report.hub import Results
@@ -211,7 +211,7 @@ RESULTS_TABLES = (
                  "Every metric for each Cancer Alliance (England) and Welsh Region.", ("alliance",), "alliance"),
     ResultsTable("Table_3_regions", "region_results", "Results by NHS England region",
                  "Every metric for each of the seven NHS England regions.", ("region",), "region"),
-    ResultsTable("Table_4_national", "national_results", "Results for England and Wales, England and Wales",
+    ResultsTable("Table_4_national", "national_results", "National results: England and Wales, England, Wales",
                  "Every metric for England and Wales combined and for each nation.", ("national", "nation"),
                  "national"),
 )
@@ -263,11 +263,14 @@ def clean_number(value: Any, kind: str) -> int | float | None:
     return number
 
 
-def _flag(value: Any) -> bool:
-    """True for a set flag (yes, true, 1, or any other non-empty marker)."""
-    if _missing(value):
-        return False
-    return str(value).strip().lower() not in {"no", "false", "0", "0.0", "n"}
+def _completeness_text(value: Any) -> str:
+    """The data-completeness warning as published, empty when there is none."""
+    text = clean_text(value)
+    if text.lower() in {"", "no", "false", "0", "n"}:
+        return ""
+    if text.lower() in {"yes", "true", "1", "y"}:
+        return "Low completeness"
+    return text
 
 
 def _period_order(results: Results, config: Config) -> list[str]:
@@ -345,8 +348,8 @@ def results_columns(spec: ResultsTable) -> list[tuple[str, Column]]:
         columns += COMPARATOR_COLUMNS
     if spec.hierarchy == "organisation":
         columns += ORGANISATION_COLUMNS + [("outlier_status", Column("Outlier status"))]
-    columns += [("completeness_flag", Column("Data completeness below threshold")),
-                ("status", Column("Status")), ("status_note", Column("Status note", "wrap"))]
+    columns += [("completeness_flag", Column("Data completeness warning", "wrap", 36)),
+                ("status", Column("Status")), ("status_note", Column("Status note", "wrap", 70))]
     return columns
 
 
@@ -367,7 +370,7 @@ def _results_row(row: dict[str, Any], columns: list[tuple[str, Column]], titles:
         elif source == "outlier_status":
             values.append(_outlier_text(row))
         elif source == "completeness_flag":
-            values.append("Yes" if _flag(row.get(source)) else "No")
+            values.append(_completeness_text(row.get(source)))
         elif source == "status":
             values.append(_status_text(row.get(source)))
         else:
@@ -415,7 +418,7 @@ def _survival_sheet(results: Results, registry: Registry, periods: list[str]) ->
         ("org_code", Column("Area code")), ("org_name", Column("Area name")),
         ("group_type", Column("Patient grouping")), ("group", Column("Patient group")),
         ("time_years", Column("Years after MBC diagnosis", "general")), *SURVIVAL_COLUMNS,
-        ("status", Column("Status")), ("status_note", Column("Status note", "wrap")),
+        ("status", Column("Status")), ("status_note", Column("Status note", "wrap", 70)),
     ]
     rows = [_results_row(row, columns, {}) for row in frame.to_dict("records")]
     method = registry.survival.get("method", "Kaplan-Meier")
@@ -568,6 +571,12 @@ def _contents_sheet(others: list[Sheet]) -> Sheet:
                  links={i: row[0] for i, row in enumerate(rows)}, description="Contents")
 
 
+def _announce_table(sheet: Sheet) -> None:
+    """Start the line under the title by saying the sheet holds one table (for screen-reader users)."""
+    first = sheet.lines[0]
+    sheet.lines[0] = Line(f"This worksheet contains one table. {first.text}", first.style, first.link)
+
+
 def build_model(results: Results, registry: Registry, config: Config) -> WorkbookModel:
     """The whole workbook as a table model, ready for either writer."""
     periods = _period_order(results, config)
@@ -576,6 +585,8 @@ def build_model(results: Results, registry: Registry, config: Config) -> Workboo
             _survival_sheet(results, registry, periods)]
     cover = _cover_sheet(results, registry, config, periods)
     contents = _contents_sheet([cover, *body])
+    for sheet in [contents, *body]:
+        _announce_table(sheet)
     audit = config.section("audit")
     props = DocProperties(
         title=cover.title, subject="Metastatic breast cancer audit metrics, England and Wales",
@@ -598,6 +609,8 @@ HEADER_FONT = Font(bold=True)
 LINK_FONT = Font(underline="single", color="0563C1")
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
+TEXT = Alignment(vertical="top", horizontal="left", indent=1)
+WRAPPED_TEXT = Alignment(wrap_text=True, vertical="top", horizontal="left", indent=1)
 
 
 def column_widths(sheet: Sheet) -> list[float]:
@@ -661,16 +674,21 @@ def _display(value: Any, column: Column) -> str:
     return str(value)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
 def _write_text(ws, row: int, col: int, text: str):
     """A cell that is text whatever it starts with (never a formula)."""
     cell = ws.cell(row=row, column=col)
     cell.value = clean_text(text)
     cell.data_type = "s"
+    if cell.value.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True  # stays text when a user edits the cell, as if typed with a leading '
     return cell
 
 
 def _write_lines(ws, sheet: Sheet) -> None:
-    ws.cell(row=1, column=1, value=sheet.title).font = TITLE_FONT
+    _write_text(ws, 1, 1, sheet.title).font = TITLE_FONT
     for i, line in enumerate(sheet.lines, start=2):
         cell = _write_text(ws, i, 1, line.text)
         if line.style == "heading":
@@ -689,7 +707,7 @@ def _column_styles(ws, sheet: Sheet) -> list[Any]:
         probe = Cell(ws)
         if column.numeric:
             probe.number_format = NUMBER_FORMATS[column.kind]
-        probe.alignment = WRAP if column.kind == "wrap" else TOP
+        probe.alignment = TOP if column.numeric else WRAPPED_TEXT if column.kind == "wrap" else TEXT
         styles.append(probe._style)
     return styles
 
@@ -707,6 +725,8 @@ def _write_body(ws, sheet: Sheet) -> None:
             cell._value = value if data_type == "n" else clean_text(value)
             cell.data_type = data_type
             cell._style = copy(style)
+            if data_type == "s" and cell._value.startswith(FORMULA_STARTS):
+                cell._style.quotePrefix = 1  # stays text when a user edits the cell
             cells[(i, j)] = cell
 
 
@@ -817,11 +837,3 @@ def build_workbook(results: Results, registry: Registry, config: Config, out_dir
     xlsx.write_bytes(render_xlsx(model))
     ods.write_bytes(render_ods(model))
     return [xlsx, ods]
-
-
-def iter_numeric_cells(sheet: Sheet) -> Iterable[tuple[int, Column, Any]]:
-    """(row index, column, value) for every number in a sheet's table."""
-    for i, row in enumerate(sheet.rows):
-        for column, value in zip(sheet.columns, row):
-            if column.numeric:
-                yield i, column, value

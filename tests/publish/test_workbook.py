@@ -110,7 +110,7 @@ def _indicator_rows() -> list[dict]:
                         row.update(expected=x * 1.1 + 0.123, observed_expected=1 / 1.1,
                                    adjusted_percentage=100 * x / n / 1.1)
                     if ind == "mdt" and nation == "Wales":
-                        row["completeness_flag"] = "yes"
+                        row["completeness_flag"] = "Low completeness: MDT date recorded 55.0% (threshold 70%)"
                 elif status == "suppressed":
                     row.update(status_note="Fewer than 5 patients", outlier_status="not_assessed",
                                outlier_note="suppressed")
@@ -376,7 +376,7 @@ def test_numbers_are_numbers_with_formats(wb):
 
 def test_formula_like_names_are_text(wb, built):
     hits = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == EVIL_NAME]
-    assert hits and all(c.data_type == "s" for c in hits)
+    assert hits and all(c.data_type == "s" and c.quotePrefix for c in hits)
     assert not [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
     for other in ["-minus @at +plus Trust"]:
         assert any(c.value == other and c.data_type == "s" for row in wb["Table_1_organisations"].iter_rows()
@@ -403,6 +403,22 @@ def test_same_inputs_same_bytes(fixture_data, built, tmp_path):
     again = build_workbook(load_results(fixture_data), load_registry(), load_config(), tmp_path)
     for first, second in zip(built, again):
         assert first.read_bytes() == second.read_bytes(), first.name
+
+
+def test_run_time_does_not_change_the_bytes(fixture_data, built, tmp_path):
+    """Only the results, registry and configuration matter: a rebuild of the same files at another time is identical."""
+    data = tmp_path / "data"
+    shutil.copytree(fixture_data, data)
+    meta = json.loads((data / META_FILE).read_text())
+    meta["built_at"] = "2027-01-02T03:04:05+00:00"
+    (data / META_FILE).write_text(json.dumps(meta))
+    again = build_workbook(load_results(data), load_registry(), load_config(), tmp_path / "out")
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in built]
+
+
+def test_table_sheets_say_they_hold_one_table(wb):
+    for ws in wb.worksheets[1:]:
+        assert ws["A2"].value.startswith("This worksheet contains one table."), ws.title
 
 
 def test_real_data_flag_drops_the_warning(fixture_data, tmp_path):
