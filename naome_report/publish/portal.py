@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import shutil
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.hub import FILES, META_FILE, Results
@@ -76,7 +78,7 @@ def build_portal(results: Results, registry: Registry, config: Config, out_dir: 
         if funnel.curves:
             site.write(f"assets/funnel-{safe_name(ind_id)}.svg", funnel.background)
     downloads = _write_downloads(site, results, {o.code for o in model.organisations})
-    site.write("index.html", env.get_template("index.html").render(**common, **_landing(model, registry, site.out_dir), root=""))
+    site.write("index.html", env.get_template("index.html").render(**common, **_landing(model, registry, config, site.out_dir), root=""))
     org_template = env.get_template("organisation.html")
     # The same key on every organisation page's funnel: render it once.
     position_legend = Markup(env.get_template("macros.html").module.outlier_legend([], True))
@@ -97,11 +99,36 @@ def _clean(out_dir: Path) -> None:
     (out_dir / "index.html").unlink(missing_ok=True)
 
 
+def outlier_html(val: Value, short: bool = False) -> Markup:
+    """An outlier status as a symbol and words (never colour alone)."""
+    return _outlier_html(val.outlier, val.outlier_symbol, val.outlier_short if short else val.outlier_text)
+
+
+@lru_cache(maxsize=256)
+def _outlier_html(status: str, symbol: str, words: str) -> Markup:
+    return Markup(f'<span class="outlier o-{escape(status)}"><span class="sym" aria-hidden="true">'
+                  f'{escape(symbol)}</span> {escape(words)}</span>')
+
+
+def value_cell_html(val: Value | None, cls: str = "", label: str = "") -> Markup:
+    """A table cell holding a value (right-aligned number) or its status in words, with a sort key."""
+    data_label = f' data-label="{escape(label)}"' if label else ""
+    if val is None:
+        return Markup(f'<td class="{cls} na"{data_label}>—<span class="visually-hidden">not applicable</span></td>')
+    if val.published:
+        key = val.percentage if val.percentage is not None else val.row.get("numerator")
+        key = -1 if is_missing(key) else key
+        return Markup(f'<td class="{cls} num" data-sort="{key}"{data_label}>{escape(val.main)}</td>')
+    return Markup(f'<td class="{cls} status-cell" data-sort="-1"{data_label}>{escape(val.status_text)}</td>')
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = fmt_pct
     env.filters["count"] = fmt_count
+    env.globals["outlier"] = outlier_html
+    env.globals["value_cell"] = value_cell_html
     env.globals["legend_marker"] = lambda *a: Markup(charts.legend_marker(*a))
     env.globals["legend_line"] = lambda *a: Markup(charts.legend_line(*a))
     env.globals["OUTLIER_FILL"] = charts.OUTLIER_FILL
@@ -163,7 +190,7 @@ def _funnel(model: Portal, ind: Indicator) -> Funnel:
 
 # ---------------------------------------------------------------------------- landing page
 
-def _landing(model: Portal, registry: Registry, out_dir: Path) -> dict[str, Any]:
+def _landing(model: Portal, registry: Registry, config: Config, out_dir: Path) -> dict[str, Any]:
     goals = []
     for goal, inds in registry.by_goal().items():
         rows = [{"ind": ind, "ew": model.national(ind), "england": model.national(ind, "England"),
@@ -180,7 +207,7 @@ def _landing(model: Portal, registry: Registry, out_dir: Path) -> dict[str, Any]
         "org_index": Markup(json.dumps(index, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")),
         "org_count": len(model.organisations),
         "reports": _report_links(out_dir),
-        "workbook": _workbook_link(out_dir),
+        "workbook": _workbook_link(out_dir, model.results, config),
         "data_files": [{"name": name, "href": f"../data/{name}"} for name in (*FILES, META_FILE)],
     }
 
@@ -205,10 +232,16 @@ def _headlines(model: Portal, registry: Registry) -> list[dict[str, str]]:
     return cards[:6]
 
 
+def _group_key(value: Any) -> str:
+    return str(value).strip().lower().replace(" ", "_")
+
+
 def _survival_cards(model: Portal) -> list[dict[str, str]]:
     rows = [r for r in model.survival.get(model.national_codes.get(EW, ""), []) if r.get("status") == "published"]
-    preferred = [r for r in rows if r.get("group") == "de_novo"] or [r for r in rows if r.get("group_type") == "all"]
-    who = "with de novo MBC " if preferred and preferred[0].get("group") == "de_novo" else ""
+    # The published NAoMe headline is for de novo MBC; fall back to everyone.
+    preferred = [r for r in rows if _group_key(r.get("group")) == "de_novo"] or [
+        r for r in rows if str(r.get("group_type")) == "all"]
+    who = "with de novo MBC " if preferred and _group_key(preferred[0].get("group")) == "de_novo" else ""
     return [{"value": fmt_pct(r["survival_percentage"], 0),
              "label": f"of people {who}alive {fmt_count(r['time_years'])} year{'s' if float(r['time_years']) != 1 else ''} after diagnosis",
              "href": "#downloads"} for r in sorted(preferred, key=lambda r: float(r["time_years"]))]
@@ -232,10 +265,14 @@ def _report_links(out_dir: Path) -> list[dict[str, Any]]:
     return [{"title": title, "formats": [("HTML", f"../{stem}.html"), ("PDF", f"../{stem}.pdf")]} for title, stem in REPORTS]
 
 
-def _workbook_link(out_dir: Path) -> str:
-    """The metrics workbook beside the portal (the newest one, when a build has written several)."""
+def _workbook_link(out_dir: Path, results: Results, config: Config) -> str:
+    """The metrics workbook beside the portal: the one on disk, else the name the workbook stage gives it."""
     found = sorted(out_dir.parent.glob("NAoMe_Metrics_Table_*.xlsx"), key=lambda p: p.stat().st_mtime)
-    return f"../{found[-1].name}" if found else "../"
+    if found:
+        return f"../{found[-1].name}"
+    from naome_report.publish.workbook import workbook_filename  # imports openpyxl: only when needed
+
+    return f"../{workbook_filename(results.primary_period, config.raw.get('audit', {}).get('output_version', 1))}"
 
 
 # ---------------------------------------------------------------------------- organisation pages
@@ -278,10 +315,11 @@ def _organisation(model: Portal, registry: Registry, org: Organisation, funnels:
 
 def _org_indicator(model: Portal, org: Organisation, r: dict[str, Any], funnel: Funnel | None) -> dict[str, Any]:
     ind, val = r["ind"], r["value"]
-    item: dict[str, Any] = {**r, "id": safe_name(ind.id), "history": [], "funnel": None, "run": None}
+    item: dict[str, Any] = {**r, "id": safe_name(ind.id), "history": [], "history_html": "", "funnel": None, "run": None}
     if org.nation not in ind.nations:
         return item  # the value says 'Not available for <nation>'; there is nothing to chart
     item["history"] = _org_history(model, ind, org)
+    item["history_html"] = _rows_html([_history_cells(h, ind.outlier_eligible) for h in item["history"]], frozenset({2}))
     if funnel and funnel.curves and ind.has_rate:
         label = charts.funnel_position_text(org, val, ind.title, r["national"])
         item["funnel"] = {"svg": Markup(charts.funnel_position_svg(
@@ -307,11 +345,28 @@ def _run_chart(org: Organisation, ind: Indicator, series: list[dict]) -> dict[st
         "id": chart_id,
         "svg": Markup(svg),
         "summary": charts.run_chart_summary(series, ind.direction_text),
-        "rows": [_quarter_cells(r) for r in series],
+        "rows_html": _rows_html([_quarter_cells(r) for r in series]),
         "points": sum(1 for r in series if not is_missing(r.get("percentage"))),
         "variations": [v for v in ("common_cause", "improvement", "concern", "neither") if v in present],
         "trial": trial,
     }
+
+
+def _rows_html(rows: list[tuple[Any, ...]], numeric: frozenset[int] = frozenset({1, 2, 3, 4})) -> Markup:
+    """Table body rows, the first cell a row header: built here because a loop in Jinja is ten times slower."""
+    out = []
+    for cells in rows:
+        text = [c if isinstance(c, Markup) else html.escape(str(c), quote=False) for c in cells]
+        tds = "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(text) if i)
+        out.append(f'<tr><th scope="row">{text[0]}</th>{tds}</tr>')
+    return Markup("\n".join(out))
+
+
+def _history_cells(h: dict[str, Any], outliers: bool) -> tuple[Any, ...]:
+    """One row of the by-year and by-group table: period, patients, result, CI, outlier status."""
+    val = h["value"]
+    result = Markup(f"{escape(val.main)}") + (Markup(f' <span class="sub">({escape(val.counts)})</span>') if val.counts else "")
+    return (h["period"], h["subgroup"], result, val.ci, outlier_html(val) if outliers else "")
 
 
 def _quarter_cells(row: dict) -> tuple[str, ...]:
@@ -407,38 +462,41 @@ def _indicator(model: Portal, ind: Indicator, funnel: Funnel | None) -> dict[str
 def _write_downloads(site: Site, results: Results, codes: set[str]) -> dict[str, list[dict[str, str]]]:
     """Each organisation's rows of the public data files, copied verbatim (no reformatting)."""
     out: dict[str, list[dict[str, str]]] = {code: [] for code in codes}
-    for name in ORG_FILES:
+    for name, frame in _org_frames(results).items():
         source = results.data_dir / name
-        if not source.exists():
+        if not source.exists() or frame is None or "org_code" not in frame or "level" not in frame:
             continue
-        header, rows = _org_lines(source, codes)
-        for code, lines in rows.items():
+        header, rows = _org_lines(source, frame, codes)
+        for code, lines in sorted(rows.items()):
             rel = f"downloads/{safe_name(code)}_{name}"
             site.write(rel, header + "".join(lines))
             out[code].append({"name": name, "href": f"../{rel}", "rows": str(len(lines))})
     return out
 
 
-def _org_lines(source: Path, codes: set[str]) -> tuple[str, dict[str, list[str]]]:
+def _org_frames(results: Results) -> dict[str, Any]:
+    """The loaded frame of each public file that has organisation rows."""
+    attrs = {"naome_indicators.csv": "indicators", "naome_run_charts.csv": "run_charts",
+             "naome_survival.csv": "survival", "naome_survival_curves.csv": "survival_curves"}
+    return {name: getattr(results, attr, None) for name, attr in attrs.items() if name in ORG_FILES}
+
+
+def _org_lines(source: Path, frame: Any, codes: set[str]) -> tuple[str, dict[str, list[str]]]:
     """The header line and, per organisation, its lines of a CSV file (level = organisation)."""
-    text = source.read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    header = lines[0] if lines else ""
-    columns = next(csv.reader([header]), [])
-    if "org_code" not in columns or "level" not in columns:
-        return header, {}
-    code_at, level_at = columns.index("org_code"), columns.index("level")
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    header, body = (lines[0], lines[1:]) if lines else ("", [])
+    mask = (frame["level"] == "organisation") & frame["org_code"].isin(codes)
+    if len(body) == len(frame):
+        # One line per record (no line breaks inside quoted fields): the loaded frame indexes the lines.
+        groups = frame.index[mask.to_numpy()].groupby(frame.loc[mask, "org_code"].to_numpy())
+        positions = {code: frame.index.get_indexer(idx) for code, idx in groups.items()}
+        return header, {str(code): [body[i] for i in pos] for code, pos in positions.items()}
     rows: dict[str, list[str]] = {}
-    if '"' not in text:
-        # No quoting anywhere, so a plain split is exact (the common case, and 10x faster than csv).
-        for line in lines[1:]:
-            fields = line.rstrip("\r\n").split(",")
-            if fields[level_at] == "organisation" and fields[code_at] in codes:
-                rows.setdefault(fields[code_at], []).append(line)
-        return header, rows
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    for fields in csv.reader(lines[1:]):
+    columns = next(csv.reader([header]))
+    code_at, level_at = columns.index("org_code"), columns.index("level")
+    for fields in csv.reader(body):
         if fields and fields[level_at] == "organisation" and fields[code_at] in codes:
             buffer.seek(0)
             buffer.truncate()

@@ -202,8 +202,9 @@ def run_chart_svg(rows: list[Row], chart_id: str, title: str) -> str:
             continue
         v = _variation(r)
         label = escape(point_text(r))
+        # The accessible name doubles as the tooltip text (portal.js); no <title>, which would show a second tooltip.
         out.append(f'<path class="pt v-{v}" d="{shape_path(VARIATION_SHAPE[v], fr.x(i + 1), fr.y(float(r["percentage"])), 5.5)}" '
-                   f'fill="{COLOURS[v]}" tabindex="0" role="img" aria-label="{label}" data-tip="{label}"><title>{label}</title></path>')
+                   f'fill="{COLOURS[v]}" tabindex="0" role="img" aria-label="{label}"/>')
     out.append("</g></svg>")
     return "".join(out)
 
@@ -254,10 +255,12 @@ def run_chart_summary(rows: list[Row], direction_text: str) -> str:
         text.append("No value for " + "; ".join(f"{', '.join(qs)} ({why})" for why, qs in reasons.items()) + ".")
     special = [r for r in published if _special(r)]
     if special:
-        kinds = sorted({_variation(r) for r in special})
-        words = ", ".join(VARIATION_TEXT[k].removeprefix("Special cause: ") for k in kinds)
-        text.append(f"{len(special)} quarter{'s' if len(special) != 1 else ''} showed special cause variation ({words}): "
-                    + ", ".join(str(r["period"]) for r in special) + ".")
+        by_kind: dict[str, list[str]] = {}
+        for r in special:
+            by_kind.setdefault(_variation(r), []).append(str(r["period"]))
+        parts = [f"{VARIATION_TEXT[k].removeprefix('Special cause: ')} in {', '.join(qs)}" for k, qs in by_kind.items()]
+        text.append(f"{len(special)} quarter{'s' if len(special) != 1 else ''} showed special cause variation: "
+                    + "; ".join(parts) + ".")
     else:
         text.append("All published quarters show common cause variation only (no special cause).")
     text.append(f"{direction_text}.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -53,6 +52,21 @@ def fmt_ci(row: Row) -> str:
 def safe_name(code: str) -> str:
     """A file-name-safe version of an organisation or indicator code."""
     return re.sub(r"[^A-Za-z0-9_-]", "_", str(code))
+
+
+class cached_property:  # noqa: N801 - functools.cached_property takes a lock on every first access (slow)
+    """A property computed once per instance, then read from the instance dict."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 @dataclass(frozen=True)
@@ -256,6 +270,8 @@ def build_portal_model(results: Results, registry: Registry) -> Portal:
     by_level: dict = {}
     org_rows: dict[str, list[Row]] = defaultdict(list)
     national_codes: dict[str, str] = {}
+    if "period_type" in ind:
+        ind = ind[ind["period_type"] != "quarter"]  # quarterly rows are drawn from naome_run_charts.csv
     for row in _records(ind):
         code, key_tail = str(row["org_code"]), (row["indicator_id"], row["period"], row["subgroup"])
         by_level[(row["level"], code, *key_tail)] = row

@@ -129,14 +129,10 @@
     var tip = box.querySelector(".tooltip");
     var points = Array.prototype.slice.call(box.querySelectorAll(".pt"));
     if (!tip || points.length === 0) return;
-    // The custom tooltip replaces the SVG <title> (which would show a second, native tooltip).
-    points.forEach(function (p, i) {
-      var t = p.querySelector("title");
-      if (t) p.removeChild(t);
-      p.setAttribute("tabindex", i === points.length - 1 ? "0" : "-1");
-    });
+    // One tab stop per chart (the latest quarter); arrow keys move between quarters.
+    points.forEach(function (p, i) { p.setAttribute("tabindex", i === points.length - 1 ? "0" : "-1"); });
     function show(p) {
-      tip.textContent = p.getAttribute("data-tip");
+      tip.textContent = p.getAttribute("aria-label");
       tip.hidden = false;
       var b = box.getBoundingClientRect(), r = p.getBoundingClientRect();
       var left = r.left - b.left + r.width / 2 - tip.offsetWidth / 2;
