@@ -46,6 +46,20 @@ REPORTS = (
 )
 # The data files whose rows are split per organisation (those with an org_code column).
 ORG_FILES = tuple(name for name, cols in FILES.items() if "org_code" in cols and "level" in cols)
+DATA_FILE_TEXT = {
+    "naome_indicators.csv": "every indicator at every level, period and patient group",
+    "naome_run_charts.csv": "quarterly results of each organisation with run-chart limits",
+    "naome_funnel_limits.csv": "funnel-plot limits by number of patients",
+    "naome_survival.csv": "survival at 1 and 3 years",
+    "naome_survival_curves.csv": "Kaplan–Meier survival curves",
+    "naome_cohort_summary.csv": "who is in the audit",
+    "naome_patient_flow.csv": "patients included and excluded at each step",
+    "naome_reconciliation.csv": "records read, quarantined, excluded and included",
+    "naome_casemix_models.csv": "case-mix adjustment models",
+    "naome_casemix_fit.csv": "how well the case-mix models fit",
+    "naome_casemix_calibration.csv": "case-mix model calibration",
+    META_FILE: "when and how these files were built",
+}
 OUTLIER_ORDER = ("alarm_low", "alert_low", "within_limits", "alert_high", "alarm_high", "not_assessed")
 
 
@@ -122,6 +136,15 @@ def value_cell_html(val: Value | None, cls: str = "", label: str = "") -> Markup
     return Markup(f'<td class="{cls} status-cell" data-sort="-1"{data_label}>{escape(val.status_text)}</td>')
 
 
+def result_cell_html(val: Value) -> Markup:
+    """A result with its confidence interval beneath it, or the status in a few words."""
+    if not val.published:
+        return Markup(f'<td class="num status-cell" data-sort="-1">{escape(val.status_short)}</td>')
+    key = val.percentage if val.percentage is not None else val.row.get("numerator")
+    ci = f'<span class="sub">{escape(val.ci)}</span>' if val.ci else ""
+    return Markup(f'<td class="num" data-sort="{-1 if is_missing(key) else key}">{escape(val.main)}{ci}</td>')
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -129,6 +152,7 @@ def _environment() -> Environment:
     env.filters["count"] = fmt_count
     env.globals["outlier"] = outlier_html
     env.globals["value_cell"] = value_cell_html
+    env.globals["result_cell"] = result_cell_html
     env.globals["legend_marker"] = lambda *a: Markup(charts.legend_marker(*a))
     env.globals["legend_line"] = lambda *a: Markup(charts.legend_line(*a))
     env.globals["OUTLIER_FILL"] = charts.OUTLIER_FILL
@@ -176,6 +200,7 @@ class Funnel:
     y_label: str
     method: str
     frame: charts.Frame | None
+    labels: str
 
 
 def _funnel(model: Portal, ind: Indicator) -> Funnel:
@@ -184,8 +209,9 @@ def _funnel(model: Portal, ind: Indicator) -> Funnel:
     y_label = "Case-mix adjusted %" if ind.is_casemix_adjusted else "Percentage of patients"
     method = next((str(c["method"]) for c in curves if not is_missing(c.get("method"))), "")
     background = charts.funnel_svg(curves, points, ind.title, y_label, background=True) if curves else ""
-    frame = charts.funnel_frame(curves, [(n, y) for _, _, n, y in points])[0] if curves else None
-    return Funnel(curves, points, background, y_label, method, frame)
+    frame, ystep, xstep = charts.funnel_frame(curves, [(n, y) for _, _, n, y in points]) if curves else (None, 0, 0)
+    labels = charts.funnel_labels(frame, ystep, xstep, y_label) if frame else ""
+    return Funnel(curves, points, background, y_label, method, frame, labels)
 
 
 # ---------------------------------------------------------------------------- landing page
@@ -208,7 +234,8 @@ def _landing(model: Portal, registry: Registry, config: Config, out_dir: Path) -
         "org_count": len(model.organisations),
         "reports": _report_links(out_dir),
         "workbook": _workbook_link(out_dir, model.results, config),
-        "data_files": [{"name": name, "href": f"../data/{name}"} for name in (*FILES, META_FILE)],
+        "data_files": [{"name": name, "href": f"../data/{name}", "about": DATA_FILE_TEXT.get(name, "")}
+                       for name in (*FILES, META_FILE)],
     }
 
 
@@ -323,7 +350,7 @@ def _org_indicator(model: Portal, org: Organisation, r: dict[str, Any], funnel: 
     if funnel and funnel.curves and ind.has_rate:
         label = charts.funnel_position_text(org, val, ind.title, r["national"])
         item["funnel"] = {"svg": Markup(charts.funnel_position_svg(
-            f"../assets/funnel-{safe_name(ind.id)}.svg", funnel.frame, org, val, label)),
+            f"../assets/funnel-{safe_name(ind.id)}.svg", funnel.frame, funnel.labels, org, val, label)),
             "text": label, "placed": val.funnel_y is not None, "method": funnel.method}
     series = model.run_charts.get((org.code, ind.id), [])
     if ind.run_chart:
@@ -397,7 +424,7 @@ def _org_survival(model: Portal, org: Organisation) -> list[dict[str, Any]]:
     out = []
     for r in model.survival.get(org.code, []):
         nat = national.get((r.get("group"), r.get("time_years")), {})
-        group = SUBGROUP_TEXT.get(str(r.get("group")), str(r.get("group")))
+        group = SUBGROUP_TEXT.get(_group_key(r.get("group")), str(r.get("group")))
         published = r.get("status") == "published"
         out.append({"group": group, "years": fmt_count(r["time_years"]),
                     "value": fmt_pct(r["survival_percentage"]) if published else str(r.get("status", "")).replace("_", " "),

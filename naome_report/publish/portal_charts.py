@@ -118,20 +118,29 @@ class Frame:
 
 
 def _y_axis(fr: Frame, step: float, label: str) -> list[str]:
-    return list(_y_axis_cached(fr, step, label))
+    return list(_y_grid(fr, step) + _y_labels(fr, step, label))
 
 
 @lru_cache(maxsize=512)
-def _y_axis_cached(fr: Frame, step: float, label: str) -> tuple[str, ...]:
+def _y_grid(fr: Frame, step: float) -> tuple[str, ...]:
     out = []
     v = fr.y0
     while v <= fr.y1 + 1e-9:
-        y = fr.y(v)
-        out.append(f'<line class="grid" x1="{fr.left}" x2="{fr.width - fr.right}" y1="{_f(y)}" y2="{_f(y)}"/>')
-        out.append(f'<text class="tick" x="{fr.left - 6}" y="{_f(y + 5)}" text-anchor="end">{tick_text(v, step)}%</text>')
+        y = _f(fr.y(v))
+        out.append(f'<line class="grid" x1="{fr.left}" x2="{fr.width - fr.right}" y1="{y}" y2="{y}"/>')
         v += step
-    out.append(f'<text class="axis-label" transform="translate(15 {_f((fr.top + fr.height - fr.bottom) / 2)}) rotate(-90)" '
-               f'text-anchor="middle">{escape(label)}</text>')
+    return tuple(out)
+
+
+@lru_cache(maxsize=512)
+def _y_labels(fr: Frame, step: float, label: str) -> tuple[str, ...]:
+    """Tick labels, and the axis title set horizontally above the plot (readable on a phone)."""
+    out = []
+    v = fr.y0
+    while v <= fr.y1 + 1e-9:
+        out.append(f'<text class="tick" x="{fr.left - 6}" y="{_f(fr.y(v) + 5)}" text-anchor="end">{tick_text(v, step)}%</text>')
+        v += step
+    out.append(f'<text class="axis-label" x="2" y="{fr.top - 14}" text-anchor="start">{escape(label)}</text>')
     return tuple(out)
 
 
@@ -181,7 +190,7 @@ def run_chart_svg(rows: list[Row], chart_id: str, title: str) -> str:
     values = [float(r["percentage"]) for r in published]
     values += [float(r[k]) for r in rows for k in ("mean", "lower_limit", "upper_limit") if not is_missing(r.get(k))]
     lo, hi, step = y_range(values)
-    fr = Frame(480, 280, 60, 10, 12, 50, 0.5, n + 0.5, lo, hi)
+    fr = Frame(480, 300, 56, 10, 36, 52, 0.5, n + 0.5, lo, hi)
     out = [f'<svg class="run-chart" id="{chart_id}" viewBox="0 0 {fr.width} {fr.height}" role="group" '
            f'aria-label="{escape(title)}: run chart, one point per quarter; use arrow keys to move between points">',
            '<g aria-hidden="true">', *_y_axis(fr, step, "Percentage of patients"), *_x_quarters(fr, rows)]
@@ -220,15 +229,15 @@ def _x_quarters_cached(fr: Frame, periods: tuple[str, ...]) -> tuple[str, ...]:
     for i, period in enumerate(periods):
         fy, q = quarter_label(period)
         x = fr.x(i + 1)
-        out.append(f'<text class="tick" x="{_f(x)}" y="{fr.height - fr.bottom + 18}" text-anchor="middle">{escape(q)}</text>')
+        out.append(f'<text class="tick" x="{_f(x)}" y="{fr.height - fr.bottom + 20}" text-anchor="middle">{escape(q)}</text>')
         if fy:
             years.setdefault(fy, []).append(i + 1)
     for fy, idx in years.items():
         x = (fr.x(idx[0]) + fr.x(idx[-1])) / 2
-        out.append(f'<text class="tick year" x="{_f(x)}" y="{fr.height - fr.bottom + 38}" text-anchor="middle">{escape(fy)}</text>')
+        out.append(f'<text class="tick year" x="{_f(x)}" y="{fr.height - fr.bottom + 42}" text-anchor="middle">{escape(fy)}</text>')
         if idx[0] > 1:
             xs = _f(fr.x(idx[0] - 0.5))
-            out.append(f'<line class="year-sep" x1="{xs}" x2="{xs}" y1="{fr.height - fr.bottom}" y2="{fr.height - fr.bottom + 42}"/>')
+            out.append(f'<line class="year-sep" x1="{xs}" x2="{xs}" y1="{fr.height - fr.bottom}" y2="{fr.height - fr.bottom + 46}"/>')
     return tuple(out)
 
 
@@ -276,20 +285,14 @@ def funnel_frame(curves: list[Row], points: list[tuple[float, float]]) -> tuple[
     ys += [float(c[k]) for c in curves if min_n <= float(c["n"]) <= xmax for k in ("lower_998", "upper_998", "target")
            if not is_missing(c.get(k))]
     lo, hi, ystep = y_range(ys)
-    return Frame(480, 340, 60, 24, 12, 46, 0, xmax, lo, hi), ystep, nice_step(xmax, 4)
+    return Frame(480, 360, 56, 24, 36, 48, 0, xmax, lo, hi), ystep, nice_step(xmax, 4)
 
 
-def _funnel_axes(fr: Frame, ystep: float, xstep: float, curves: list[Row], y_label: str, clip_id: str) -> list[str]:
-    out = ['<g aria-hidden="true">', *_y_axis(fr, ystep, y_label),
-           f'<line class="axis" x1="{fr.left}" x2="{fr.width - fr.right}" y1="{fr.height - fr.bottom}" y2="{fr.height - fr.bottom}"/>']
-    v = 0.0
-    while v <= fr.x1 + 1e-9:
-        out.append(f'<text class="tick" x="{_f(fr.x(v))}" y="{fr.height - fr.bottom + 18}" text-anchor="middle">{fmt_count(v)}</text>')
-        v += xstep
-    out.append(f'<text class="axis-label" x="{_f((fr.left + fr.width - fr.right) / 2)}" y="{fr.height - 4}" '
-               'text-anchor="middle">Number of patients</text>')
-    out.append(f'<clipPath id="{clip_id}"><rect x="{fr.left}" y="{fr.top}" width="{fr.width - fr.left - fr.right}" '
-               f'height="{fr.height - fr.top - fr.bottom}"/></clipPath><g clip-path="url(#{clip_id})">')
+def _funnel_plot(fr: Frame, ystep: float, curves: list[Row], clip_id: str) -> list[str]:
+    """Grid, limit curves and the national line (the part shared by every organisation page)."""
+    out = ['<g aria-hidden="true">', *_y_grid(fr, ystep),
+           f'<clipPath id="{clip_id}"><rect x="{fr.left}" y="{fr.top}" width="{fr.width - fr.left - fr.right}" '
+           f'height="{fr.height - fr.top - fr.bottom}"/></clipPath><g clip-path="url(#{clip_id})">']
     visible = [c for c in curves if 0 < float(c["n"]) <= fr.x1 * 1.02]
     for key, cls in (("lower_998", "limit998"), ("upper_998", "limit998"), ("lower_95", "limit95"), ("upper_95", "limit95")):
         out.append(_polyline([(fr.x(float(c["n"])), fr.y(float(c[key]))) for c in visible if not is_missing(c.get(key))], cls))
@@ -298,6 +301,19 @@ def _funnel_axes(fr: Frame, ystep: float, xstep: float, curves: list[Row], y_lab
         out.append(f'<line class="target" x1="{fr.left}" x2="{fr.width - fr.right}" y1="{y}" y2="{y}"/>')
     out.append("</g></g>")
     return out
+
+
+def funnel_labels(fr: Frame, ystep: float, xstep: float, y_label: str) -> str:
+    """Axis lines, ticks and titles: drawn in the page (not the shared image) so page CSS can size them."""
+    out = ['<g aria-hidden="true">', *_y_labels(fr, ystep, y_label),
+           f'<line class="axis" x1="{fr.left}" x2="{fr.width - fr.right}" y1="{fr.height - fr.bottom}" y2="{fr.height - fr.bottom}"/>']
+    v = 0.0
+    while v <= fr.x1 + 1e-9:
+        out.append(f'<text class="tick" x="{_f(fr.x(v))}" y="{fr.height - fr.bottom + 20}" text-anchor="middle">{fmt_count(v)}</text>')
+        v += xstep
+    out.append(f'<text class="axis-label" x="{_f((fr.left + fr.width - fr.right) / 2)}" y="{fr.height - 2}" '
+               'text-anchor="middle">Number of patients</text></g>')
+    return "".join(out)
 
 
 def funnel_points(values: list[tuple[Organisation, Value]]) -> list[tuple[Organisation, Value, float, float]]:
@@ -319,7 +335,9 @@ def funnel_svg(curves: list[Row], points: list[tuple[Organisation, Value, float,
             f'data-frame="{fr.x0} {fr.x1} {fr.y0} {fr.y1}"')
     out = [head + (' font-family="Arial, Liberation Sans, sans-serif"><style>' + SVG_STANDALONE_CSS + "</style>" if background
                    else f' class="funnel" role="img" aria-label="{escape(title)}">')]
-    out += _funnel_axes(fr, ystep, xstep, curves, y_label, "clip-funnel")
+    out += _funnel_plot(fr, ystep, curves, "clip-funnel")
+    if not background:
+        out.append(funnel_labels(fr, ystep, xstep, y_label))
     out.append('<g class="orgs" aria-hidden="true">')
     for org, val, n, y in points:
         status = val.outlier if not background else "within_limits"
@@ -332,12 +350,12 @@ def funnel_svg(curves: list[Row], points: list[tuple[Organisation, Value, float,
     return "".join(out)
 
 
-def funnel_position_svg(background_href: str, fr: Frame, org: Organisation, val: Value, label: str) -> str:
-    """One organisation on the funnel: the shared background image (drawn on the same frame) plus its own marker."""
+def funnel_position_svg(background_href: str, fr: Frame, labels: str, org: Organisation, val: Value, label: str) -> str:
+    """One organisation on the funnel: the shared background image (drawn on the same frame), axes and its marker."""
     den = None if val.row is None else val.row.get("denominator")
     mine = None if val.funnel_y is None or is_missing(den) else (float(den), val.funnel_y)
     out = [f'<svg class="funnel" viewBox="0 0 {fr.width} {fr.height}" role="img" aria-label="{escape(label)}">',
-           f'<image href="{escape(background_href)}" x="0" y="0" width="{fr.width}" height="{fr.height}"/>']
+           f'<image href="{escape(background_href)}" x="0" y="0" width="{fr.width}" height="{fr.height}"/>', labels]
     if mine:
         x, y = fr.x(mine[0]), fr.y(mine[1])
         shape = OUTLIER_SHAPE.get(val.outlier, "circle")
@@ -387,8 +405,7 @@ def funnel_summary(points: list[tuple[Organisation, Value, float, float]], natio
 
 # Used when the background SVG is loaded as an image: no page CSS reaches it.
 SVG_STANDALONE_CSS = (
-    ".grid{stroke:#E8EDEE;stroke-width:1}.axis{stroke:#425563;stroke-width:1}"
-    ".tick{font-size:14px;fill:#212B32}.axis-label{font-size:14px;fill:#212B32}"
+    ".grid{stroke:#E8EDEE;stroke-width:1}"
     ".limit998{fill:none;stroke:#425563;stroke-width:1.5}.limit95{fill:none;stroke:#425563;stroke-width:1.5;stroke-dasharray:6 4}"
     ".target{stroke:#003087;stroke-width:2}.org.bg{stroke:#425563;stroke-width:.6;fill:#AEB7BD}"
 )

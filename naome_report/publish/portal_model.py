@@ -16,7 +16,7 @@ from naome_report.stats.outliers import OUTLIER_LABELS, OUTLIER_SYMBOLS
 Row = dict[str, Any]
 ALL = "all"
 EW = "England and Wales"
-SUBGROUP_TEXT = {"all": "All patients", "de_novo": "De novo MBC", "recurrent": "Recurrent MBC",
+SUBGROUP_TEXT = {"all": "All patients", "": "All patients", "de_novo": "De novo MBC", "recurrent": "Recurrent MBC",
                  "triple_negative": "Triple negative", "bone_metastases": "With bone metastases"}
 STATUS_TEXT = {"suppressed": "Suppressed (small numbers)", "too_few": "Too few patients",
                "not_available": "Not available", "not_applicable": "Not applicable"}
@@ -129,6 +129,13 @@ class Value:
         if status == "missing":
             return "No result"
         return STATUS_TEXT.get(status, status.replace("_", " ").capitalize())
+
+    @property
+    def status_short(self) -> str:
+        """The status in two or three words, for narrow table cells."""
+        if self.status == "suppressed":
+            return "Suppressed"
+        return self.status_text
 
     @property
     def note(self) -> str:

@@ -56,7 +56,10 @@
         var li = document.createElement("li");
         var a = document.createElement("a");
         a.href = o.h;
-        a.appendChild(highlight(o.n, q));
+        var name = document.createElement("span");
+        name.className = "name";
+        name.appendChild(highlight(o.n, q));
+        a.appendChild(name);
         a.appendChild(document.createTextNode(" "));
         var meta = document.createElement("span");
         meta.className = "meta";
