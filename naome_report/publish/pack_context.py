@@ -243,7 +243,11 @@ def uncharted(pack: PackInput, settings: Settings) -> list[dict[str, str]]:
     for ind in settings.registry:
         points = pack.run_charts.get(ind.id)
         if ind.run_chart and points and _published_count(points) < MIN_RUN_POINTS:
-            out.append({"title": ind.title, "why": f"published for {_published_count(points)} of {len(points)} quarters"})
+            why = f"published for {_published_count(points)} of {len(points)} quarters"
+            gone = sum(1 for p in points if p.get("status") == "not_available")
+            if gone:
+                why += f" ({gone} not available for {pack.org.nation})"
+            out.append({"title": ind.title, "why": why})
     return out
 
 

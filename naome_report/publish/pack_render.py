@@ -48,7 +48,8 @@ def css_string(text: str) -> str:
 
 def page_css(org: OrgInfo, synthetic: bool) -> str:
     """Per-organisation page furniture: the organisation in the footer, the synthetic label in the header."""
-    rules = [f"@bottom-left {{ content: {css_string(f'{org.code} · {org.name}')}; }}"]
+    footer = css_string(f"{org.code} · {org.name} · Page ")
+    rules = [f'@bottom-left {{ content: {footer} counter(page) " of " counter(pages); }}']
     if synthetic:
         rules.append(f"@top-right {{ content: {css_string(SYNTHETIC_LABEL)}; }}")
     return "@page { " + " ".join(rules) + " }"
