@@ -180,7 +180,7 @@ def _common_context(results: Results, registry: Registry, config: Config, out_di
         "period_text": _period_text(results, config),
         "data_cutoff": meta.get("data_cutoff", ""),
         "definitions_version": meta.get("definitions_version", registry.definitions_version),
-        "built": str(meta.get("built", meta.get("build_time", ""))),
+        "built": str(meta.get("built_at", meta.get("built", ""))),
         "audit_name": audit.get("name", "National Audit of Metastatic Breast Cancer"),
         "audit_short": audit.get("short_name", "NAoMe"),
         "publisher": audit.get("publisher", ""),
@@ -351,11 +351,22 @@ def _org_indicator(model: Portal, org: Organisation, r: dict[str, Any], funnel: 
         label = charts.funnel_position_text(org, val, ind.title, r["national"])
         item["funnel"] = {"svg": Markup(charts.funnel_position_svg(
             f"../assets/funnel-{safe_name(ind.id)}.svg", funnel.frame, funnel.labels, org, val, label)),
-            "text": label, "placed": val.funnel_y is not None, "method": funnel.method}
+            "text": label, "placed": val.funnel_y is not None, "method": funnel.method,
+            "cells": _funnel_cells(val, r["national"])}
     series = model.run_charts.get((org.code, ind.id), [])
     if ind.run_chart:
         item["run"] = _run_chart(org, ind, series)
     return item
+
+
+def _funnel_cells(val: Value, national: Value) -> tuple[str, ...] | None:
+    """The organisation's funnel position as table cells: patients, value, 95% and 99.8% limits, national."""
+    limits = val.funnel_limits
+    if val.funnel_y is None or not limits:
+        return None
+    return (fmt_count(val.row.get("denominator")), fmt_pct(val.funnel_y),
+            f"{fmt_pct(limits['lower_95'])} to {fmt_pct(limits['upper_95'])}",
+            f"{fmt_pct(limits['lower_998'])} to {fmt_pct(limits['upper_998'])}", fmt_pct(national.percentage))
 
 
 def _run_chart(org: Organisation, ind: Indicator, series: list[dict]) -> dict[str, Any]:

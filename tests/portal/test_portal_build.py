@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from naome_report.config import default_config
 from naome_report.publish.portal_charts import nice_step, shape_path, tick_text, y_range
 from naome_report.publish.portal_model import fmt_ci, fmt_pct, safe_name
 
@@ -174,3 +175,19 @@ def test_axis_helpers():
     assert lo <= 40 and hi >= 62 and 0 <= lo and hi <= 100
     for shape in ("circle", "square", "diamond", "up", "down", "hexagon"):
         assert shape_path(shape, 10, 10, 4).endswith("z")
+
+
+def test_links_to_the_other_outputs_resolve_in_the_annual_build():
+    portal = default_config().output_dir / "portal"
+    if not (portal / "index.html").exists() or not (portal.parent / "packs").is_dir():
+        pytest.skip("no complete annual build in output/ (run `make annual-report`)")
+    pages = [portal / "index.html", *sorted((portal / "organisations").glob("*.html"))[:3]]
+    for page in pages:
+        for ref in _parse(page).refs:
+            parts = urlsplit(ref)
+            if parts.scheme or not parts.path:
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if portal.resolve() in target.parents:
+                continue
+            assert target.exists(), f"{page.name}: {ref} does not exist in the annual build"
