@@ -92,7 +92,8 @@ def build_portal(results: Results, registry: Registry, config: Config, out_dir: 
         if funnel.curves:
             site.write(f"assets/funnel-{safe_name(ind_id)}.svg", funnel.background)
     downloads = _write_downloads(site, results, {o.code for o in model.organisations})
-    site.write("index.html", env.get_template("index.html").render(**common, **_landing(model, registry, config, site.out_dir), root=""))
+    landing = _landing(model, registry, config, site.out_dir)
+    site.write("index.html", env.get_template("index.html").render(**common, **landing, root=""))
     org_template = env.get_template("organisation.html")
     # The same key on every organisation page's funnel: render it once.
     position_legend = Markup(env.get_template("macros.html").module.outlier_legend([], True))
@@ -269,9 +270,13 @@ def _survival_cards(model: Portal) -> list[dict[str, str]]:
     preferred = [r for r in rows if _group_key(r.get("group")) == "de_novo"] or [
         r for r in rows if str(r.get("group_type")) == "all"]
     who = "with de novo MBC " if preferred and _group_key(preferred[0].get("group")) == "de_novo" else ""
-    return [{"value": fmt_pct(r["survival_percentage"], 0),
-             "label": f"of people {who}alive {fmt_count(r['time_years'])} year{'s' if float(r['time_years']) != 1 else ''} after diagnosis",
-             "href": "#downloads"} for r in sorted(preferred, key=lambda r: float(r["time_years"]))]
+    cards = []
+    for r in sorted(preferred, key=lambda r: float(r["time_years"])):
+        years = fmt_count(r["time_years"])
+        cards.append({"value": fmt_pct(r["survival_percentage"], 0),
+                      "label": f"of people {who}alive {years} year{'' if years == '1' else 's'} after diagnosis",
+                      "href": "../state-of-the-nation.html"})
+    return cards
 
 
 def _org_groups(orgs: list[Organisation]) -> list[dict[str, Any]]:
