@@ -11,6 +11,8 @@ from naome_report.publish.portal_model import safe_name
 
 from .expected import org_rows, pick_orgs, run_series, shown_ci, shown_value
 
+expect = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright Python package").expect
+
 pytestmark = pytest.mark.browser
 
 FOCUS_YELLOW = "rgb(255, 235, 59)"
@@ -67,13 +69,12 @@ def test_search_finds_an_organisation_and_its_page_shows_the_published_values(de
     name = results.indicators.loc[results.indicators.org_code == code, "org_name"].iloc[0]
     desktop.open(portal_dir / "index.html")
     page.fill("#org-search", name.split()[0][:4])
-    page.locator("#search-results a").first.wait_for()
+    expect(page.locator("#search-status")).to_contain_text("match")
     assert name in page.inner_text("#search-results") or "showing the first" in page.inner_text("#search-status")
     page.fill("#org-search", "")
     page.type("#org-search", code.lower(), delay=20)
     link = page.locator("#search-results a").first
-    link.wait_for()
-    assert code in link.inner_text()
+    expect(link).to_contain_text(code)  # waits out the results of the partly typed code
     assert "match" in page.inner_text("#search-status")
     with page.expect_navigation():
         link.click()
@@ -158,7 +159,7 @@ def test_keyboard_alone_reaches_an_organisation_with_visible_focus(desktop, port
     else:
         pytest.fail("the search box cannot be reached with Tab")
     page.keyboard.type(orgs["England"])
-    page.locator("#search-results a").first.wait_for()
+    expect(page.locator("#search-results a").first).to_contain_text(orgs["England"])
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.closest('#search-results') !== null")
     with page.expect_navigation():
