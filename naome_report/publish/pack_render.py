@@ -55,6 +55,14 @@ def page_css(org: OrgInfo, synthetic: bool) -> str:
     return "@page { " + " ".join(rules) + " }"
 
 
+class SharedImageCache(dict):
+    """weasyprint's image cache, keeping only files shared by every pack (not each pack's own data: charts)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if not str(key).startswith("data:"):
+            super().__setitem__(key, value)
+
+
 class PackRenderer:
     """Holds the compiled template, parsed stylesheet, fonts and image cache for many packs."""
 
@@ -64,7 +72,7 @@ class PackRenderer:
         self.template = env.get_template(TEMPLATE)
         self.fonts = FontConfiguration()
         self.css = CSS(filename=str(TEMPLATE_DIR / STYLESHEET), font_config=self.fonts)
-        self.cache: dict[str, Any] = {}
+        self.cache: dict[str, Any] = SharedImageCache()
         self.settings = settings
         self.common = common
         self.out_dir = Path(out_dir)

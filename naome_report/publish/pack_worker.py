@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +34,9 @@ def funnel_task(job: tuple[Indicator, pd.DataFrame, pd.DataFrame, Path]) -> Funn
     return draw_funnel(*job)
 
 
-def render_task(task: tuple[PackInput, dict[str, FunnelAsset]]) -> tuple[str, Path]:
-    """Render one organisation's pack."""
+def render_task(task: tuple[PackInput, dict[str, FunnelAsset]]) -> tuple[str, Path, float]:
+    """Render one organisation's pack; also report the CPU seconds it took."""
     pack, assets = task
-    return pack.org.code, _renderer().render(pack, assets)
+    started = time.process_time()
+    path = _renderer().render(pack, assets)
+    return pack.org.code, path, time.process_time() - started

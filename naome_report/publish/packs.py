@@ -11,6 +11,7 @@ so no organisation pays for a process start or an import.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator
@@ -21,11 +22,14 @@ import pandas as pd
 from naome_report.config import Config
 from naome_report.hub import Results
 from naome_report.publish.pack_context import Settings
-from naome_report.publish.pack_data import ALL, Common, PackInput, common_inputs, pack_inputs, primary_indicator_rows
+from naome_report.publish.pack_data import (
+    ALL, Common, PackInput, common_inputs, organisations, pack_inputs, primary_indicator_rows,
+)
 from naome_report.publish.pack_shared import SHARED_DIR, FunnelAsset, draw_funnel, funnel_indicators
 from naome_report.registry import Indicator, Registry
 
-MAX_TASKS_PER_CHILD = 30
+LOG = logging.getLogger(__name__)
+MAX_TASKS_PER_CHILD = 100  # memory stays flat per worker (~0.3 GB); recycling is a safety net
 PRELOAD = ["naome_report.publish.pack_worker"]
 
 Progress = Callable[[int, int], None]
@@ -72,31 +76,34 @@ def build_packs(
     (out_dir / SHARED_DIR).mkdir(parents=True, exist_ok=True)
     settings = load_settings(registry, config)
     common = common_inputs(results)
-    inputs = pack_inputs(results, org_codes)
     jobs = _funnel_jobs(results, registry, out_dir)
-    n = _workers(workers, len(inputs))
+    n = _workers(workers, len(org_codes) if org_codes is not None else len(organisations(results)))
     run = _run_serial if n == 1 else _run_pool
-    return run(inputs, jobs, settings, common, out_dir, n, progress)
+    return run(lambda: pack_inputs(results, org_codes), jobs, settings, common, out_dir, n, progress)
 
 
 def _ordered(inputs: list[PackInput], done: dict[str, Path]) -> list[Path]:
     return [done[p.org.code] for p in inputs]
 
 
-def _run_serial(inputs: list[PackInput], jobs: list, settings: Settings, common: Common, out_dir: Path,
-                n: int, progress: Progress | None) -> list[Path]:
+def _run_serial(make_inputs: Callable[[], list[PackInput]], jobs: list, settings: Settings, common: Common,
+                out_dir: Path, n: int, progress: Progress | None) -> list[Path]:
     """Everything in this process (one worker, or debugging)."""
     from naome_report.publish import pack_worker
 
+    inputs = make_inputs()
     assets = {a.indicator_id: a for a in (draw_funnel(*job) for job in jobs) if a is not None}
     shared = _attach_markers(inputs, assets)
     pack_worker.init_worker(settings, common, out_dir)
     done: dict[str, Path] = {}
+    cpu: list[float] = []
     for i, pack in enumerate(inputs, 1):
-        code, path = pack_worker.render_task((pack, shared))
+        code, path, seconds = pack_worker.render_task((pack, shared))
         done[code] = path
+        cpu.append(seconds)
         if progress:
             progress(i, len(inputs))
+    _log_cpu(cpu, 1)
     return _ordered(inputs, done)
 
 
@@ -109,19 +116,32 @@ def _context() -> mp.context.BaseContext:
     return ctx
 
 
-def _run_pool(inputs: list[PackInput], jobs: list, settings: Settings, common: Common, out_dir: Path,
-              n: int, progress: Progress | None) -> list[Path]:
-    """Funnel backgrounds, then packs, spread over a pool of recycled workers."""
+def _run_pool(make_inputs: Callable[[], list[PackInput]], jobs: list, settings: Settings, common: Common,
+              out_dir: Path, n: int, progress: Progress | None) -> list[Path]:
+    """Funnel backgrounds (while this process selects each organisation's rows), then packs, over a pool."""
     from naome_report.publish import pack_worker
 
     with _context().Pool(n, initializer=pack_worker.init_worker, initargs=(settings, common, out_dir),
                          maxtasksperchild=MAX_TASKS_PER_CHILD) as pool:
-        assets = {a.indicator_id: a for a in pool.imap_unordered(pack_worker.funnel_task, jobs) if a is not None}
+        drawing = pool.map_async(pack_worker.funnel_task, jobs, chunksize=1)
+        inputs = make_inputs()
+        assets = {a.indicator_id: a for a in drawing.get() if a is not None}
         shared = _attach_markers(inputs, assets)
         done: dict[str, Path] = {}
+        cpu: list[float] = []
         tasks: Iterator[tuple[PackInput, dict[str, FunnelAsset]]] = ((p, shared) for p in inputs)
-        for i, (code, path) in enumerate(pool.imap_unordered(pack_worker.render_task, tasks), 1):
+        for i, (code, path, seconds) in enumerate(pool.imap_unordered(pack_worker.render_task, tasks), 1):
             done[code] = path
+            cpu.append(seconds)
             if progress:
                 progress(i, len(inputs))
+    _log_cpu(cpu, n)
     return _ordered(inputs, done)
+
+
+def _log_cpu(cpu: list[float], workers: int) -> None:
+    """Log the CPU cost per pack (wall time depends on what else the machine is doing; this does not)."""
+    if cpu:
+        ordered = sorted(cpu)
+        LOG.info("packs: %d rendered on %d worker(s), CPU per pack median %.2f s, max %.2f s",
+                 len(cpu), workers, ordered[len(ordered) // 2], ordered[-1])
