@@ -35,6 +35,7 @@ class SummaryRow:
     published: bool
     outlier: str
     judgement: str
+    completeness_note: str = ""
 
 
 @dataclass
@@ -152,7 +153,15 @@ def summary_row(ind: Indicator, row: dict[str, Any], parent: dict[str, Any] | No
         completeness=fmt.completeness_words(row.get("completeness_flag"), bool(ind.completeness_from), threshold),
         note=str(row.get("status_note") or "") if published else "", published=published, outlier=status,
         judgement=fmt.favourability(status, ind.direction),
+        completeness_note=_flag_text(row.get("completeness_flag")),
     )
+
+
+def _flag_text(flag: Any) -> str:
+    """The completeness flag as the CSV words it ('yes' says nothing more)."""
+    if not fmt.is_flagged(flag) or str(flag).strip().lower() in ("yes", "true", "1"):
+        return ""
+    return str(flag).strip()
 
 
 def summary(pack: PackInput, common: Common, settings: Settings) -> list[SummaryGroup]:

@@ -12,7 +12,7 @@ MISSING_TEXT = {
     "suppressed": "Suppressed (small numbers)",
     "too_few": "Too few patients",
     "not_available": "Not available",  # the nation is appended: "Not available for Wales"
-    "not_applicable": "Not applicable",
+    "not_applicable": "No eligible patients",
 }
 # Short words for the summary table; the symbol carries direction, the words say it too.
 OUTLIER_WORDS = {
@@ -115,8 +115,13 @@ def outlier_sentence(status: str, note: str) -> str:
     return f"not assessed ({why})" if why else "not assessed"
 
 
+def is_flagged(flag: Any) -> bool:
+    """Whether a completeness_flag cell is set (any text but an explicit no)."""
+    return not is_blank(flag) and str(flag).strip().lower() not in ("no", "false", "0")
+
+
 def completeness_words(flag: Any, has_source: bool, threshold: float) -> str:
     """The data-completeness column: a flag below the threshold, OK above, dash where not relevant."""
-    if not is_blank(flag) and str(flag).lower() in ("yes", "true", "1"):
+    if is_flagged(flag):
         return f"Low: under {threshold:.0%}"
     return "OK" if has_source else DASH

@@ -49,7 +49,10 @@ def chosen(results: Results) -> dict[str, str]:
     welsh = rows[(rows.nation == "Wales") & (rows.status == "not_available")]
     hidden = rows[rows.status.isin(["suppressed", "too_few"])].groupby("org_code").size()
     hidden = hidden.drop(index=[published.idxmax(), *welsh.org_code.unique()[:1]], errors="ignore")
-    return {"english": published.idxmax(), "welsh": sorted(welsh.org_code.unique())[0], "suppressed": hidden.idxmax()}
+    flag = rows.completeness_flag.fillna("").astype(str).str.strip()
+    flagged = sorted(rows[(flag != "") & ~flag.str.lower().isin(["no", "false", "0"])].org_code.unique())
+    return {"english": published.idxmax(), "welsh": sorted(welsh.org_code.unique())[0], "suppressed": hidden.idxmax(),
+            "flagged": flagged[0]}
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,12 @@ from packs_helpers import BuiltPack, normalise
 from naome_report.hub import Results
 from naome_report.publish import pack_format as fmt
 from naome_report.publish.pack_render import SYNTHETIC_LABEL
+from naome_report.config import default_config
 from naome_report.registry import default_registry
 
-ROLES = ("english", "welsh", "suppressed")
+ROLES = ("english", "welsh", "suppressed", "flagged")
 SUMMARY_PAGE = 2
+THRESHOLD = float(default_config().section("disclosure")["completeness_threshold"])
 
 
 def org_rows(results: Results, code: str) -> pd.DataFrame:
@@ -58,6 +60,8 @@ def expected_strings(row: pd.Series, results: Results) -> list[str]:
     status = row.outlier_status if isinstance(row.outlier_status, str) else "not_assessed"
     note = row.outlier_note if isinstance(row.outlier_note, str) else ""
     out.append(f"{fmt.outlier_symbol(status)} {fmt.outlier_words(status, note, ind.direction)}")
+    if fmt.is_flagged(row.completeness_flag):
+        out.append(fmt.completeness_words(row.completeness_flag, True, THRESHOLD))
     return out
 
 
@@ -140,3 +144,16 @@ def test_funnel_backgrounds_are_shared(packs: dict[str, BuiltPack]) -> None:
     assert funnels and all((f.parent / (f.name + ".alt.txt")).exists() for f in funnels)
     text = packs["english"].text
     assert text.count("of the") >= 0 and "the ring marks" in text
+
+
+def test_completeness_flags_are_listed(packs: dict[str, BuiltPack], results: Results) -> None:
+    pack = packs["flagged"]
+    rows = org_rows(results, pack.code)
+    flagged = rows[rows.completeness_flag.map(fmt.is_flagged)]
+    assert not flagged.empty
+    text = pack.text
+    assert "Read with caution" in text
+    for row in flagged.itertuples():
+        assert default_registry().get(row.indicator_id).title in text
+        if row.completeness_flag.strip().lower() not in ("yes", "true", "1"):
+            assert normalise(row.completeness_flag) in text
