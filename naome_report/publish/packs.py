@@ -79,7 +79,18 @@ def build_packs(
     jobs = _funnel_jobs(results, registry, out_dir)
     n = _workers(workers, len(org_codes) if org_codes is not None else len(organisations(results)))
     run = _run_serial if n == 1 else _run_pool
-    return run(lambda: pack_inputs(results, org_codes), jobs, settings, common, out_dir, n, progress)
+    paths = run(lambda: pack_inputs(results, org_codes), jobs, settings, common, out_dir, n, progress)
+    if org_codes is None:
+        _remove_stale(out_dir, paths)
+    return paths
+
+
+def _remove_stale(out_dir: Path, built: list[Path]) -> None:
+    """After a full build, drop packs of organisations that are no longer in the results."""
+    keep = {p.name for p in built}
+    for old in out_dir.glob("*.pdf"):
+        if old.name not in keep:
+            old.unlink()
 
 
 def _ordered(inputs: list[PackInput], done: dict[str, Path]) -> list[Path]:

@@ -92,3 +92,12 @@ def test_survival_svg_draws_both_curves() -> None:
 def test_nice_ticks() -> None:
     assert nice_ticks(0, 100, 4) == [0, 25, 50, 75, 100]
     assert nice_ticks(33, 71, 3)[0] >= 33
+
+
+def test_full_build_removes_stale_packs(tmp_path) -> None:
+    from naome_report.publish.packs import _remove_stale
+
+    for name in ("AAA.pdf", "BBB.pdf"):
+        (tmp_path / name).write_bytes(b"%PDF")
+    _remove_stale(tmp_path, [tmp_path / "AAA.pdf"])
+    assert sorted(p.name for p in tmp_path.glob("*.pdf")) == ["AAA.pdf"]
