@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 from typing import Any
 
+from naome_report.charts.svg_frame import Frame
 from naome_report.charts.style import (
     COMMON_CAUSE,
     CONCERN,
@@ -23,30 +23,6 @@ from naome_report.charts.style import (
 from naome_report.publish.pack_format import is_blank
 
 
-@dataclass(frozen=True)
-class Frame:
-    """A plotting area inside an SVG canvas and the data ranges it maps."""
-
-    width: float
-    height: float
-    left: float
-    right: float
-    top: float
-    bottom: float
-    x0: float
-    x1: float
-    y0: float
-    y1: float
-
-    def x(self, value: float) -> float:
-        """Data x to canvas x."""
-        span = (self.x1 - self.x0) or 1.0
-        return self.left + (value - self.x0) / span * (self.width - self.left - self.right)
-
-    def y(self, value: float) -> float:
-        """Data y to canvas y (up is larger)."""
-        span = (self.y1 - self.y0) or 1.0
-        return self.height - self.bottom - (value - self.y0) / span * (self.height - self.top - self.bottom)
 
 
 def _num(value: Any) -> float | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from html import escape
 
+from naome_report.charts.svg_frame import Frame
 from naome_report.publish.portal_model import (
     RULE_TEXT,
     VARIATION_TEXT,
@@ -93,28 +94,6 @@ def y_range(values: list[float], floor: float = 0.0, ceiling: float = 100.0) -> 
     return lo, hi, step
 
 
-@dataclass(frozen=True)
-class Frame:
-    """The plotting area of a chart and its data-to-pixel scales."""
-
-    width: int
-    height: int
-    left: int
-    right: int
-    top: int
-    bottom: int
-    x0: float
-    x1: float
-    y0: float
-    y1: float
-
-    def x(self, value: float) -> float:
-        span = (self.x1 - self.x0) or 1.0
-        return self.left + (value - self.x0) / span * (self.width - self.left - self.right)
-
-    def y(self, value: float) -> float:
-        span = (self.y1 - self.y0) or 1.0
-        return self.height - self.bottom - (value - self.y0) / span * (self.height - self.top - self.bottom)
 
 
 def _y_axis(fr: Frame, step: float, label: str) -> list[str]:
