@@ -96,9 +96,14 @@ def _with_days(events: pd.DataFrame, date_col: str, mbc: pd.Series) -> pd.DataFr
     return out
 
 
+# Record identifiers and source row numbers play no part in the derivations; dropping them first
+# saves most of the memory of the object copies at national scale.
+_NOT_NEEDED = {"tumour_id", "record_id", "event_id", "regimen_id", "episode_id", "admission_id", "_row"}
+
+
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Nullable string and integer columns as object and float, so comparisons give plain booleans."""
-    out = frame.copy()
+    out = frame[[c for c in frame.columns if c not in _NOT_NEEDED]].copy()
     for col in out.columns:
         if isinstance(out[col].dtype, pd.StringDtype):
             out[col] = out[col].astype(object).where(out[col].notna(), np.nan)
