@@ -26,10 +26,11 @@ EPOCH = np.datetime64("1970-01-01", "D")
 
 # Indicators whose organisation-level rates the generator varies, with their national mean
 # probability (England) and between-organisation SD on the logit scale.
-# Process measures vary a little more than outcomes; completeness varies most. Small enough that
-# most organisations sit within the funnel limits, as in the published audit.
+# Process measures vary a little more than outcomes; data completeness varies most (some
+# organisations fall below the completeness threshold). Process and outcome variation is small
+# enough that most organisations sit within the funnel limits, as in the published audit.
 ORG_EFFECT_SD = {
-    "mdt": 0.15, "biopsy": 0.15, "receptors": 0.25, "stage": 0.25, "perf_status": 0.25, "recurrence": 0.25,
+    "mdt": 0.15, "biopsy": 0.15, "receptors": 0.5, "stage": 0.5, "perf_status": 0.5, "recurrence": 0.5,
     "cdk46": 0.12, "anti_her2": 0.12, "sact": 0.1, "radiotherapy": 0.12, "bone_agent": 0.15, "cns": 0.2,
     "emergency": 0.08, "mort30": 0.08, "cpes": 0.15,
 }
