@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from naome_report.config import Config
-from naome_report.registry import Indicator, Registry
+from naome_report.registry import Indicator
 
 DAY = np.timedelta64(1, "D")
 ANTI_CANCER_EXCLUDED_DRUGS = ("ZOLEDRONIC ACID", "DENOSUMAB", "PAMIDRONATE", "IBANDRONIC ACID")
@@ -256,7 +256,3 @@ def _numerator(rule: dict, cohort: Cohort, data_cutoff: pd.Timestamp) -> pd.Seri
         return pts.patient_id.isin(events.loc[keep, "patient_id"].unique())
     raise ValueError(f"numerator kind '{kind}' is not patient-level")
 
-
-def registry_patient_indicators(registry: Registry) -> list[Indicator]:
-    """The indicators computed from patient records (not organisation aggregates)."""
-    return [i for i in registry if i.numerator["kind"] != "org_aggregate"]

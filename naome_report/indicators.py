@@ -10,7 +10,6 @@ from naome_report.registry import Indicator, Registry
 
 NATIONAL_CODE, NATIONAL_NAME = "K04000001", "England and Wales"
 NATION_CODES = {"England": "E92000001", "Wales": "W92000004"}
-LEVELS = ("national", "nation", "region", "alliance", "organisation")
 SUBGROUP_COLUMNS = {"de_novo": ("route", "de_novo"), "recurrent": ("route", "recurrent"),
                     "triple_negative": ("subtype", "Triple negative"), "bone_metastases": ("has_bone_metastases", True)}
 

@@ -210,7 +210,6 @@ def _additive_groups(frame: pd.DataFrame) -> list[np.ndarray]:
 
 def _completeness_flags(frame: pd.DataFrame, registry: Registry, threshold: float) -> pd.Series:
     """Flag text where the data item an indicator depends on is recorded for too few patients."""
-    key = ["period", "subgroup", "org_code"]
     flags = pd.Series("", index=frame.index, dtype=object)
     for ind in registry:
         if not ind.completeness_from:
@@ -223,7 +222,6 @@ def _completeness_flags(frame: pd.DataFrame, registry: Registry, threshold: floa
         title = registry.get(ind.completeness_from).title
         flags[low[low].index] = [f"Low completeness: {title.lower()} {v:.1f}% (threshold {threshold:.0%})"
                                  for v in values[low.to_numpy()]]
-    del key
     return flags
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -513,8 +512,3 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     table = table.cast(pa.schema([pa.field(f.name, pa.string()) for f in table.schema]))
     pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
-
-def reporting_window(config: Config) -> tuple[date, date]:
-    """First and last day of the reporting years."""
-    start, end = _fy_bounds(config.financial_years)
-    return start.astype(object), end.astype(object)
