@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from naome_report.config import Config
 from naome_report.registry import Indicator
@@ -31,7 +34,10 @@ class Cohort:
 
     patients: pd.DataFrame
     excluded: pd.DataFrame  # patient_id, step, reason
-    events: dict[str, pd.DataFrame]  # event tables for included patients, with days_from_mbc
+    # Event tables of included patients: patient_row (the row in patients), days_from_mbc and the source columns.
+    events: dict[str, pd.DataFrame]
+    # Per input table, how many records belong to included patients (for the reconciliation).
+    included_records: dict[str, int] = field(default_factory=dict)
 
     def flow(self) -> pd.DataFrame:
         """Counts for the patient-flow diagram: start, each exclusion step, and the final cohort."""
@@ -58,23 +64,116 @@ def financial_quarter_label(dates: pd.Series) -> pd.Series:
     return financial_year_label(dates) + " Q" + quarter.astype(str)
 
 
-def _earliest(frame: pd.DataFrame, date_col: str, by: str = "patient_id") -> pd.DataFrame:
-    return frame.sort_values([by, date_col], kind="stable").drop_duplicates(by, keep="first")
+def _label_each(dates: np.ndarray, label: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+    """label() of every date, computed once per distinct date (patients share a few thousand dates)."""
+    distinct, inverse = np.unique(dates, return_inverse=True)
+    return label(pd.Series(distinct)).to_numpy(object)[inverse]
 
 
-def _first_primary(tumours: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    invasive = tumours[tumours.icd10_code.fillna("").str.startswith(prefix)]
-    return _earliest(invasive, "diagnosis_date")
+# --- keys, compact columns and row lookups ------------------------------------------------------------
+# Record identifiers and source row numbers play no part in the derivations.
+_NOT_NEEDED = {"tumour_id", "record_id", "event_id", "regimen_id", "episode_id", "admission_id", "_row", "patient_id"}
+_BIG = np.iinfo(np.int64).max
 
 
-def _mbc_diagnosis(primary: pd.DataFrame, metastases: pd.DataFrame) -> pd.DataFrame:
-    """Date and recording organisation of the first evidence of metastatic disease."""
-    first_met = _earliest(metastases, "metastasis_date")[["patient_id", "metastasis_date", "org_code"]]
-    stage4 = primary[(primary.tnm_m == "M1") | (primary.stage_group == "4")]
-    from_stage = stage4[["patient_id", "diagnosis_date", "org_code"]].rename(columns={"diagnosis_date": "metastasis_date"})
-    both = pd.concat([from_stage, first_met], ignore_index=True)
-    first = _earliest(both, "metastasis_date")
-    return first.rename(columns={"metastasis_date": "mbc_date", "org_code": "mbc_org"})
+def _arrow_strings(values: pd.Series) -> pa.Array:
+    """A string column as one Arrow array (zero-copy for Arrow-backed pandas strings)."""
+    if hasattr(values.array, "__arrow_array__"):
+        arr = values.array.__arrow_array__()
+    else:
+        arr = pa.array(values.to_numpy(object), from_pandas=True, type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+def patient_rows(frames: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """For every table with a patient_id, each record's row in the patients table (-1: no such patient)."""
+    names = ["patients"] + [n for n, f in frames.items() if n != "patients" and "patient_id" in f]
+    lengths = [len(frames[n]) for n in names]
+    # One dictionary encoding of every table's ids: patients come first, so codes follow the patients table.
+    encoded = pc.dictionary_encode(pa.concat_arrays([_arrow_strings(frames[n].patient_id) for n in names]))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    patient_codes = codes[:lengths[0]]
+    row_of_code = np.full(len(encoded.dictionary) + 1, -1, np.int64)  # the extra last slot answers code -1
+    row_of_code[patient_codes[::-1]] = np.arange(lengths[0])[::-1]  # a repeated id keeps its first row
+    bounds = np.cumsum([0] + lengths)
+    return {n: row_of_code[codes[bounds[i]:bounds[i + 1]]] for i, n in enumerate(names)}
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns the derivations use: strings as categories, nullable integers as floats."""
+    out = {}
+    for col in frame.columns:
+        if col in _NOT_NEEDED:
+            continue
+        values = frame[col]
+        if isinstance(values.dtype, pd.StringDtype) or values.dtype == object:
+            out[col] = values.astype("category")
+        elif pd.api.types.is_extension_array_dtype(values.dtype) and pd.api.types.is_integer_dtype(values.dtype):
+            out[col] = values.astype("float64")
+        else:
+            out[col] = values
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def _category_test(values: pd.Series, test: Callable[[pd.Index], Any], missing: bool = False) -> np.ndarray:
+    """test() applied once per distinct value of a categorical column, spread back to every row."""
+    cats = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    hit = np.append(np.asarray(test(cats.cat.categories), bool), missing)  # code -1 (missing) takes the last slot
+    return hit[cats.cat.codes.to_numpy()]
+
+
+def _recode(values: pd.Series, mapping: Callable[[Any], Any], default: Any) -> np.ndarray:
+    """mapping() of every distinct value of a categorical column, with default for missing values."""
+    cats = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    lookup = np.array([mapping(c) for c in cats.cat.categories] + [default], dtype=object)
+    return lookup[cats.cat.codes.to_numpy()]
+
+
+def _take(values: pd.Series, positions: np.ndarray) -> Any:
+    """values at positions, with a missing value where the position is -1."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = np.append(values.cat.codes.to_numpy(), -1)
+        return pd.Categorical.from_codes(codes[positions], dtype=values.dtype)
+    arr = values.to_numpy()
+    if np.issubdtype(arr.dtype, np.datetime64):
+        missing = np.array(["NaT"], dtype=arr.dtype)
+    elif arr.dtype.kind == "f":
+        missing = np.array([np.nan])
+    else:
+        arr, missing = arr.astype(object), np.array([None], dtype=object)
+    return np.concatenate([arr, missing])[positions]
+
+
+def _dates(values: pd.Series) -> np.ndarray:
+    return values.to_numpy("datetime64[ns]")
+
+
+def _first_rows(keys: np.ndarray, order_by: np.ndarray, size: int) -> np.ndarray:
+    """Per key 0..size-1, the row with the smallest order_by (ties: the first row); -1 where none.
+
+    Rows with a negative key are ignored; missing dates (NaT) sort last.
+    """
+    values = order_by.view("i8").copy() if np.issubdtype(order_by.dtype, np.datetime64) else order_by.astype("i8")
+    if np.issubdtype(order_by.dtype, np.datetime64):
+        values[np.isnat(order_by)] = _BIG
+    rows = np.flatnonzero(keys >= 0)
+    rows = rows[np.lexsort((rows, values[rows], keys[rows]))]
+    first = np.ones(len(rows), bool)
+    first[1:] = keys[rows[1:]] != keys[rows[:-1]]
+    out = np.full(size + 1, -1, np.int64)  # the extra last slot answers key -1
+    out[keys[rows[first]]] = rows[first]
+    return out[:size]
+
+
+def _latest_rows(keys: np.ndarray, dates: np.ndarray, size: int) -> np.ndarray:
+    """Per key, the row with the latest known date (ties: the first row); -1 where none."""
+    values = dates.view("i8").copy()
+    known = ~np.isnat(dates)
+    values[known] = -values[known]
+    values[~known] = _BIG
+    return _first_rows(keys, values, size)
 
 
 def _age_band(age: pd.Series) -> pd.Series:
@@ -84,68 +183,88 @@ def _age_band(age: pd.Series) -> pd.Series:
 
 
 def _subtype(er: pd.Series, pr: pd.Series, her2: pd.Series) -> pd.Series:
-    er, pr, her2 = er.fillna(""), pr.fillna(""), her2.fillna("")
     return pd.Series(np.select(
         [her2.eq("P"), er.eq("P") & her2.eq("N"), er.eq("N") & pr.eq("N") & her2.eq("N")],
         ["HER2+", "ER+/HER2-", "Triple negative"], "Unknown"), index=er.index)
 
 
-def _with_days(events: pd.DataFrame, date_col: str, mbc: pd.Series) -> pd.DataFrame:
-    out = events[events.patient_id.isin(mbc.index)].copy()
-    out["days_from_mbc"] = ((out[date_col] - out.patient_id.map(mbc)) / DAY).astype("float64")
-    return out
-
-
-# Record identifiers and source row numbers play no part in the derivations; dropping them first
-# saves most of the memory of the object copies at national scale.
-_NOT_NEEDED = {"tumour_id", "record_id", "event_id", "regimen_id", "episode_id", "admission_id", "_row"}
-
-
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Nullable string and integer columns as object and float, so comparisons give plain booleans."""
-    out = frame[[c for c in frame.columns if c not in _NOT_NEEDED]].copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.StringDtype):
-            out[col] = out[col].astype(object).where(out[col].notna(), np.nan)
-        elif isinstance(out[col].dtype, pd.Int64Dtype):
-            out[col] = out[col].astype("float64")
-    return out
+def _any_per_row(rows: np.ndarray, size: int) -> np.ndarray:
+    hit = np.zeros(size, bool)
+    hit[rows] = True
+    return hit
 
 
 def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
     """Apply the cohort rules to a validated extract and derive every patient-level column."""
-    frames = {name: _plain(frame) for name, frame in frames.items()}
     rules = config.section("cohort")
-    cutoff = pd.Timestamp(config.data_cutoff)
+    cutoff = np.datetime64(pd.Timestamp(config.data_cutoff), "ns")
     fy_first = int(config.financial_years[0][:4])
     fy_last = int(config.financial_years[-1][:4])
-    period_start, period_end = pd.Timestamp(f"{fy_first}-04-01"), pd.Timestamp(f"{fy_last + 1}-03-31")
+    period_start, period_end = np.datetime64(f"{fy_first}-04-01", "ns"), np.datetime64(f"{fy_last + 1}-03-31", "ns")
 
-    people = frames["patients"].set_index("patient_id", drop=False)
-    primary = _first_primary(frames["tumours"], rules["breast_icd10_prefix"]).set_index("patient_id")
-    mbc = _mbc_diagnosis(primary.reset_index(), frames["metastases"]).set_index("patient_id")
+    rows_of = patient_rows(frames)
+    people = frames["patients"]
+    n = len(people)
+    tables = {name: _compact(frames[name]) for name in rows_of if name != "patients"}
+    patients = _compact(people)
 
-    frame = people[["patient_id", "nation", "sex", "date_of_birth", "ethnicity", "deprivation_quintile",
-                    "charlson_index", "date_of_death"]].copy()
-    frame = frame.join(primary[["diagnosis_date", "tnm_m", "stage_group", "er_status", "pr_status", "her2_status",
-                                "org_code"]].rename(columns={"org_code": "primary_org"}))
-    frame = frame.join(mbc)
+    # --- first invasive primary, first evidence of metastatic disease ---------------------------------
+    tum, tum_rows = tables["tumours"], rows_of["tumours"]
+    invasive = _category_test(tum.icd10_code, lambda c: c.str.startswith(rules["breast_icd10_prefix"]))
+    primary = _first_rows(np.where(invasive, tum_rows, -1), _dates(tum.diagnosis_date), n)
+    frame = pd.DataFrame({"patient_id": people.patient_id.reset_index(drop=True)})
+    for col in ("nation", "sex", "date_of_birth", "ethnicity", "deprivation_quintile", "charlson_index", "date_of_death"):
+        frame[col] = patients[col]
+    for col in ("diagnosis_date", "tnm_m", "stage_group", "er_status", "pr_status", "her2_status"):
+        frame[col] = _take(tum[col], primary)
+    frame["primary_org"] = _take(tum.org_code, primary)
+
+    # A stage 4 primary counts as metastatic evidence on its diagnosis date; it wins a tie with a record.
+    stage4 = (frame.tnm_m == "M1").to_numpy() | (frame.stage_group == "4").to_numpy()
+    stage4_rows = np.flatnonzero(stage4)
+    mets, met_rows = tables["metastases"], rows_of["metastases"]
+    keys = np.concatenate([stage4_rows, met_rows])
+    dates = np.concatenate([_dates(frame.diagnosis_date)[stage4_rows], _dates(mets.metastasis_date)])
+    first = _first_rows(keys, dates, n)
+    from_stage = (first >= 0) & (first < len(stage4_rows))
+    met_pos = np.where(first >= len(stage4_rows), first - len(stage4_rows), -1)
+    frame["mbc_date"] = np.append(dates, np.datetime64("NaT", "ns"))[first]
+    frame["mbc_org"] = np.where(from_stage, frame.primary_org.to_numpy(), _take(mets.org_code, met_pos).astype(object))
+    frame["primary_org"] = frame.primary_org.astype(object)
     frame["age"] = ((frame.mbc_date - frame.date_of_birth) / DAY / 365.25).astype("float64")
 
-    step = pd.Series(pd.NA, index=frame.index, dtype="object")
+    step = np.full(n, None, dtype=object)
 
-    def exclude(mask: pd.Series, name: str) -> None:
-        step[mask & step.isna()] = name
+    def exclude(mask: pd.Series | np.ndarray, name: str) -> None:
+        step[np.asarray(mask, bool) & pd.isna(step)] = name
 
     exclude(frame.diagnosis_date.isna(), "no_invasive_breast")
     exclude(frame.mbc_date.isna(), "no_metastasis")
     exclude((frame.mbc_date < period_start) | (frame.mbc_date > period_end), "outside_period")
     exclude(frame.age < rules["min_age"], "under_18")
     exclude(frame.date_of_death.notna() & (frame.date_of_death <= frame.mbc_date), "diagnosed_at_death")
-    labels = dict(EXCLUSION_STEPS)
-    excluded = pd.DataFrame({"patient_id": step[step.notna()].index, "step": step[step.notna()].to_numpy()})
-    excluded["reason"] = excluded.step.map(labels)
-    pts = frame[step.isna()].copy()
+    out = pd.notna(step)
+    excluded = pd.DataFrame({"patient_id": frame.patient_id[out].to_numpy(), "step": step[out]})
+    excluded["reason"] = excluded.step.map(dict(EXCLUSION_STEPS))
+    included = np.flatnonzero(~out)
+    pts = frame.iloc[included].reset_index(drop=True)
+    m = len(pts)
+    cohort_row = np.full(n + 1, -1, np.int64)  # patients-table row -> cohort row; the last slot answers -1
+    cohort_row[included] = np.arange(m)
+
+    # Event tables of included patients, keyed by cohort row, with days from the MBC diagnosis.
+    mbc_dates = _dates(pts.mbc_date)
+    date_cols = {"metastases": "metastasis_date", "care_events": "event_date", "sact": "regimen_start_date",
+                 "radiotherapy": "episode_start_date", "admissions": "admission_date"}
+    events, included_records = {}, {"patients": m, "tumours": int((cohort_row[tum_rows] >= 0).sum())}
+    for name, date_col in date_cols.items():
+        row = cohort_row[rows_of[name]]
+        keep = row >= 0
+        table = tables[name][keep].reset_index(drop=True)
+        table.insert(0, "patient_row", row[keep])
+        table["days_from_mbc"] = ((_dates(table[date_col]) - mbc_dates[row[keep]]) / DAY).astype("float64")
+        events[name] = table
+        included_records[name] = int(keep.sum())
 
     # --- route, subtype, stage, sites ------------------------------------------------------------
     gap_days = (pts.mbc_date - pts.diagnosis_date) / DAY
@@ -154,58 +273,61 @@ def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
     pts["subtype"] = _subtype(pts.er_status, pts.pr_status, pts.her2_status)
     pts["receptors_known"] = pts.er_status.isin(["P", "N"]) & pts.her2_status.isin(["P", "N"])
     pts["stage_known"] = pts.tnm_m.isin(["M0", "M1"]) | pts.stage_group.isin(["1", "2", "3", "4"])
-    mbc_dates = pts.mbc_date
-    mets = _with_days(frames["metastases"], "metastasis_date", mbc_dates)
+    mets = events["metastases"]
     at_diagnosis = mets[mets.days_from_mbc.between(-31, 91)]
     for name, codes in SITE_FLAGS.items():
-        hit = at_diagnosis[at_diagnosis.site_icd10.str.startswith(codes)].patient_id.unique()
-        pts[f"has_{name}_metastases"] = pts.index.isin(hit)
-    pts["n_metastatic_sites"] = at_diagnosis.groupby("patient_id").site_icd10.nunique().reindex(pts.index).fillna(0).astype(int)
-    recorded = mets[mets.data_source.isin(["COSD", "CANISC"]) & mets.recurrence_type.notna() & mets.metastasis_date.notna()]
-    pts["recurrence_recorded"] = pts.index.isin(recorded.patient_id.unique()) & (pts.route == "recurrent")
+        hit = _category_test(at_diagnosis.site_icd10, lambda c, codes=codes: c.str.startswith(codes))
+        pts[f"has_{name}_metastases"] = _any_per_row(at_diagnosis.patient_row.to_numpy()[hit], m)
+    site_code = at_diagnosis.site_icd10.cat.codes.to_numpy().astype(np.int64)
+    known_site = site_code >= 0
+    pairs = np.unique(at_diagnosis.patient_row.to_numpy()[known_site] * (site_code.max(initial=0) + 1) + site_code[known_site])
+    pts["n_metastatic_sites"] = np.bincount(pairs // (site_code.max(initial=0) + 1), minlength=m).astype(int)
+    recorded = (_category_test(mets.data_source, lambda c: c.isin(["COSD", "CANISC"])) & mets.recurrence_type.notna().to_numpy()
+                & mets.metastasis_date.notna().to_numpy())
+    pts["recurrence_recorded"] = _any_per_row(mets.patient_row.to_numpy()[recorded], m) & (pts.route == "recurrent").to_numpy()
 
-    # --- care events ------------------------------------------------------------------------------
-    care = _with_days(frames["care_events"], "event_date", mbc_dates)
-    ps = care[(care.event_type == "PS") & care.days_from_mbc.between(-31, 91)]
-    ps = ps.assign(dist=ps.days_from_mbc.abs()).sort_values(["patient_id", "dist"]).drop_duplicates("patient_id")
-    ps_value = pd.to_numeric(ps.set_index("patient_id").value, errors="coerce").reindex(pts.index)
+    # --- care events: performance status nearest the MBC diagnosis ---------------------------------
+    care = events["care_events"]
+    is_ps = (care.event_type == "PS").to_numpy() & care.days_from_mbc.between(-31, 91).to_numpy()
+    nearest = _first_rows(np.where(is_ps, care.patient_row.to_numpy(), -1),
+                          np.nan_to_num(care.days_from_mbc.abs().to_numpy() * 1000, nan=9e15).astype("i8"), m)
+    ps_numbers = pd.Series(_recode(care.value, lambda v: pd.to_numeric(v, errors="coerce"), np.nan), dtype="float64")
+    ps_value = pd.Series(_take(ps_numbers, nearest))
     pts["ps_known"] = ps_value.notna()
     pts["ps_group"] = np.select([ps_value <= 1, ps_value == 2, ps_value >= 3], ["0-1", "2", "3-4"], "Unknown")
 
     # --- SACT ------------------------------------------------------------------------------------
-    sact = _with_days(frames["sact"], "regimen_start_date", mbc_dates)
-    anti = sact[~sact.drug_names.fillna("").isin(ANTI_CANCER_EXCLUDED_DRUGS)]
-    anti_after = anti[anti.days_from_mbc >= 0]
-    first_sact = _earliest(anti_after, "regimen_start_date").set_index("patient_id")
-    pts["days_to_first_sact"] = first_sact.days_from_mbc.reindex(pts.index)
+    sact = events["sact"]
+    anti_after = (_category_test(sact.drug_names, lambda c: ~c.isin(ANTI_CANCER_EXCLUDED_DRUGS), missing=True)
+                  & (sact.days_from_mbc >= 0).to_numpy())
+    sact_rows = np.where(anti_after, sact.patient_row.to_numpy(), -1)
+    first_sact = _first_rows(sact_rows, _dates(sact.regimen_start_date), m)
+    pts["days_to_first_sact"] = _take(sact.days_from_mbc, first_sact)
     pts["treated_sact"] = pts.days_to_first_sact.between(0, 183)
     pts["any_sact"] = pts.days_to_first_sact.notna()
-    last = anti_after.sort_values(["patient_id", "last_administration_date"]).drop_duplicates("patient_id", keep="last")
-    last = last.set_index("patient_id")
-    pts["last_sact_date"] = last.last_administration_date.reindex(pts.index)
-    pts["last_sact_org"] = last.org_code.reindex(pts.index)
+    last = _latest_rows(sact_rows, _dates(sact.last_administration_date), m)
+    pts["last_sact_date"] = _take(sact.last_administration_date, last)
+    pts["last_sact_org"] = _take(sact.org_code, last).astype(object)
     pts["last_sact_within_30d_of_cutoff"] = (cutoff - pts.last_sact_date) / DAY < 30
 
     # --- case-mix covariates, allocation, periods, survival --------------------------------------
     pts["age_band"] = _age_band(pts.age)
-    pts["sex"] = pts.sex.map({"1": "Male", "2": "Female"}).fillna("Unknown")
-    quintile = pd.to_numeric(pts.deprivation_quintile, errors="coerce")
-    pts["deprivation"] = quintile.map(lambda q: "Unknown" if pd.isna(q) else str(int(q)))
-    pts["ethnicity_group"] = pts.ethnicity.map(_ETHNIC_GROUP).fillna("Unknown")
+    pts["sex"] = _recode(pts.sex, lambda code: {"1": "Male", "2": "Female"}.get(code, "Unknown"), "Unknown")
+    quintile = pts.deprivation_quintile.to_numpy("float64")
+    pts["deprivation"] = np.where(np.isnan(quintile), "Unknown", np.nan_to_num(quintile).astype(int).astype(str)).astype(object)
+    pts["ethnicity_group"] = _recode(pts.ethnicity, lambda e: _ETHNIC_GROUP.get(e, "Unknown"), "Unknown")
     charlson = pts.charlson_index.astype("float64")
     pts["charlson_group"] = np.select([charlson.isna(), charlson == 0, charlson == 1], ["Unknown", "0", "1"], "2+")
     pts["diagnosing_org"] = pts.mbc_org.fillna(pts.primary_org)
-    pts["financial_year"] = financial_year_label(pts.mbc_date)
-    pts["quarter"] = financial_quarter_label(pts.mbc_date)
-    end = pts.date_of_death.where(pts.date_of_death.notna() & (pts.date_of_death <= cutoff), cutoff)
-    pts["died"] = pts.date_of_death.notna() & (pts.date_of_death <= cutoff)
-    pts["survival_days"] = ((end - pts.mbc_date) / DAY).astype(float)
-    pts = pts.reset_index(drop=True)
-
-    events = {"care_events": care, "sact": sact, "metastases": mets,
-              "radiotherapy": _with_days(frames["radiotherapy"], "episode_start_date", mbc_dates),
-              "admissions": _with_days(frames["admissions"], "admission_date", mbc_dates)}
-    return Cohort(patients=pts, excluded=excluded, events=events)
+    pts["financial_year"] = _label_each(mbc_dates, financial_year_label)
+    pts["quarter"] = _label_each(mbc_dates, financial_quarter_label)
+    for col in ("nation", "ethnicity", "tnm_m", "stage_group", "er_status", "pr_status", "her2_status"):
+        pts[col] = pts[col].astype(object).where(pts[col].notna(), np.nan)
+    died = (pts.date_of_death.notna() & (pts.date_of_death <= cutoff)).to_numpy()
+    end = np.where(died, _dates(pts.date_of_death), cutoff)
+    pts["died"] = died
+    pts["survival_days"] = ((end - mbc_dates) / DAY).astype(float)
+    return Cohort(patients=pts, excluded=excluded, events=events, included_records=included_records)
 
 
 _ETHNIC_GROUP = {
@@ -252,7 +374,8 @@ def _numerator(rule: dict, cohort: Cohort, data_cutoff: pd.Timestamp) -> pd.Seri
         if rule.get("drugs_any"):
             # Whole drug names between the " + " separators, so TRASTUZUMAB does not match TRASTUZUMAB EMTANSINE.
             names = "|".join(re.escape(d) for d in rule["drugs_any"])
-            keep &= events.drug_names.fillna("").str.contains(rf"(?:^| \+ )(?:{names})(?: \+ |$)", regex=True)
-        return pts.patient_id.isin(events.loc[keep, "patient_id"].unique())
+            pattern = rf"(?:^| \+ )(?:{names})(?: \+ |$)"
+            keep &= _category_test(events.drug_names, lambda c: c.str.contains(pattern, regex=True))
+        return pd.Series(_any_per_row(events.patient_row.to_numpy()[keep.to_numpy()], len(pts)), index=pts.index)
     raise ValueError(f"numerator kind '{kind}' is not patient-level")
 

@@ -65,43 +65,81 @@ def periods_for(financial_years: list[str], primary_period: str) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def _patient_frame(ind: Indicator, cohort: Cohort, org_nation: pd.Series, cutoff: pd.Timestamp) -> pd.DataFrame:
+class PatientCodes:
+    """Integer positions of every patient's organisation and quarter, worked out once for all indicators."""
+
+    def __init__(self, cohort: Cohort, orgs: pd.DataFrame, periods: pd.DataFrame) -> None:
+        self.patients = cohort.patients
+        self.org_codes = orgs.org_code.to_numpy(object)
+        quarters = periods[periods.period_type == "quarter"]
+        self.pooled = periods.loc[periods.period_type == "pooled", "period"].iloc[0]
+        self.quarters = quarters.period.to_numpy(object)
+        self.years = periods.loc[periods.period_type == "financial_year", "period"].to_numpy(object)
+        self.year_of_quarter = pd.Index(self.years).get_indexer(quarters.financial_year)
+        self.quarter = pd.Categorical(self.patients.quarter, categories=self.quarters).codes.astype(np.int64)
+        # The extra last slot answers position -1 (no organisation).
+        self.org_nation = np.append(orgs.nation.to_numpy(object), None)
+        self.keys = _rollup_keys(orgs)
+        self._org: dict[str, np.ndarray] = {}
+
+    def org(self, column: str) -> np.ndarray:
+        """Position in the organisation table of each patient's organisation under one allocation rule."""
+        if column not in self._org:
+            self._org[column] = pd.Categorical(self.patients[column], categories=self.org_codes).codes.astype(np.int64)
+        return self._org[column]
+
+    def units(self, level: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per organisation, the position of its unit at a level (-1 for none), and the unit codes."""
+        positions, units = pd.factorize(self.keys[level].to_numpy(object))
+        return np.append(positions, -1), units
+
+
+def _eligible(ind: Indicator, cohort: Cohort, codes: PatientCodes, cutoff: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Which patients count in the indicator (denominator, allocated, available), and which in its numerator."""
     flags = indicator_flags(ind, cohort, cutoff)
-    pts = cohort.patients
-    frame = pd.DataFrame({
-        "org_code": flags.org_code, "financial_year": pts.financial_year, "quarter": pts.quarter,
-        "numerator": flags.numerator.astype(int), "denominator": flags.denominator,
-        "nation": flags.org_code.map(org_nation),
-    })
-    for name, (column, value) in SUBGROUP_COLUMNS.items():
-        frame[name] = pts[column].eq(value).to_numpy()
-    if ind.numerator["kind"] == "days_to_event":
-        frame["days"] = pts[ind.numerator["column"]].to_numpy()
-    frame = frame[frame.denominator & frame.org_code.notna() & frame.nation.isin(ind.nations)]
-    for nation in ind.nations:
-        years = ind.unavailable_years(nation)
+    org = codes.org(ind.allocation)
+    nation = codes.org_nation[org]
+    keep = flags.denominator.to_numpy(bool) & (org >= 0) & (codes.quarter >= 0) & np.isin(nation, list(ind.nations))
+    year = codes.years[np.maximum(codes.year_of_quarter[codes.quarter], 0)]
+    for nation_name in ind.nations:
+        years = ind.unavailable_years(nation_name)
         if years:
-            frame = frame[~((frame.nation == nation) & frame.financial_year.isin(years))]
-    return frame.drop(columns="denominator")
+            keep &= ~((nation == nation_name) & np.isin(year, list(years)))
+    return keep, flags.numerator.to_numpy(bool)
 
 
-def _org_counts(frame: pd.DataFrame, ind: Indicator, periods: pd.DataFrame) -> pd.DataFrame:
-    """Numerator and denominator per organisation, period and subgroup."""
-    pooled = periods.loc[periods.period_type == "pooled", "period"].iloc[0]
+def _subgroup_masks(ind: Indicator, pts: pd.DataFrame) -> dict[str, np.ndarray | None]:
+    masks: dict[str, np.ndarray | None] = {"all": None}
+    for name in ind.subgroups:
+        column, value = SUBGROUP_COLUMNS[name]
+        masks[name] = pts[column].eq(value).to_numpy(bool)
+    return masks
+
+
+def _org_counts(codes: PatientCodes, ind: Indicator, keep: np.ndarray, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Sums of values (numerator, expected; denominator = patients) per organisation, period and subgroup."""
+    n_org, n_q = len(codes.org_codes), len(codes.quarters)
+    org = codes.org(ind.allocation)
     parts = []
-    for subgroup in ("all", *ind.subgroups):
-        sub = frame if subgroup == "all" else frame[frame[subgroup]]
+    for subgroup, mask in _subgroup_masks(ind, codes.patients).items():
+        rows = keep if mask is None else keep & mask
         # One pass over patients to the finest cells (organisation x quarter); periods are sums of cells.
-        cells = sub.groupby(["org_code", "financial_year", "quarter"], observed=True).agg(
-            numerator=("numerator", "sum"), denominator=("numerator", "size")).reset_index()
-        rollups = [cells.groupby("org_code").sum(numeric_only=True).reset_index().assign(period=pooled),
-                   cells.groupby(["org_code", "financial_year"]).sum(numeric_only=True).reset_index()
-                   .rename(columns={"financial_year": "period"})]
+        cell = org[rows] * n_q + codes.quarter[rows]
+        sums = {"denominator": np.bincount(cell, minlength=n_org * n_q).reshape(n_org, n_q).astype(float)}
+        for name, weights in values.items():
+            sums[name] = np.bincount(cell, weights=weights[rows], minlength=n_org * n_q).reshape(n_org, n_q)
+        periods = [(codes.pooled, {k: v.sum(axis=1) for k, v in sums.items()})]
+        for j, year in enumerate(codes.years):
+            in_year = codes.year_of_quarter == j
+            periods.append((year, {k: v[:, in_year].sum(axis=1) for k, v in sums.items()}))
         if subgroup == "all" and ind.run_chart:
-            rollups.append(cells.rename(columns={"quarter": "period"}).drop(columns="financial_year"))
-        agg = pd.concat(rollups, ignore_index=True)[["period", "org_code", "numerator", "denominator"]]
-        parts.append(agg.assign(subgroup=subgroup))
-    return pd.concat(parts, ignore_index=True)
+            periods += [(quarter, {k: v[:, i] for k, v in sums.items()}) for i, quarter in enumerate(codes.quarters)]
+        for period, totals in periods:
+            seen = totals["denominator"] > 0
+            parts.append(pd.DataFrame({"period": period, "org_code": codes.org_codes[seen],
+                                       **{k: v[seen] for k, v in totals.items()}, "subgroup": subgroup}))
+    columns = ["period", "org_code", "numerator", "denominator", *(k for k in values if k != "numerator"), "subgroup"]
+    return pd.concat(parts, ignore_index=True)[columns]
 
 
 def _cpes_counts(cpes: pd.DataFrame, periods: pd.DataFrame, financial_years: list[str]) -> pd.DataFrame:
@@ -128,20 +166,27 @@ def _roll_up(org_counts: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _medians(frame: pd.DataFrame, keys: pd.DataFrame, ind: Indicator, periods: pd.DataFrame) -> pd.DataFrame:
+def _medians(codes: PatientCodes, ind: Indicator, keep: np.ndarray) -> pd.DataFrame:
     """Median days at every level (timeliness indicators): medians do not roll up, so each is computed."""
-    pooled = periods.loc[periods.period_type == "pooled", "period"].iloc[0]
+    days_all = codes.patients[ind.numerator["column"]].to_numpy(float)
+    org_all = codes.org(ind.allocation)
     parts = []
-    for subgroup in ("all", *ind.subgroups):
-        sub = frame if subgroup == "all" else frame[frame[subgroup]]
-        long = pd.concat([sub.assign(period=pooled), sub.assign(period=sub.financial_year)]
-                         + ([sub.assign(period=sub.quarter)] if subgroup == "all" and ind.run_chart else []),
-                         ignore_index=True)
+    for subgroup, mask in _subgroup_masks(ind, codes.patients).items():
+        rows = keep if mask is None else keep & mask
+        days, org, quarter = days_all[rows], org_all[rows], codes.quarter[rows]
+        period_keys = [(np.zeros(len(days), np.int64), np.array([codes.pooled], object)),
+                       (codes.year_of_quarter[quarter], codes.years)]
+        if subgroup == "all" and ind.run_chart:
+            period_keys.append((quarter, codes.quarters))
         for level in ("organisation", "alliance", "region", "nation", "national"):
-            unit = long.org_code.map(keys[level])
-            med = long.assign(unit=unit).dropna(subset=["unit"]).groupby(["period", "unit"]).days.median()
-            parts.append(med.reset_index().rename(columns={"unit": "org_code", "days": "median_days"})
-                         .assign(level=level, subgroup=subgroup))
+            unit_of_org, units = codes.units(level)
+            unit = unit_of_org[org]
+            has_unit = unit >= 0
+            for period, period_names in period_keys:
+                med = pd.Series(days[has_unit]).groupby([unit[has_unit], period[has_unit]]).median()
+                u, t = med.index.get_level_values(0).to_numpy(), med.index.get_level_values(1).to_numpy()
+                parts.append(pd.DataFrame({"period": period_names[t], "org_code": units[u], "median_days": med.to_numpy(),
+                                           "level": level, "subgroup": subgroup}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -193,42 +238,33 @@ def _availability(grid: pd.DataFrame, ind: Indicator, entities: pd.DataFrame, pe
 
 def indicator_counts(ind: Indicator, cohort: Cohort, orgs: pd.DataFrame, periods: pd.DataFrame,
                      entities: pd.DataFrame, cutoff: pd.Timestamp, cpes: pd.DataFrame | None = None,
-                     expected: pd.Series | None = None) -> pd.DataFrame:
+                     expected: pd.Series | None = None, codes: PatientCodes | None = None) -> pd.DataFrame:
     """Numerator, denominator (and expected, median days) for one indicator at every unit, period and subgroup."""
-    keys = _rollup_keys(orgs)
-    org_nation = orgs.set_index("org_code").nation
+    codes = codes or PatientCodes(cohort, orgs, periods)
     if ind.numerator["kind"] == "org_aggregate":
+        org_nation = orgs.set_index("org_code").nation
         counts = _cpes_counts(cpes[cpes.org_code.map(org_nation).isin(ind.nations)], periods,
                               list(periods.financial_year.dropna().unique()))
-        frame = None
+        rolled = _roll_up(counts, codes.keys)
     else:
-        frame = _patient_frame(ind, cohort, org_nation, cutoff)
+        keep, numerator = _eligible(ind, cohort, codes, cutoff)
+        values = {"numerator": numerator.astype(float)}
         if expected is not None:
-            frame["expected"] = expected.reindex(frame.index).to_numpy()
-        counts = _org_counts_with_expected(frame, ind, periods)
-    rolled = _roll_up(counts, keys)
-    if frame is not None and "days" in frame:
-        rolled = rolled.merge(_medians(frame, keys, ind, periods), on=["level", "org_code", "period", "subgroup"],
-                              how="left")
+            values["expected"] = np.nan_to_num(expected.reindex(cohort.patients.index).to_numpy(float))
+        rolled = _roll_up(_org_counts(codes, ind, keep, values), codes.keys)
+        if ind.numerator["kind"] == "days_to_event":
+            rolled = rolled.merge(_medians(codes, ind, keep), on=["level", "org_code", "period", "subgroup"], how="left")
     grid = _complete_grid(rolled, entities, ind, periods)
     grid = _availability(grid, ind, entities, periods)
     grid.insert(0, "indicator_id", ind.id)
     return grid
 
 
-def _org_counts_with_expected(frame: pd.DataFrame, ind: Indicator, periods: pd.DataFrame) -> pd.DataFrame:
-    if "expected" not in frame:
-        return _org_counts(frame, ind, periods)
-    counts = _org_counts(frame, ind, periods)
-    exp_frame = frame.assign(numerator=frame.expected)
-    expected = _org_counts(exp_frame, ind, periods).rename(columns={"numerator": "expected"})
-    return counts.merge(expected[["period", "org_code", "subgroup", "expected"]], on=["period", "org_code", "subgroup"])
-
-
 def all_indicator_counts(registry: Registry, cohort: Cohort, orgs: pd.DataFrame, periods: pd.DataFrame,
                          cutoff: pd.Timestamp, cpes: pd.DataFrame, expected: dict[str, pd.Series]) -> pd.DataFrame:
     """indicator_counts for every registry indicator, stacked."""
     entities = entity_table(orgs)
-    parts = [indicator_counts(ind, cohort, orgs, periods, entities, cutoff, cpes, expected.get(ind.id))
+    codes = PatientCodes(cohort, orgs, periods)
+    parts = [indicator_counts(ind, cohort, orgs, periods, entities, cutoff, cpes, expected.get(ind.id), codes)
              for ind in registry]
     return pd.concat(parts, ignore_index=True)

@@ -13,13 +13,11 @@ class ReconciliationFailure(RuntimeError):
 
 def reconcile(counts: pd.DataFrame, frames: dict[str, pd.DataFrame], cohort: Cohort) -> pd.DataFrame:
     """Per input file: records read = quarantined + excluded (not in the cohort) + included."""
-    in_cohort = pd.Index(cohort.patients.patient_id.astype(object))
     rows = []
     for rec in counts.itertuples():
         frame = frames[rec.file]
         if "patient_id" in frame:
-            # get_indexer on object values: Series.isin on pyarrow strings is slow at national scale.
-            included = int((in_cohort.get_indexer(frame.patient_id.astype(object)) >= 0).sum())
+            included = cohort.included_records[rec.file]
         else:  # organisation-level aggregates (CPES) are all used
             included = len(frame)
         excluded = int(rec.records_valid) - included

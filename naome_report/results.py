@@ -322,11 +322,10 @@ def survival_tables(cohort: Cohort, orgs: pd.DataFrame, config: Config, primary_
                             ("subtype", pts.subtype)]
         else:
             group_specs += [("route", pts.route.map({"de_novo": "De novo", "recurrent": "Recurrent"}))]
+        unit_codes, unit_names = pd.factorize(unit)
         for group_type, group in group_specs:
-            keep = unit.notna().to_numpy()
-            label = (unit.astype(str) + "\x1f" + group.astype(str))[keep]
-            table = survival_by_group(years[keep], died[keep], label.to_numpy(), times)
-            table = table[table.group != "All"]
+            table = survival_by_group(years, died, _unit_group_labels(unit_codes, unit_names, group), times,
+                                      all_label=None)
             split = table.group.str.split("\x1f", expand=True)
             table = table.assign(org_code=split[0], group=split[1], group_type=group_type, level=level)
             parts.append(table)
@@ -354,6 +353,20 @@ def survival_tables(cohort: Cohort, orgs: pd.DataFrame, config: Config, primary_
         "status": surv.status, "status_note": surv.status_note, "synthetic_data": "yes" if synthetic else "no",
     })
     return out, _survival_curves(pts, years, died, min_den, synthetic)
+
+
+def _unit_group_labels(unit_codes: np.ndarray, unit_names: pd.Index, group: pd.Series) -> pd.Categorical:
+    """Each patient's 'unit\x1fgroup' label as a categorical of the observed labels in sorted order."""
+    group_codes, group_names = pd.factorize(group)
+    width = max(len(group_names), 1)
+    combined = np.where((unit_codes >= 0) & (group_codes >= 0), unit_codes * width + group_codes, -1)
+    names = np.array([f"{u}\x1f{g}" for u in unit_names for g in group_names], dtype=object)
+    observed = np.unique(combined[combined >= 0])
+    labels = names[observed]
+    order = np.argsort(labels, kind="stable")
+    position = np.full(len(names) + 1, -1)  # the extra last slot answers -1 (no unit)
+    position[observed[order]] = np.arange(len(observed))
+    return pd.Categorical.from_codes(position[combined], categories=labels[order])
 
 
 def _survival_curves(pts: pd.DataFrame, years: np.ndarray, died: np.ndarray, min_den: int, synthetic: bool) -> pd.DataFrame:

@@ -349,8 +349,9 @@ def _prepare_categorical(
     return labels, [lvl for lvl in order if lvl != ref], ref
 
 
-def _check_separation(labels: pd.Series, y: np.ndarray, name: str) -> None:
-    events = pd.Series(y).groupby(labels.to_numpy()).agg(["size", "sum"])
+def _check_separation(labels: np.ndarray, successes: np.ndarray, trials: np.ndarray, name: str) -> None:
+    """Fail when a level has no patient, or only patients, with the outcome (labels, events per pattern)."""
+    events = pd.DataFrame({"size": trials, "sum": successes}).groupby(labels).sum()
     none = events.index[events["sum"] == 0].tolist()
     every = events.index[events["sum"] == events["size"]].tolist()
     problems = []
@@ -363,6 +364,16 @@ def _check_separation(labels: pd.Series, y: np.ndarray, name: str) -> None:
             f"covariate '{name}': perfect separation ({'; '.join(problems)}); "
             "its odds ratio would be infinite. Merge the level with a neighbouring one"
         )
+
+
+def _covariate_patterns(columns: dict[str, pd.Series], n: int) -> np.ndarray:
+    """A code per patient, equal for patients with the same value of every covariate."""
+    pattern = np.zeros(n, np.int64)
+    for values in columns.values():
+        codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=False)
+        # Re-factorising keeps the combined code below n, whatever the number of levels.
+        pattern = pd.factorize(pattern * len(uniques) + codes)[0]
+    return pattern
 
 
 def _formula_term(name: str, ref: str | None) -> str:
@@ -429,21 +440,16 @@ def fit_casemix_model(
             f"({events} of {n}); a model cannot be fitted"
         )
 
-    blocks: list[pd.DataFrame] = [pd.DataFrame({"Intercept": np.ones(n)}, index=frame.index)]
-    term_info: list[tuple[str, str, str | None]] = [("Intercept", "Intercept", None)]
-    formula_terms: list[str] = []
+    # Patients fall into covariate patterns (the same value of every covariate); fitting the patterns
+    # is the patient-level fit with a row per pattern instead of one per patient.
+    columns: dict[str, pd.Series] = {}
+    levels_of: dict[str, tuple[list[str], str]] = {}
     for cov in covariates:
         col = frame[cov]
         if cov in categorical:
             labels, levels, ref = _prepare_categorical(col, cov, reference_levels.get(cov))
-            _check_separation(labels, y, cov)
-            dummies = pd.DataFrame(
-                {f"{cov}[T.{lvl}]": (labels == lvl).astype(float) for lvl in levels},
-                index=frame.index,
-            )
-            blocks.append(dummies)
-            term_info += [(f"{cov}[T.{lvl}]", cov, lvl) for lvl in levels]
-            formula_terms.append(_formula_term(cov, ref))
+            columns[cov] = labels
+            levels_of[cov] = (levels, ref)
         else:
             values = pd.to_numeric(col, errors="coerce").astype(float)
             bad = ~np.isfinite(values.to_numpy())
@@ -455,13 +461,32 @@ def fit_casemix_model(
                 )
             if values.nunique() < 2:
                 raise CasemixError(f"numeric covariate '{cov}' is constant; drop it")
-            blocks.append(pd.DataFrame({cov: values.to_numpy(float)}, index=frame.index))
+            columns[cov] = values
+    pattern = _covariate_patterns(columns, n)
+    first = np.unique(pattern, return_index=True)[1]
+    trials = np.bincount(pattern).astype(float)
+    successes = np.bincount(pattern, weights=y)
+
+    blocks: list[pd.DataFrame] = [pd.DataFrame({"Intercept": np.ones(len(first))})]
+    term_info: list[tuple[str, str, str | None]] = [("Intercept", "Intercept", None)]
+    formula_terms: list[str] = []
+    for cov in covariates:
+        values = columns[cov].to_numpy()[first]
+        if cov in levels_of:
+            levels, ref = levels_of[cov]
+            _check_separation(values, successes, trials, cov)
+            blocks.append(pd.DataFrame({f"{cov}[T.{lvl}]": (values == lvl).astype(float) for lvl in levels}))
+            term_info += [(f"{cov}[T.{lvl}]", cov, lvl) for lvl in levels]
+            formula_terms.append(_formula_term(cov, ref))
+        else:
+            blocks.append(pd.DataFrame({cov: values.astype(float)}))
             term_info.append((cov, cov, None))
             formula_terms.append(_formula_term(cov, None))
     X = pd.concat(blocks, axis=1)
     formula = f"{_formula_term(outcome, None)} ~ " + (" + ".join(formula_terms) or "1")
 
-    # Aliased terms (a level identical to another covariate's level, collinear numerics).
+    # Aliased terms (a level identical to another covariate's level, collinear numerics). The patterns
+    # span the same column space as the patients' rows, so the rank is the same.
     _, r_diag, piv = scipy.linalg.qr(X.to_numpy(), mode="economic", pivoting=True)
     diag = np.abs(np.diag(r_diag))
     tol = diag.max() * max(X.shape) * np.finfo(float).eps
@@ -478,7 +503,12 @@ def fit_casemix_model(
             "(one is a combination of the others); drop or merge them"
         )
 
-    model = sm.GLM(y, X.to_numpy(), family=sm.families.Binomial())
+    # Each pattern enters as one row with the outcome and one without, weighted by how many patients
+    # each stands for: frequency weights, the patient-level fit exactly (standard errors included).
+    weight = np.concatenate([successes, trials - successes])
+    used = weight > 0
+    model = sm.GLM(np.repeat([1.0, 0.0], len(first))[used], np.vstack([X.to_numpy(), X.to_numpy()])[used],
+                   family=sm.families.Binomial(), freq_weights=weight[used])
     try:
         with warnings.catch_warnings(), np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             warnings.simplefilter("error", PerfectSeparationWarning)
@@ -517,7 +547,7 @@ def fit_casemix_model(
             "p_value": 2 * stats.norm.sf(np.abs(estimates / se)),
         }
     )
-    fitted = np.asarray(result.fittedvalues, dtype=float)
+    fitted = np.asarray(result.predict(X.to_numpy()), dtype=float)[pattern]
     predicted = np.full(len(data), np.nan)
     predicted[has_outcome] = fitted
     return CasemixModel(

@@ -285,9 +285,9 @@ def survival_by_group(
     groups: object,
     times: object,
     confidence: float = 0.95,
-    all_label: str = "All",
+    all_label: str | None = "All",
 ) -> pd.DataFrame:
-    """:func:`survival_at` for every group and for everyone (``all_label``), as one long table."""
+    """:func:`survival_at` for every group and for everyone (``all_label``; None leaves it out), as one long table."""
     z = _z(confidence)
     t, e = _validate(durations, events)
     q = _validate_times(times)
@@ -304,18 +304,23 @@ def survival_by_group(
         except TypeError:  # unorderable mixture of labels: keep first-seen order
             codes, uniques = pd.factorize(np.asarray(g, dtype=object), sort=False)
         labels = list(uniques)
-    if any(lbl == all_label for lbl in labels):
+    if all_label is not None and any(lbl == all_label for lbl in labels):
         raise ValueError(f"a group is already called {all_label!r}; choose another all_label")
     n_groups = len(labels)
     keep = codes >= 0
-    all_codes = np.r_[codes[keep], np.full(t.size, n_groups, dtype=np.int64)]
-    curves = _Curves(np.r_[t[keep], t], np.r_[e[keep], e], all_codes, n_groups + 1)
-    qgroup = np.repeat(np.arange(n_groups + 1, dtype=np.int64), q.size)
-    qtime = np.tile(q, n_groups + 1)
+    if all_label is None:
+        curves = _Curves(t[keep], e[keep], codes[keep], n_groups)
+        names = labels
+    else:
+        all_codes = np.r_[codes[keep], np.full(t.size, n_groups, dtype=np.int64)]
+        curves = _Curves(np.r_[t[keep], t], np.r_[e[keep], e], all_codes, n_groups + 1)
+        names = labels + [all_label]
+    qgroup = np.repeat(np.arange(len(names), dtype=np.int64), q.size)
+    qtime = np.tile(q, len(names))
     values = curves.lookup(qgroup, qtime, z)
     values["time"] = qtime
     out = pd.DataFrame({c: values[c] for c in _AT_COLUMNS}, columns=_AT_COLUMNS)
-    out.insert(0, "group", np.array(labels + [all_label], dtype=object)[qgroup])
+    out.insert(0, "group", np.array(names, dtype=object)[qgroup])
     return out
 
 
