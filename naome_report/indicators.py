@@ -81,6 +81,14 @@ class PatientCodes:
         self.org_nation = np.append(orgs.nation.to_numpy(object), None)
         self.keys = _rollup_keys(orgs)
         self._org: dict[str, np.ndarray] = {}
+        self._subgroup: dict[str, np.ndarray] = {}
+
+    def subgroup(self, name: str) -> np.ndarray:
+        """Which patients are in a subgroup (de novo, recurrent, ...)."""
+        if name not in self._subgroup:
+            column, value = SUBGROUP_COLUMNS[name]
+            self._subgroup[name] = self.patients[column].eq(value).to_numpy(bool)
+        return self._subgroup[name]
 
     def org(self, column: str) -> np.ndarray:
         """Position in the organisation table of each patient's organisation under one allocation rule."""
@@ -98,21 +106,23 @@ def _eligible(ind: Indicator, cohort: Cohort, codes: PatientCodes, cutoff: pd.Ti
     """Which patients count in the indicator (denominator, allocated, available), and which in its numerator."""
     flags = indicator_flags(ind, cohort, cutoff)
     org = codes.org(ind.allocation)
-    nation = codes.org_nation[org]
-    keep = flags.denominator.to_numpy(bool) & (org >= 0) & (codes.quarter >= 0) & np.isin(nation, list(ind.nations))
-    year = codes.years[np.maximum(codes.year_of_quarter[codes.quarter], 0)]
+    # Decided per organisation and per year (small tables), then looked up for every patient.
+    counted_org = np.isin(codes.org_nation, list(ind.nations))
+    counted_org[-1] = False  # no organisation
+    keep = flags.denominator.to_numpy(bool) & counted_org[org] & (codes.quarter >= 0)
+    year = codes.year_of_quarter[codes.quarter]
     for nation_name in ind.nations:
         years = ind.unavailable_years(nation_name)
         if years:
-            keep &= ~((nation == nation_name) & np.isin(year, list(years)))
+            gone_year = np.append(np.isin(codes.years, list(years)), False)  # the last slot answers year -1
+            keep &= ~((codes.org_nation[org] == nation_name) & gone_year[year])
     return keep, flags.numerator.to_numpy(bool)
 
 
-def _subgroup_masks(ind: Indicator, pts: pd.DataFrame) -> dict[str, np.ndarray | None]:
+def _subgroup_masks(ind: Indicator, codes: PatientCodes) -> dict[str, np.ndarray | None]:
     masks: dict[str, np.ndarray | None] = {"all": None}
     for name in ind.subgroups:
-        column, value = SUBGROUP_COLUMNS[name]
-        masks[name] = pts[column].eq(value).to_numpy(bool)
+        masks[name] = codes.subgroup(name)
     return masks
 
 
@@ -121,7 +131,7 @@ def _org_counts(codes: PatientCodes, ind: Indicator, keep: np.ndarray, values: d
     n_org, n_q = len(codes.org_codes), len(codes.quarters)
     org = codes.org(ind.allocation)
     parts = []
-    for subgroup, mask in _subgroup_masks(ind, codes.patients).items():
+    for subgroup, mask in _subgroup_masks(ind, codes).items():
         rows = keep if mask is None else keep & mask
         # One pass over patients to the finest cells (organisation x quarter); periods are sums of cells.
         cell = org[rows] * n_q + codes.quarter[rows]
@@ -161,7 +171,7 @@ def _roll_up(org_counts: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
         unit = org_counts.org_code.map(keys[column])
         data = org_counts.assign(unit=unit).dropna(subset=["unit"])
         cols = ["numerator", "denominator"] + (["expected"] if "expected" in data else [])
-        agg = data.groupby(["period", "subgroup", "unit"], observed=True)[cols].sum().reset_index()
+        agg = data.groupby(["indicator_id", "period", "subgroup", "unit"], observed=True)[cols].sum().reset_index()
         parts.append(agg.rename(columns={"unit": "org_code"}).assign(level=level))
     return pd.concat(parts, ignore_index=True)
 
@@ -171,7 +181,7 @@ def _medians(codes: PatientCodes, ind: Indicator, keep: np.ndarray) -> pd.DataFr
     days_all = codes.patients[ind.numerator["column"]].to_numpy(float)
     org_all = codes.org(ind.allocation)
     parts = []
-    for subgroup, mask in _subgroup_masks(ind, codes.patients).items():
+    for subgroup, mask in _subgroup_masks(ind, codes).items():
         rows = keep if mask is None else keep & mask
         days, org, quarter = days_all[rows], org_all[rows], codes.quarter[rows]
         period_keys = [(np.zeros(len(days), np.int64), np.array([codes.pooled], object)),
@@ -190,22 +200,15 @@ def _medians(codes: PatientCodes, ind: Indicator, keep: np.ndarray) -> pd.DataFr
     return pd.concat(parts, ignore_index=True)
 
 
-def _complete_grid(counts: pd.DataFrame, entities: pd.DataFrame, ind: Indicator, periods: pd.DataFrame) -> pd.DataFrame:
-    """One row for every unit, period and subgroup, with zero counts where nobody was eligible."""
+def _grid(ind: Indicator, entities: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """One row for every unit, period and subgroup the indicator reports."""
     grids = []
     for subgroup in ("all", *ind.subgroups):
         wanted = periods[periods.period_type != "quarter"] if (subgroup != "all" or not ind.run_chart) else periods
         if ind.numerator["kind"] == "org_aggregate":
             wanted = periods[periods.period_type != "quarter"]
-        grid = entities[["level", "org_code"]].merge(wanted[["period"]], how="cross").assign(subgroup=subgroup)
-        grids.append(grid)
-    grid = pd.concat(grids, ignore_index=True)
-    out = grid.merge(counts, on=["level", "org_code", "period", "subgroup"], how="left")
-    for col in ("numerator", "denominator"):
-        out[col] = out[col].fillna(0)
-    if "expected" in out:
-        out["expected"] = out["expected"].fillna(0.0)
-    return out
+        grids.append(entities[["level", "org_code"]].merge(wanted[["period"]], how="cross").assign(subgroup=subgroup))
+    return pd.concat(grids, ignore_index=True)
 
 
 def _availability(grid: pd.DataFrame, ind: Indicator, entities: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
@@ -236,35 +239,59 @@ def _availability(grid: pd.DataFrame, ind: Indicator, entities: pd.DataFrame, pe
     return grid
 
 
-def indicator_counts(ind: Indicator, cohort: Cohort, orgs: pd.DataFrame, periods: pd.DataFrame,
-                     entities: pd.DataFrame, cutoff: pd.Timestamp, cpes: pd.DataFrame | None = None,
-                     expected: pd.Series | None = None, codes: PatientCodes | None = None) -> pd.DataFrame:
-    """Numerator, denominator (and expected, median days) for one indicator at every unit, period and subgroup."""
-    codes = codes or PatientCodes(cohort, orgs, periods)
+def _org_level(ind: Indicator, cohort: Cohort, orgs: pd.DataFrame, periods: pd.DataFrame, cutoff: pd.Timestamp,
+               cpes: pd.DataFrame | None, expected: pd.Series | None,
+               codes: PatientCodes) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Organisation-level counts of one indicator, and its medians at every level (timeliness only)."""
     if ind.numerator["kind"] == "org_aggregate":
         org_nation = orgs.set_index("org_code").nation
         counts = _cpes_counts(cpes[cpes.org_code.map(org_nation).isin(ind.nations)], periods,
                               list(periods.financial_year.dropna().unique()))
-        rolled = _roll_up(counts, codes.keys)
-    else:
-        keep, numerator = _eligible(ind, cohort, codes, cutoff)
-        values = {"numerator": numerator.astype(float)}
-        if expected is not None:
-            values["expected"] = np.nan_to_num(expected.reindex(cohort.patients.index).to_numpy(float))
-        rolled = _roll_up(_org_counts(codes, ind, keep, values), codes.keys)
-        if ind.numerator["kind"] == "days_to_event":
-            rolled = rolled.merge(_medians(codes, ind, keep), on=["level", "org_code", "period", "subgroup"], how="left")
-    grid = _complete_grid(rolled, entities, ind, periods)
-    grid = _availability(grid, ind, entities, periods)
-    grid.insert(0, "indicator_id", ind.id)
-    return grid
+        return counts.assign(indicator_id=ind.id), None
+    keep, numerator = _eligible(ind, cohort, codes, cutoff)
+    values = {"numerator": numerator.astype(float)}
+    if expected is not None:
+        values["expected"] = np.nan_to_num(expected.reindex(cohort.patients.index).to_numpy(float))
+    counts = _org_counts(codes, ind, keep, values).assign(indicator_id=ind.id)
+    medians = _medians(codes, ind, keep).assign(indicator_id=ind.id) if ind.numerator["kind"] == "days_to_event" else None
+    return counts, medians
+
+
+def _assemble(indicators: list[Indicator], parts: list[tuple[pd.DataFrame, pd.DataFrame | None]],
+              entities: pd.DataFrame, periods: pd.DataFrame, keys: pd.DataFrame, adjusted: set[str]) -> pd.DataFrame:
+    """Roll the organisation counts up every level and lay them on the complete grid, for all indicators at once."""
+    on = ["indicator_id", "level", "org_code", "period", "subgroup"]
+    rolled = _roll_up(pd.concat([counts for counts, _ in parts], ignore_index=True), keys)
+    medians = [m for _, m in parts if m is not None]
+    if medians:
+        rolled = rolled.merge(pd.concat(medians, ignore_index=True), on=on, how="left")
+    grids = [_grid(ind, entities, periods) for ind in indicators]
+    grid = pd.concat([g.assign(indicator_id=ind.id) for ind, g in zip(indicators, grids)], ignore_index=True)
+    out = grid.merge(rolled, on=on, how="left")
+    out["numerator"] = out.numerator.fillna(0)
+    out["denominator"] = out.denominator.fillna(0)
+    if "expected" in out:
+        has_model = out.indicator_id.isin(adjusted).to_numpy()
+        out["expected"] = np.where(has_model, out.expected.fillna(0.0), np.nan)
+    bounds = np.cumsum([0] + [len(g) for g in grids])
+    out = pd.concat([_availability(out.iloc[bounds[i]:bounds[i + 1]].copy(), ind, entities, periods)
+                     for i, ind in enumerate(indicators)], ignore_index=True)
+    return out[["indicator_id"] + [c for c in out.columns if c != "indicator_id"]]
+
+
+def indicator_counts(ind: Indicator, cohort: Cohort, orgs: pd.DataFrame, periods: pd.DataFrame,
+                     entities: pd.DataFrame, cutoff: pd.Timestamp, cpes: pd.DataFrame | None = None,
+                     expected: pd.Series | None = None) -> pd.DataFrame:
+    """Numerator, denominator (and expected, median days) for one indicator at every unit, period and subgroup."""
+    codes = PatientCodes(cohort, orgs, periods)
+    parts = [_org_level(ind, cohort, orgs, periods, cutoff, cpes, expected, codes)]
+    return _assemble([ind], parts, entities, periods, codes.keys, {ind.id} if expected is not None else set())
 
 
 def all_indicator_counts(registry: Registry, cohort: Cohort, orgs: pd.DataFrame, periods: pd.DataFrame,
                          cutoff: pd.Timestamp, cpes: pd.DataFrame, expected: dict[str, pd.Series]) -> pd.DataFrame:
     """indicator_counts for every registry indicator, stacked."""
-    entities = entity_table(orgs)
     codes = PatientCodes(cohort, orgs, periods)
-    parts = [indicator_counts(ind, cohort, orgs, periods, entities, cutoff, cpes, expected.get(ind.id), codes)
-             for ind in registry]
-    return pd.concat(parts, ignore_index=True)
+    indicators = list(registry)
+    parts = [_org_level(ind, cohort, orgs, periods, cutoff, cpes, expected.get(ind.id), codes) for ind in indicators]
+    return _assemble(indicators, parts, entity_table(orgs), periods, codes.keys, set(expected))

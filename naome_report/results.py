@@ -15,7 +15,7 @@ from naome_report.stats.casemix import CasemixModel, fit_casemix_model
 from naome_report.stats.disclosure import apply_disclosure_control, secondary_suppression
 from naome_report.stats.funnel import estimate_overdispersion, funnel_limits
 from naome_report.stats.outliers import NOT_ASSESSED_PREFIX, assign_outlier_status
-from naome_report.stats.spc import run_chart_analysis
+from naome_report.stats.spc import run_chart_columns
 from naome_report.stats.survival import kaplan_meier, survival_by_group
 from naome_report.stats.wilson import wilson_interval
 
@@ -275,10 +275,10 @@ def run_chart_table(indicators: pd.DataFrame, registry: Registry, config: Config
     direction = q.indicator_id.map({i.id: IMPROVEMENT[i.direction] for i in registry}).to_numpy()
     values = q.percentage.to_numpy(float)
     for pos in q.groupby(["indicator_id", "org_code"], sort=False).indices.values():
-        analysis = run_chart_analysis(values[pos], improvement=direction[pos[0]], trend_length=spc["trend_length"],
-                                      shift_length=spc["shift_length"], min_points=spc["min_points"])
+        analysis = run_chart_columns(values[pos], improvement=direction[pos[0]], trend_length=spc["trend_length"],
+                                     shift_length=spc["shift_length"], min_points=spc["min_points"])
         for k in names:
-            columns[k][pos] = analysis[k].to_numpy()
+            columns[k][pos] = analysis[k]
     out = q[["period", "period_type", "level", "nation", "region_code", "region_name", "parent_code", "parent_name",
              "org_code", "org_name", "indicator_id", "quarter_index", "numerator", "denominator", "percentage", "status"]].copy()
     out["mean"] = columns["mean"].astype(float)

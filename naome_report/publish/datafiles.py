@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, fields
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from naome_report.hub import FILES, META_FILE, data_dictionary_markdown
@@ -27,7 +28,16 @@ def _write_csv(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
         if col in ("numerator", "denominator", "patients", "deaths", "at_risk", "count", "n", "quarter_index",
                     "records_read", "quarantined", "excluded", "included", "events", "observed", "decile"):
             out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
-    out.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
+        elif out[col].dtype.kind == "f":
+            out[col] = _six_significant(out[col].to_numpy())
+    out.to_csv(path, index=False, lineterminator="\n")
+
+
+def _six_significant(values: np.ndarray) -> np.ndarray:
+    """'%.6g' text of each number, '' for missing; each distinct value is formatted once."""
+    codes, distinct = pd.factorize(values)
+    text = np.array(["%.6g" % v for v in distinct] + [""], dtype=object)  # code -1 (missing) takes the last slot
+    return text[codes]
 
 
 def write_data_files(tables: HubTables, flow: pd.DataFrame, reconciliation: pd.DataFrame, meta: dict,

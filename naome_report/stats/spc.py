@@ -143,6 +143,17 @@ def run_chart_analysis(
     missing point) and limits_status ("trial" below min_points non-missing values, else
     "baseline").  Missing points are skipped: rules run over the available points in order.
     """
+    return pd.DataFrame(run_chart_columns(values, improvement, trend_length, shift_length, min_points))
+
+
+def run_chart_columns(
+    values: ArrayLike,
+    improvement: str = "increase",
+    trend_length: int = 6,
+    shift_length: int = 7,
+    min_points: int = 15,
+) -> dict[str, np.ndarray]:
+    """run_chart_analysis as a dict of equal-length arrays (no DataFrame: thousands of series per build)."""
     if improvement not in IMPROVEMENT_DIRECTIONS:
         raise ValueError(
             f"unknown improvement direction {improvement!r}; "
@@ -191,16 +202,15 @@ def run_chart_analysis(
         variation[special & (direction == -better)] = "concern"
     variation[~present] = "not_available"
 
-    return pd.DataFrame(
-        {
-            "value": v,
-            "mean": mean,
-            "lower": limits["lower"],
-            "upper": limits["upper"],
-            "special_cause": special,
-            "rule": first_rule,
-            "rules_fired": rules_fired,
-            "variation": variation,
-            "limits_status": "trial" if int(present.sum()) < min_points else "baseline",
-        }
-    )
+    n = v.size
+    return {
+        "value": v,
+        "mean": np.full(n, mean),
+        "lower": np.full(n, limits["lower"]),
+        "upper": np.full(n, limits["upper"]),
+        "special_cause": special,
+        "rule": first_rule,
+        "rules_fired": rules_fired,
+        "variation": variation,
+        "limits_status": np.full(n, "trial" if int(present.sum()) < min_points else "baseline", dtype=object),
+    }
