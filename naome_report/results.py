@@ -402,13 +402,14 @@ def _survival_curves(pts: pd.DataFrame, years: np.ndarray, died: np.ndarray, min
 
 def cohort_summary(cohort: Cohort, orgs: pd.DataFrame, config: Config, synthetic: bool) -> pd.DataFrame:
     """Counts of the cohort by nation and characteristic, with small numbers suppressed."""
-    pts = cohort.patients.copy()
-    pts["nation_name"] = pts.diagnosing_org.map(orgs.set_index("org_code").nation)
-    site_cols = [c for c in pts.columns if c.startswith("has_") and c.endswith("_metastases")]
+    characteristics = ("route", "age_band", "sex", "subtype", "deprivation", "ethnicity_group", "ps_group")
+    site_cols = [c for c in cohort.patients.columns if c.startswith("has_") and c.endswith("_metastases")]
+    pts = cohort.patients[[*characteristics, *site_cols]].assign(
+        nation_name=cohort.patients.diagnosing_org.map(orgs.set_index("org_code").nation))
     rows = []
     for nation, sub in [("England and Wales", pts)] + list(pts.groupby("nation_name")):
         total = len(sub)
-        for characteristic in ("route", "age_band", "sex", "subtype", "deprivation", "ethnicity_group", "ps_group"):
+        for characteristic in characteristics:
             for category, count in sub[characteristic].value_counts().sort_index().items():
                 rows.append((nation, characteristic, str(category), int(count), total))
         for col in site_cols:

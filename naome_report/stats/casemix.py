@@ -306,16 +306,19 @@ def observed_expected(
 
 def _prepare_categorical(
     column: pd.Series, name: str, reference: object | None
-) -> tuple[pd.Series, list[str], str]:
-    """Labelled column (missing -> Unknown), its non-reference levels in order, and the reference."""
+) -> tuple[np.ndarray, np.ndarray, list[str], str]:
+    """Each row's code, the label of each code (missing -> Unknown), the non-reference levels in order, and the reference."""
     declared: list[str] | None = None
     if isinstance(column.dtype, pd.CategoricalDtype):
         declared = [_label(c) for c in column.cat.categories]
-        column = column.astype(object)
-    codes, uniques = pd.factorize(column)  # missing -> code -1 -> the trailing "Unknown"
+        codes, uniques = column.cat.codes.to_numpy().astype(np.int64), list(column.cat.categories)
+    else:
+        codes, uniques = pd.factorize(column)
     names = np.array([_label(u) for u in uniques] + [UNKNOWN_LEVEL], dtype=object)
-    labels = pd.Series(names[codes], index=column.index)
-    counts = labels.value_counts()
+    codes = np.where(codes < 0, len(uniques), codes)  # missing -> the trailing "Unknown"
+    per_code = pd.Series(np.bincount(codes, minlength=len(names)), index=names)
+    counts = per_code.groupby(level=0, sort=False).sum()
+    counts = counts[counts > 0]
     if declared is not None:
         empty = [lvl for lvl in declared if lvl not in counts.index and lvl != UNKNOWN_LEVEL]
         if empty:
@@ -346,7 +349,7 @@ def _prepare_categorical(
                 f"covariate '{name}': reference level {ref!r} is not among its levels "
                 f"{order} (patients with a recorded outcome)"
             )
-    return labels, [lvl for lvl in order if lvl != ref], ref
+    return codes, names, [lvl for lvl in order if lvl != ref], ref
 
 
 def _check_separation(labels: np.ndarray, successes: np.ndarray, trials: np.ndarray, name: str) -> None:
@@ -366,11 +369,11 @@ def _check_separation(labels: np.ndarray, successes: np.ndarray, trials: np.ndar
         )
 
 
-def _covariate_patterns(columns: dict[str, pd.Series], n: int) -> np.ndarray:
+def _covariate_patterns(columns: dict[str, np.ndarray], n: int) -> np.ndarray:
     """A code per patient, equal for patients with the same value of every covariate."""
     pattern = np.zeros(n, np.int64)
     for values in columns.values():
-        codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=False)
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
         # Re-factorising keeps the combined code below n, whatever the number of levels.
         pattern = pd.factorize(pattern * len(uniques) + codes)[0]
     return pattern
@@ -447,9 +450,9 @@ def fit_casemix_model(
     for cov in covariates:
         col = frame[cov]
         if cov in categorical:
-            labels, levels, ref = _prepare_categorical(col, cov, reference_levels.get(cov))
-            columns[cov] = labels
-            levels_of[cov] = (levels, ref)
+            codes, names, levels, ref = _prepare_categorical(col, cov, reference_levels.get(cov))
+            columns[cov] = codes
+            levels_of[cov] = (names, levels, ref)
         else:
             values = pd.to_numeric(col, errors="coerce").astype(float)
             bad = ~np.isfinite(values.to_numpy())
@@ -461,7 +464,7 @@ def fit_casemix_model(
                 )
             if values.nunique() < 2:
                 raise CasemixError(f"numeric covariate '{cov}' is constant; drop it")
-            columns[cov] = values
+            columns[cov] = values.to_numpy()
     pattern = _covariate_patterns(columns, n)
     first = np.unique(pattern, return_index=True)[1]
     trials = np.bincount(pattern).astype(float)
@@ -471,9 +474,10 @@ def fit_casemix_model(
     term_info: list[tuple[str, str, str | None]] = [("Intercept", "Intercept", None)]
     formula_terms: list[str] = []
     for cov in covariates:
-        values = columns[cov].to_numpy()[first]
+        values = columns[cov][first]
         if cov in levels_of:
-            levels, ref = levels_of[cov]
+            names, levels, ref = levels_of[cov]
+            values = names[values]
             _check_separation(values, successes, trials, cov)
             blocks.append(pd.DataFrame({f"{cov}[T.{lvl}]": (values == lvl).astype(float) for lvl in levels}))
             term_info += [(f"{cov}[T.{lvl}]", cov, lvl) for lvl in levels]

@@ -107,12 +107,10 @@ class _Curves:
     """Kaplan-Meier steps for several groups at once, one row per (group, distinct time)."""
 
     def __init__(self, t: np.ndarray, e: np.ndarray, codes: np.ndarray, n_groups: int):
-        order = np.lexsort((t, codes))
-        ts, es, cs = t[order], e[order], codes[order]
         self.n_groups = n_groups
         self.n = np.bincount(codes, minlength=n_groups).astype(np.int64)
         self.events_total = np.bincount(codes, weights=e, minlength=n_groups).astype(np.int64)
-        if ts.size == 0:
+        if t.size == 0:
             empty_i = np.zeros(0, dtype=np.int64)
             empty_f = np.zeros(0)
             self.group, self.time = empty_i, empty_f
@@ -122,12 +120,21 @@ class _Curves:
             self.max_time = np.full(n_groups, np.nan)
             self.last_survival = np.full(n_groups, np.nan)
             return
-        new = np.r_[True, (cs[1:] != cs[:-1]) | (ts[1:] != ts[:-1])]
-        starts = np.flatnonzero(new)
-        self.group = cs[starts].astype(np.int64)
-        self.time = ts[starts]
-        exits = np.diff(np.r_[starts, ts.size]).astype(np.int64)
-        self.events = np.add.reduceat(es, starts).astype(np.int64)
+        # Count exits and events per (group, distinct time) cell; cells in key order are sorted by group, then time.
+        distinct, rank = np.unique(t, return_inverse=True)
+        width = distinct.size
+        key = codes.astype(np.int64) * width + rank
+        if n_groups * width <= 20_000_000:  # dense counting: no sort of the patients
+            exits_all = np.bincount(key, minlength=n_groups * width)
+            cells = np.flatnonzero(exits_all)
+            exits = exits_all[cells].astype(np.int64)
+            self.events = np.bincount(key, weights=e, minlength=n_groups * width)[cells].astype(np.int64)
+        else:
+            cells, inverse = np.unique(key, return_inverse=True)
+            exits = np.bincount(inverse).astype(np.int64)
+            self.events = np.bincount(inverse, weights=e).astype(np.int64)
+        self.group = cells // width
+        self.time = distinct[cells % width]
         self.censored = exits - self.events
         # Cumulative exits and events within each group, through each row.
         cum_exits = np.cumsum(exits)
