@@ -66,8 +66,8 @@ def financial_quarter_label(dates: pd.Series) -> pd.Series:
 
 def _label_each(dates: np.ndarray, label: Callable[[pd.Series], pd.Series]) -> np.ndarray:
     """label() of every date, computed once per distinct date (patients share a few thousand dates)."""
-    distinct, inverse = np.unique(dates, return_inverse=True)
-    return label(pd.Series(distinct)).to_numpy(object)[inverse]
+    codes, distinct = pd.factorize(dates)
+    return label(pd.Series(distinct)).to_numpy(object)[codes]
 
 
 # --- keys, compact columns and row lookups ------------------------------------------------------------

@@ -377,11 +377,9 @@ def _survival_curves(pts: pd.DataFrame, years: np.ndarray, died: np.ndarray, min
         specs.append(("national", "K04000001", "England and Wales", "route", label, (pts.route == route).to_numpy()))
     for subtype in sorted(pts.subtype.unique()):
         specs.append(("national", "K04000001", "England and Wales", "subtype", subtype, (pts.subtype == subtype).to_numpy()))
-    for code, idx in pts.groupby("diagnosing_org").groups.items():
-        mask = np.zeros(len(pts), bool)
-        mask[pts.index.get_indexer(idx)] = True
-        if mask.sum() >= min_den:
-            specs.append(("organisation", code, "", "all", "All", mask))
+    for code, rows in pts.groupby("diagnosing_org").indices.items():  # row positions, not a mask per organisation
+        if len(rows) >= min_den:
+            specs.append(("organisation", code, "", "all", "All", rows))
     rows = []
     for level, code, name, group_type, group, mask in specs:
         km = kaplan_meier(years[mask], died[mask])
