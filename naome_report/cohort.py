@@ -159,7 +159,7 @@ def _first_rows(keys: np.ndarray, order_by: np.ndarray, size: int) -> np.ndarray
     if np.issubdtype(order_by.dtype, np.datetime64):
         values[np.isnat(order_by)] = _BIG
     rows = np.flatnonzero(keys >= 0)
-    rows = rows[np.lexsort((rows, values[rows], keys[rows]))]
+    rows = rows[np.lexsort((values[rows], keys[rows]))]  # lexsort is stable: ties keep file order
     first = np.ones(len(rows), bool)
     first[1:] = keys[rows[1:]] != keys[rows[:-1]]
     out = np.full(size + 1, -1, np.int64)  # the extra last slot answers key -1

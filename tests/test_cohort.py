@@ -76,3 +76,35 @@ def test_financial_year_and_quarter_labels():
     dates = pd.Series([D("2024-03-31"), D("2024-04-01"), D("2024-12-31"), D("2025-01-01")])
     assert financial_year_label(dates).tolist() == ["2023/24", "2024/25", "2024/25", "2024/25"]
     assert financial_quarter_label(dates).tolist() == ["2023/24 Q4", "2024/25 Q1", "2024/25 Q3", "2024/25 Q4"]
+
+
+def test_patient_rows_maps_every_table_to_the_patients_table():
+    from naome_report.cohort import patient_rows
+
+    frames = {
+        "patients": pd.DataFrame({"patient_id": pd.array(["P1", "P2", "P3"], dtype="string[pyarrow]")}),
+        # An id not in patients maps to -1; a missing id too; repeats map to the same row.
+        "sact": pd.DataFrame({"patient_id": ["P3", "P9", None, "P1", "P3"]}),
+        "cpes": pd.DataFrame({"org_code": ["ZAA"]}),  # no patient_id: not keyed
+    }
+    rows = patient_rows(frames)
+    assert rows["patients"].tolist() == [0, 1, 2]
+    assert rows["sact"].tolist() == [2, -1, -1, 0, 2]
+    assert "cpes" not in rows
+
+
+def test_earliest_and_latest_record_per_patient_by_hand():
+    import numpy as np
+
+    from naome_report.cohort import _first_rows, _latest_rows
+
+    nat = np.datetime64("NaT", "ns")
+    d = lambda s: np.datetime64(s, "ns")  # noqa: E731
+    keys = np.array([1, 0, 1, 1, 0, -1, 2])
+    dates = np.array([d("2024-05-01"), nat, d("2024-04-01"), d("2024-04-01"), d("2024-06-01"), d("2020-01-01"), nat])
+    # Patient 0: the only known date (row 4) beats a missing one; patient 1: a tie on 1 April,
+    # the first of the tied rows (2) wins; patient 2: only a missing date (row 6); patient 3: none.
+    # Row 5 has no patient (-1) and is ignored although it is the earliest date.
+    assert _first_rows(keys, dates, 4).tolist() == [4, 2, 6, -1]
+    # Latest known date: patient 1's 1 May record (row 0).
+    assert _latest_rows(keys, dates, 4).tolist() == [4, 0, 6, -1]
