@@ -138,10 +138,10 @@ def _add_funnels(frame: pd.DataFrame, registry: Registry, config: Config) -> tup
         status_out[pos] = np.where(not_assessed, "not_assessed", result)
         note_out[pos] = np.where(not_assessed, np.char.replace(result, NOT_ASSESSED_PREFIX, ""), "")
         keep = np.isin(grid_n, np.geomspace(1, max(n.max(initial=0), 10) * 1.1, 160).round().astype(int))
-        curve = curve[keep].assign(indicator_id=ind_id, period=period, subgroup=subgroup, target=target)
-        for c in limit_cols:
-            curve[c] = curve[c] * 100
-        curves.append(curve)
+        curves.append(pd.DataFrame({"indicator_id": ind_id, "period": period, "subgroup": subgroup,
+                                    "n": curve.n.to_numpy()[keep], "target": target,
+                                    **{c: curve[c].to_numpy()[keep] * 100 for c in limit_cols},
+                                    "method": curve.method.to_numpy()[keep]}))
     for c in limit_cols:
         frame[f"funnel_{c}"] = limits_out[c]
     frame["funnel_method"] = method_out

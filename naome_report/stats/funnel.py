@@ -54,10 +54,8 @@ def _as_sizes(n: ArrayLike, *, whole: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _frame(given: np.ndarray, target: float, limits: dict[str, np.ndarray]) -> pd.DataFrame:
-    frame = pd.DataFrame({"n": given, "target": np.full(given.shape, target, dtype=float)})
-    for column in LIMIT_COLUMNS[2:]:
-        frame[column] = limits[column]
-    return frame
+    return pd.DataFrame({"n": given, "target": np.full(given.shape, target, dtype=float),
+                         **{column: limits[column] for column in LIMIT_COLUMNS[2:]}})
 
 
 def _interpolated_lower(tail: float, n: np.ndarray, target: float) -> np.ndarray:
