@@ -146,7 +146,7 @@ def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, 
             jobs += [("funnel", ind.id)] if ind.outlier_eligible else []
             jobs.append(("alliance", ind.id))
     _SHARED.update(results=results, registry=registry, out_dir=out_dir)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
         workers = 1
     try:

@@ -7,6 +7,7 @@ indicator registry and the configuration only, and rendered to HTML and a tagged
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 import time
 from collections.abc import Callable
@@ -61,10 +62,14 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
         text = fill_template(REPORTS_DIR / f"{spec.stem}.qmd", {**context, "doc": spec})
         jobs.append((text, spec, subtitle))
     args = (jobs, [out_dir] * len(jobs), [results.synthetic] * len(jobs))
-    if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
+    workers = min(_cores(), len(jobs))
+    if workers == 1 or multiprocessing.current_process().daemon:  # a pool worker may not start processes
         done = list(map(_render_one, *args))
     else:
-        with ProcessPoolExecutor(max_workers=min(3, len(jobs))) as pool:
+        import weasyprint  # noqa: F401  (imported once here, inherited by the forked workers)
+
+        # The longest document (state of the nation) is first, so two workers finish about together.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             done = list(pool.map(_render_one, *args))
     paths: list[Path] = [Path(f) for f in sorted((out_dir / "figures").glob("*.png"))]
     warnings: list[str] = []
@@ -77,6 +82,11 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
     warnings.append(f"patient-report: Flesch reading ease {score:.1f} ({verdict} the target of {FLESCH_TARGET:.0f})")
     warnings.append(f"documents: built in {time.perf_counter() - started:.1f} s")
     return paths, warnings
+
+
+def _cores() -> int:
+    """CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _render_one(job: tuple[str, DocumentSpec, str], out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:
