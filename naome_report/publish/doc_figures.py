@@ -28,10 +28,9 @@ FIGURE_DIR = "figures"
 
 
 def _save(fig: Figure, out_dir: Path, name: str, alt: str) -> dict[str, str]:
-    """Save a PNG under figures/, close it, and return its relative path and alt text."""
+    """Save a PNG under figures/ and return its relative path and alt text (the figure is garbage once unused)."""
     alt = " ".join(alt.replace('"', "'").split())
     asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.png", alt, fmt="png", dpi=DPI)
-    fig.clf()
     return {"path": f"{FIGURE_DIR}/{name}.png", "alt": asset.alt_text}
 
 
