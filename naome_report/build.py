@@ -259,8 +259,8 @@ def run_build(config: Config, stages: list[str] | None = None, force: bool = Fal
 
     Each stage runs in a process of its own (the packs in this one, with their worker pool), so a
     stage's memory is returned when it ends. The state file records each stage as soon as it ends.
-    If a stage fails, the stages already running finish (their outputs are kept) and the first
-    error is raised, naming the stage.
+    If a stage fails, it is shown and logged with its name and traceback, the other stages still
+    finish (their outputs are kept and recorded), and then the failed stage's own exception is raised.
     """
     registry = load_registry(config.path("indicators"))
     progress = progress or Progress()

@@ -17,6 +17,7 @@ import time
 from typing import Any, Callable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress as RichProgress, ProgressColumn, Task as RichTask, TextColumn, \
     TimeElapsedColumn
 from rich.text import Text
@@ -85,7 +86,7 @@ class Progress:
         if self.bar is None:
             self.bar = RichProgress(
                 TextColumn("  [bold]{task.description:<10}"), BarColumn(bar_width=28), _CountColumn(),
-                TimeElapsedColumn(), _TimeLeftColumn(), TextColumn("[dim]{task.fields[note]}"),
+                TimeElapsedColumn(), _TimeLeftColumn(), TextColumn("{task.fields[note]}", style="dim", markup=False),
                 console=self.console, transient=True, auto_refresh=False)
             self.bar.start()
         return self.bar
@@ -96,8 +97,8 @@ class Progress:
             if self.bar is not None:
                 self.bar.refresh()
 
-    def _print(self, text: str) -> None:
-        if self.enabled:
+    def _print(self, text: str, always: bool = False) -> None:
+        if self.enabled or always:
             with self._lock:
                 self.console.print(text)
                 self.refresh()
@@ -125,7 +126,7 @@ class Progress:
                 self.bar.update(self._rows[stage], note=message[:60])
                 self.bar.refresh()
             elif self.enabled:
-                self.console.print(f"  [dim]{message}[/]")
+                self.console.print(f"  [dim]{escape(message)}[/]")
 
     def count(self, stage: str, done: int, total: int, label: str | None = None) -> None:
         """Progress of a counted stage: `done` of `total`."""
@@ -149,7 +150,8 @@ class Progress:
             else:
                 self._rows.pop(stage, None)
         mark = "[green]✓[/]" if status == "built" else "[bold red]✗[/]"
-        self._print(f"{mark} {stage} {status} in {seconds:.1f} s" + (f": {detail}" if detail else ""))
+        line = f"{mark} {stage} {status} in {seconds:.1f} s" + (f": {escape(detail)}" if detail else "")
+        self._print(line, always=status == "failed")  # a failure is shown even when there is no terminal
 
     # ------------------------------------------------------------------ one stage at a time
 

@@ -93,7 +93,9 @@ def test_progress_rows_show_counts_notes_and_time_left() -> None:
     packs(12, 137)
     progress.refresh()
     progress.finish("documents", "built", 29.5, "40 outputs")
+    progress.finish("packs", "failed", 3.0, "KeyError: '[c] suppressed'")  # brackets are text, not markup
     progress.close()
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", buffer.getvalue())
     assert "figures drawn" in shown and "12/137" in shown and "left" in shown
     assert "✓ documents built in 29.5 s: 40 outputs" in shown
+    assert "✗ packs failed in 3.0 s: KeyError: '[c] suppressed'" in shown
