@@ -212,7 +212,8 @@ SIDE_ORDER = ("documents", "workbook", "portal")  # the longest first, so it is 
 # The data stage's modules, imported here while extract runs (the data process is forked from here).
 DATA_MODULES = ["naome_report.cohort", "naome_report.ingest.validate", "naome_report.ingest.quarantine",
                 "naome_report.publish.datafiles", "naome_report.reconcile", "naome_report.results"]
-# Modules the stage processes fork with (imported once, by the fork server, while extract and data run).
+# Modules of the later stages: imported here and by the fork server while data runs, so that stage
+# processes, forked from either, start with them.
 STAGE_MODULES = {
     "workbook": ["naome_report.publish.workbook", "naome_report.publish.ods"],
     "documents": ["naome_report.publish.documents", "naome_report.publish.doc_context",
@@ -329,11 +330,15 @@ class _Runner:
             if self._up_to_date(stage, fingerprint):
                 self.reports[stage] = StageReport(stage, "up to date")
                 continue
-            self._launch(stage, fingerprint, "fork")
-            if tail:
-                self._start_fork_server(tail)  # it imports the later stages' modules while this one runs
+            self._launch(stage, fingerprint)
+            # While it runs (one core): import what the next stages need, here and in the fork server.
+            if "packs" in tail:
+                self._start_fork_server(tail)
             if stage == "extract" and "data" in head:
-                _import_quietly(DATA_MODULES)  # while extract runs: data, forked from here next, inherits them
+                _import_quietly(DATA_MODULES)
+            elif stage == "data":
+                _import_quietly([m for s in tail for m in STAGE_MODULES.get(s, [])]
+                                + (["naome_report.publish.packs"] if "packs" in tail else []))
             self._wait(until_idle=True)
             if self.failures:
                 self._raise()
@@ -343,7 +348,6 @@ class _Runner:
             if stage not in stale:
                 self.reports[stage] = StageReport(stage, "up to date")
         if stale:
-            self._start_fork_server(stale)
             self._run_tail(stale, fingerprint)
         if self.failures:
             self._raise()
@@ -360,17 +364,21 @@ class _Runner:
 
         While the packs run, one other stage runs at a time with one process of its own: the packs'
         pool already uses every core and more processes would only add memory. Once the packs are done
-        (or not wanted), other stages run one per core.
+        (or not wanted), other stages run one per core. The first stage starts before the packs' thread,
+        so it can be forked from here.
         """
         side = [s for s in SIDE_ORDER if s in stale]
-        if "packs" in stale:
-            self._launch_packs(fingerprint)
-        while side or self.running:
-            packs_running = "packs" in self.running
-            slots = 1 if packs_running else _cores()
+        packs = "packs" in stale
+        while side or self.running or packs:
+            slots = 1 if packs or "packs" in self.running else _cores()
             while side and len([s for s in self.running if s != "packs"]) < slots:
-                self._launch(side.pop(0), fingerprint, "forkserver", stage_workers=1 if packs_running else 0)
-            self._wait(until_idle=False)
+                self._launch(side.pop(0), fingerprint, stage_workers=1 if slots == 1 else 0)
+            if packs:
+                self._start_fork_server(stale)  # before the pool would start it with its own modules only
+                self._launch_packs(fingerprint)
+                packs = False
+            if self.running:
+                self._wait(until_idle=False)
 
     # ---------------------------------------------------------------- processes
 
@@ -380,7 +388,7 @@ class _Runner:
         return self._events
 
     def _start_fork_server(self, tail: list[str]) -> None:
-        """Start the fork server now, with the modules of the stages to come (and of the packs' workers)."""
+        """Start the fork server (if not yet), with the modules of the stages to come and of the packs' workers."""
         if "forkserver" not in mp.get_all_start_methods() or self._server_started:
             return
         from multiprocessing import forkserver
@@ -397,13 +405,19 @@ class _Runner:
         forkserver.ensure_running()
         self._server_started = True
 
-    def _launch(self, stage: str, fingerprint: str, method: str, stage_workers: int = 0) -> None:
+    def _launch(self, stage: str, fingerprint: str, stage_workers: int = 0) -> None:
         """Start one stage in a process of its own.
 
-        extract and data are forked from this process (nothing else runs yet, and they need no more
-        than it has imported); the later stages come from the fork server, which has their modules.
+        Forked from this process while it has no other thread (forking a process with threads is not
+        safe), which it does until the packs start; from the fork server, which has imported the
+        stages' modules, after that.
         """
-        if method == "forkserver" and "forkserver" not in mp.get_all_start_methods():
+        if threading.active_count() == 1:
+            method = "fork"
+        elif "forkserver" in mp.get_all_start_methods():
+            method = "forkserver"
+            self._start_fork_server([stage])
+        else:
             method = "spawn"
         context = mp.get_context(method)
         expected = self.state.get(stage, {}).get("seconds")
