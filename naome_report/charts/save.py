@@ -73,9 +73,30 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 def _render_bytes(fig: Figure, fmt: ImageFormat, dpi: int) -> bytes:
     """The encoded image, without timestamps or version stamps."""
+    if fmt == "png":
+        opaque = _opaque_png_direct(fig, dpi)
+        if opaque is not None:
+            return opaque
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
     return _opaque_png(buffer.getvalue()) if fmt == "png" else buffer.getvalue()
+
+
+def _opaque_png_direct(fig: Figure, dpi: int) -> bytes | None:
+    """An opaque chart as an RGB PNG, encoded once; None when it has transparency (or an unexpected size).
+
+    Same pixels and bytes as encoding matplotlib's RGBA PNG and then `_opaque_png`, without the RGBA PNG's
+    compression and decompression (a third of the cost of saving a chart).
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="rgba", dpi=dpi)
+    raw = buffer.getvalue()
+    width, height = int(fig.get_figwidth() * dpi), int(fig.get_figheight() * dpi)
+    if width * height * 4 != len(raw) or raw[3::4].translate(None, b"\xff"):  # an alpha byte below 255
+        return None
+    out = io.BytesIO()
+    Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1).convert("RGB").save(out, format="PNG")
+    return out.getvalue()
 
 
 def _opaque_png(data: bytes) -> bytes:

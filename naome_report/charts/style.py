@@ -118,6 +118,7 @@ def house_rc() -> dict[str, object]:
         "axes.titlesize": 11,
         "axes.titleweight": "bold",
         "axes.titlelocation": "left",
+        "axes.titley": 1.0,  # where the automatic placement puts it (no top axis): skips measuring every tick label again
         "axes.titlecolor": NHS_DARK_BLUE,
         "axes.labelsize": 9.5,
         "axes.labelcolor": NHS_BLACK,

@@ -28,10 +28,9 @@ FIGURE_DIR = "figures"
 
 
 def _save(fig: Figure, out_dir: Path, name: str, alt: str) -> dict[str, str]:
-    """Save a PNG under figures/, close it, and return its relative path and alt text."""
+    """Save a PNG under figures/ and return its relative path and alt text (the figure is garbage once unused)."""
     alt = " ".join(alt.replace('"', "'").split())
     asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.png", alt, fmt="png", dpi=DPI)
-    fig.clf()
     return {"path": f"{FIGURE_DIR}/{name}.png", "alt": asset.alt_text}
 
 
@@ -146,7 +145,7 @@ def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, 
             jobs += [("funnel", ind.id)] if ind.outlier_eligible else []
             jobs.append(("alliance", ind.id))
     _SHARED.update(results=results, registry=registry, out_dir=out_dir)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
         workers = 1
     try:

@@ -7,10 +7,11 @@ indicator registry and the configuration only, and rendered to HTML and a tagged
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -43,8 +44,11 @@ DOCUMENTS = (
 
 
 def build_documents(results: Results, registry: Registry, config: Config, out_dir: Path,
-                    progress: Callable[..., Any] | None = None) -> tuple[list[Path], list[str]]:
-    """Draw the figures, fill and render the three documents; returns paths written and warnings."""
+                    progress: Callable[..., Any] | None = None, workers: int = 0) -> tuple[list[Path], list[str]]:
+    """Draw the figures, fill and render the three documents; returns paths written and warnings.
+
+    `workers` processes draw the figures and render the documents (0: one per core).
+    """
     from naome_report.publish.doc_context import base_context
     from naome_report.publish.doc_figures import draw_all
     from naome_report.publish.render import fill_template
@@ -53,7 +57,7 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     context = base_context(results, registry, config, out_dir)
-    context["figures"] = draw_all(results, registry, context["ind"], out_dir)
+    context["figures"] = draw_all(results, registry, context["ind"], out_dir, workers=workers)
     _tick(progress, "figures drawn")
     jobs = []
     for spec in DOCUMENTS:
@@ -61,22 +65,36 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
         text = fill_template(REPORTS_DIR / f"{spec.stem}.qmd", {**context, "doc": spec})
         jobs.append((text, spec, subtitle))
     args = (jobs, [out_dir] * len(jobs), [results.synthetic] * len(jobs))
-    if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
-        done = list(map(_render_one, *args))
+    workers = min(workers or _cores(), len(jobs))
+    if workers == 1 or multiprocessing.current_process().daemon:  # a pool worker may not start processes
+        done = []
+        for job in zip(*args):
+            done.append(_render_one(*job))
+            _tick(progress, f"{done[-1][0].stem} rendered")
     else:
-        with ProcessPoolExecutor(max_workers=min(3, len(jobs))) as pool:
-            done = list(pool.map(_render_one, *args))
+        import weasyprint  # noqa: F401  (imported once here, inherited by the forked workers)
+
+        # The longest document (state of the nation) is first, so two workers finish about together.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_render_one, *job) for job in zip(*args)]
+            for future in as_completed(futures):
+                _tick(progress, f"{future.result()[0].stem} rendered")
+            done = [f.result() for f in futures]
     paths: list[Path] = [Path(f) for f in sorted((out_dir / "figures").glob("*.png"))]
     warnings: list[str] = []
     for html_path, pdf_path, renderer, seconds in done:
         paths += [html_path, pdf_path]
         warnings.append(f"{html_path.stem}: rendered with {renderer} in {seconds:.1f} s")
-        _tick(progress, f"{html_path.stem} rendered")
     score = flesch_reading_ease(out_dir / "patient-report.html")
     verdict = "meets" if score >= FLESCH_TARGET else "is BELOW"
     warnings.append(f"patient-report: Flesch reading ease {score:.1f} ({verdict} the target of {FLESCH_TARGET:.0f})")
     warnings.append(f"documents: built in {time.perf_counter() - started:.1f} s")
     return paths, warnings
+
+
+def _cores() -> int:
+    """CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _render_one(job: tuple[str, DocumentSpec, str], out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:

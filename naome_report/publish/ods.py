@@ -152,8 +152,23 @@ def _paragraphs(text: str, link: str | None = None) -> str:
     return "".join(parts)
 
 
+_TEXT_CELLS: dict[tuple[str, str], str] = {}
+
+
 def _text_cell(text: Any, style: str, link: str | None = None) -> str:
-    """A string cell: literal text, never a formula."""
+    """A string cell: literal text, never a formula. Repeated texts (most of a table) are built once."""
+    if link is None and type(text) is str:
+        key = (text, style)
+        found = _TEXT_CELLS.get(key)
+        if found is None:
+            if len(_TEXT_CELLS) > 200_000:
+                _TEXT_CELLS.clear()
+            found = _TEXT_CELLS[key] = _build_text_cell(text, style, None)
+        return found
+    return _build_text_cell(text, style, link)
+
+
+def _build_text_cell(text: Any, style: str, link: str | None) -> str:
     value = clean_text(text)
     if not value:
         return "<table:table-cell/>"

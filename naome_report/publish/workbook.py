@@ -11,7 +11,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from xml.sax.saxutils import escape
 
 import pandas as pd
@@ -21,6 +21,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from openpyxl.compat.numbers import NUMERIC_TYPES
+from openpyxl.compat.strings import safe_string
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
 from naome_report.config import Config
@@ -69,6 +73,7 @@ class Sheet:
     table_name: str | None = None
     links: dict[int, str] = field(default_factory=dict)  # row index -> sheet the first cell links to
     description: str = ""
+    _layout: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # widths, heights: computed once
 
     @property
     def header_row(self) -> int:
@@ -356,26 +361,60 @@ def results_columns(spec: ResultsTable) -> list[tuple[str, Column]]:
 CODE_LABELS = {"subgroup": SUBGROUP_LABELS, "level": LEVEL_LABELS, "group_type": GROUP_TYPE_LABELS}
 
 
-def _results_row(row: dict[str, Any], columns: list[tuple[str, Column]], titles: dict[str, str]) -> tuple[Any, ...]:
-    """One table row from one CSV row."""
-    values: list[Any] = []
+def _results_rows(frame: pd.DataFrame, columns: list[tuple[str, Column]], titles: dict[str, str]) -> list[tuple[Any, ...]]:
+    """One table row per CSV row, built column by column: each distinct text is converted once."""
+    n = len(frame)
+
+    def raw(source: str) -> list[Any]:
+        return frame[source].tolist() if source in frame.columns else [None] * n
+
+    def by_distinct(keys: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
+        done: dict[Any, Any] = {}
+        out = []
+        for key in keys:
+            typed = (type(key), key)  # 1, 1.0 and True are equal keys but different texts
+            if typed not in done:
+                done[typed] = convert(key)
+            out.append(done[typed])
+        return out
+
+    built: list[list[Any]] = []
     for source, column in columns:
         if column.numeric:
-            values.append(clean_number(row.get(source), column.kind))
+            built.append(_numbers(raw(source), column.kind))
         elif source in CODE_LABELS:
-            code = clean_text(row.get(source))
-            values.append(CODE_LABELS[source].get(code, code))
+            labels = CODE_LABELS[source]
+            built.append(by_distinct(raw(source), lambda v, labels=labels: labels.get(clean_text(v), clean_text(v))))
         elif source == "indicator_title":
-            values.append(titles.get(str(row.get("indicator_id"))) or clean_text(row.get(source)))
+            pairs = list(zip(raw("indicator_id"), raw(source)))
+            built.append(by_distinct(pairs, lambda p: titles.get(str(p[0])) or clean_text(p[1])))
         elif source == "outlier_status":
-            values.append(_outlier_text(row))
+            pairs = list(zip(raw("outlier_status"), raw("outlier_note")))
+            built.append(by_distinct(pairs, lambda p: _outlier_text({"outlier_status": p[0], "outlier_note": p[1]})))
         elif source == "completeness_flag":
-            values.append(_completeness_text(row.get(source)))
+            built.append(by_distinct(raw(source), _completeness_text))
         elif source == "status":
-            values.append(_status_text(row.get(source)))
+            built.append(by_distinct(raw(source), _status_text))
         else:
-            values.append(clean_text(row.get(source)))
-    return tuple(values)
+            built.append(by_distinct(raw(source), clean_text))
+    return list(zip(*built)) if built else [() for _ in range(n)]
+
+
+def _numbers(values: list[Any], kind: str) -> list[int | float | None]:
+    """`clean_number` of many values, with the common case (a float) inline."""
+    count = kind == "count"
+    out: list[int | float | None] = []
+    for value in values:
+        if type(value) is float:
+            if value != value or value in (math.inf, -math.inf):
+                out.append(None)
+            elif count and value.is_integer():
+                out.append(int(value))
+            else:
+                out.append(value)
+        else:
+            out.append(clean_number(value, kind))
+    return out
 
 
 def _synthetic_line(results: Results) -> list[Line]:
@@ -392,7 +431,7 @@ def _results_sheet(spec: ResultsTable, results: Results, registry: Registry, per
     frame = _sorted_results(frame, periods, registry)
     columns = results_columns(spec)
     titles = {ind.id: ind.title for ind in registry}
-    rows = [_results_row(row, columns, titles) for row in frame.to_dict("records")]
+    rows = _results_rows(frame, columns, titles)
     lines = [Line(f"{spec.description} Periods: {', '.join(periods)}. An empty number cell has its reason in the "
                   "Status column; shorthand and methods are explained in the Notes sheet."),
              Line("Source: NAoMe analysis of linked routine data (file naome_indicators.csv)."),
@@ -420,7 +459,7 @@ def _survival_sheet(results: Results, registry: Registry, periods: list[str]) ->
         ("time_years", Column("Years after MBC diagnosis", "general")), *SURVIVAL_COLUMNS,
         ("status", Column("Status")), ("status_note", Column("Status note", "wrap", 70)),
     ]
-    rows = [_results_row(row, columns, {}) for row in frame.to_dict("records")]
+    rows = _results_rows(frame, columns, {})
     method = registry.survival.get("method", "Kaplan-Meier")
     lines = [Line(f"Percentage of patients alive after diagnosis of MBC. Method: {method}. An empty number cell "
                   "has its reason in the Status column."),
@@ -615,17 +654,43 @@ WRAPPED_TEXT = Alignment(wrap_text=True, vertical="top", horizontal="left", inde
 
 def column_widths(sheet: Sheet) -> list[float]:
     """Width of each column in characters: the given width, else fitted to header and content."""
+    cached = sheet._layout.get("widths")
+    if cached is not None:
+        return list(cached)
     widths = []
     for j, column in enumerate(sheet.columns):
         if column.width:
             widths.append(column.width)
             continue
         longest_word = max((len(w) for w in column.header.split()), default=8)
-        content = max((len(_display(row[j], column)) for row in sheet.rows), default=0)
+        content = _longest_display([row[j] for row in sheet.rows], column)
         header_width = min(len(column.header), max(14, longest_word))
         cap = 40 if column.kind == "wrap" else 45
         widths.append(float(min(cap, max(8, header_width, content) + 2)))
+    sheet._layout["widths"] = tuple(widths)
     return widths
+
+
+def _longest_display(values: list[Any], column: Column) -> int:
+    """The length of the longest `_display` of a column's values, without formatting every one of them.
+
+    A number shown to fixed decimals never gets shorter as its size grows, so among the numbers only the
+    largest and the most negative can be the longest; repeated texts are measured once.
+    """
+    if not values:
+        return 0
+    if column.numeric:
+        numbers = [v for v in values if isinstance(v, (int, float))]
+        others = {v for v in values if not isinstance(v, (int, float))}
+        if any(v != v for v in numbers):  # NaN: no order, measure every value
+            return max(len(_display(v, column)) for v in values)
+        longest = max((len(_display(v, column)) for v in (min(numbers), max(numbers))), default=0) if numbers else 0
+        return max([longest, *(len(_display(v, column)) for v in others)])
+    try:
+        distinct = set(values)
+    except TypeError:  # unhashable values: measure each
+        distinct = values
+    return max(len(_display(v, column)) for v in distinct)
 
 
 LINE_POINTS = 15.0
@@ -634,10 +699,21 @@ TITLE_POINTS = 21.0
 COVER_WIDTH = 100.0
 
 
+_LINES_CACHE: dict[tuple[str, float], int] = {}
+
+
 def _lines_needed(text: str, width: float) -> int:
-    """How many lines a wrapped text takes in a column of this width (characters)."""
-    usable = max(int(width * CHARACTERS_PER_WIDTH) - 2, 4)
-    return sum(max(1, len(textwrap.wrap(part, usable))) for part in str(text).split("\n"))
+    """How many lines a wrapped text takes in a column of this width (characters); each text measured once."""
+    key = (text, width)
+    found = _LINES_CACHE.get(key)
+    if found is None:
+        usable = max(int(width * CHARACTERS_PER_WIDTH) - 2, 4)
+        found = sum(1 if len(part) <= usable and "\t" not in part else max(1, len(textwrap.wrap(part, usable)))
+                    for part in str(text).split("\n"))
+        if len(_LINES_CACHE) > 100_000:
+            _LINES_CACHE.clear()
+        _LINES_CACHE[key] = found
+    return found
 
 
 def row_heights(sheet: Sheet, widths: list[float]) -> dict[int, float]:
@@ -645,6 +721,15 @@ def row_heights(sheet: Sheet, widths: list[float]) -> dict[int, float]:
 
     Spreadsheet programs do not all re-fit row heights on opening a file, so wrapped rows get an explicit height.
     """
+    cached = sheet._layout.get(("heights", tuple(widths)))
+    if cached is not None:
+        return dict(cached)
+    heights = _row_heights(sheet, widths)
+    sheet._layout[("heights", tuple(widths))] = dict(heights)
+    return heights
+
+
+def _row_heights(sheet: Sheet, widths: list[float]) -> dict[int, float]:
     heights: dict[int, float] = {}
     if not sheet.columns:  # the cover: wrapped lines in one wide column
         for i, line in enumerate(sheet.lines, start=2):
@@ -713,7 +798,7 @@ def _column_styles(ws, sheet: Sheet) -> list[Any]:
 
 
 def _write_body(ws, sheet: Sheet) -> None:
-    """The table's data rows; empty values make no cell. Text is always a string cell, never a formula."""
+    """The table's data rows as openpyxl cells (small tables with links); empty values make no cell."""
     styles = _column_styles(ws, sheet)
     kinds = [(j, "n" if c.numeric else "s", styles[j - 1]) for j, c in enumerate(sheet.columns, start=1)]
     cells = ws._cells  # direct: openpyxl's per-cell setters dominate the time of large tables
@@ -730,12 +815,17 @@ def _write_body(ws, sheet: Sheet) -> None:
             cells[(i, j)] = cell
 
 
-def _write_table(ws, sheet: Sheet) -> None:
+def _write_table(ws, sheet: Sheet, stream: bool) -> list[Any] | None:
+    """Header, body and table object. Returns the column styles when the body is left to `_BodyWriter`."""
     top = sheet.header_row
     for j, column in enumerate(sheet.columns, start=1):
         cell = _write_text(ws, top, j, column.header)
         cell.font, cell.alignment = HEADER_FONT, WRAP
-    _write_body(ws, sheet)
+    streamed = None
+    if sheet.links or not stream:
+        _write_body(ws, sheet)
+    else:
+        streamed = _column_styles(ws, sheet)  # registered now, in the same order as cells would register them
     for index, target in sheet.links.items():
         cell = ws.cell(row=top + 1 + index, column=1)
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{target}'!A1", display=str(cell.value))
@@ -744,23 +834,29 @@ def _write_table(ws, sheet: Sheet) -> None:
     table.tableColumns = [TableColumn(id=j, name=c.header) for j, c in enumerate(sheet.columns, start=1)]
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
     ws.add_table(table)
+    return streamed
 
 
-def _write_sheet(wb: Workbook, sheet: Sheet) -> None:
+def _write_sheet(wb: Workbook, sheet: Sheet, stream: bool = True) -> list[Any] | None:
+    """One worksheet; returns the body's column styles when its rows are streamed at save time."""
     ws = wb.create_sheet(sheet.name)
     _write_lines(ws, sheet)
     widths = column_widths(sheet) if sheet.columns else [COVER_WIDTH]
+    streamed = None
     if sheet.columns:
-        _write_table(ws, sheet)
+        streamed = _write_table(ws, sheet, stream)
     else:
         for row in ws.iter_rows(min_row=2, max_col=1):
             row[0].alignment = WRAP
     for j, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
+    body_starts = sheet.header_row + 1 if streamed is not None else None
     for row, height in row_heights(sheet, widths).items():
-        ws.row_dimensions[row].height = height
+        if body_starts is None or row < body_starts:
+            ws.row_dimensions[row].height = height
     ws.row_dimensions[1].height = TITLE_POINTS
     _page_setup(ws)
+    return streamed
 
 
 def _page_setup(ws) -> None:
@@ -780,19 +876,134 @@ def _set_properties(wb: Workbook, props: DocProperties) -> None:
     p.category = "Official statistics (audit)"
 
 
-def render_xlsx(model: WorkbookModel) -> bytes:
-    """The workbook as .xlsx bytes, deterministic."""
+def render_xlsx(model: WorkbookModel, stream_bodies: bool = True) -> bytes:
+    """The workbook as .xlsx bytes, deterministic.
+
+    `stream_bodies=False` makes every cell an openpyxl cell: the slow reference the fast path must equal.
+    """
     wb = Workbook()
     wb.remove(wb.active)
+    streamed: dict[str, tuple[Sheet, list[Any]]] = {}
     for sheet in model.sheets:
-        _write_sheet(wb, sheet)
+        styles = _write_sheet(wb, sheet, stream_bodies)
+        if styles is not None:
+            streamed[sheet.name] = (sheet, styles)
     wb.active = 0
     _set_properties(wb, model.properties)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(wb, archive).save()  # not save_workbook(): that stamps the modified date from the clock
+    # Stored, not deflated: deterministic_zip compresses every entry once, at the end.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        _BodyWriter(wb, archive, streamed).save()  # not save_workbook(): that stamps the modified date from the clock
     replace = {"docProps/app.xml": _app_xml(model.properties.company)}
-    return deterministic_zip(buffer.getvalue(), model.properties.timestamp, replace)
+    return deterministic_zip(buffer.getvalue(), model.properties.timestamp, replace, zipfile.ZIP_DEFLATED)
+
+
+class _BodyWriter(ExcelWriter):
+    """openpyxl's writer, except that the rows of big tables are written as XML text.
+
+    openpyxl spends most of a large workbook's time on one cell object per value (tens of microseconds
+    each). Here openpyxl writes everything else (titles, headers, column widths, tables, page set-up,
+    styles) and the body rows are added to each sheet's XML as the same markup openpyxl would write:
+    inline strings, the same number formatting and the same style ids, registered in the same order.
+    """
+
+    def __init__(self, workbook: Workbook, archive: zipfile.ZipFile, streamed: dict[str, tuple[Sheet, list[Any]]]):
+        super().__init__(workbook, archive)
+        self.streamed = streamed
+
+    def write_worksheet(self, ws) -> None:
+        if ws.title not in self.streamed:
+            super().write_worksheet(ws)
+            return
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        writer = WorksheetWriter(ws, out=io.BytesIO())
+        writer.write()
+        ws._rels = writer._rels
+        sheet, styles = self.streamed[ws.title]
+        body, last_row = _body_xml(sheet, styles, self.workbook._cell_styles)
+        self._archive.writestr(ws.path[1:], _splice_body(writer.read(), sheet, body, last_row))
+        self.manifest.append(ws)
+
+
+def _splice_body(xml: bytes, sheet: Sheet, body: str, last_row: int) -> bytes:
+    """Put the body rows at the end of sheetData and make the sheet's dimension cover them."""
+    end = xml.rindex(b"</sheetData>")
+    xml = xml[:end] + body.encode("ascii") + xml[end:]
+    dimension = f'<dimension ref="A1:{get_column_letter(max(1, len(sheet.columns)))}{last_row}"/>'.encode()
+    return re.sub(rb'<dimension ref="[^"]*"/>', lambda _: dimension, xml, count=1)
+
+
+def _xml_text(text: str) -> str:
+    """Element text as openpyxl's lxml writer escapes it: markup characters, CR, and all non-ASCII as references."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    return text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def _number_text(value: Any) -> str:
+    """A number as openpyxl writes it (16 significant digits)."""
+    if isinstance(value, NUMERIC_TYPES):
+        return "" if math.isnan(value) or math.isinf(value) else "%.16g" % value
+    return _xml_text(safe_string(value))
+
+
+def _body_xml(sheet: Sheet, styles: list[Any], registry: Any) -> tuple[str, int]:
+    """The table's data rows as worksheet XML, and the last row that has a cell.
+
+    `registry` is the workbook's list of cell styles: each style gets its id when it is first used, as it
+    would when openpyxl writes cell by cell.
+    """
+    heights = row_heights(sheet, column_widths(sheet))
+    first = sheet.header_row + 1
+    letters = [get_column_letter(j) for j in range(1, len(sheet.columns) + 1)]
+    numeric = [c.numeric for c in sheet.columns]
+    ids: dict[tuple[int, bool], int] = {}
+    texts: dict[str, str] = {}
+
+    def style_id(j: int, quoted: bool) -> int:
+        key = (j, quoted)
+        if key not in ids:
+            style = copy(styles[j])
+            if quoted:
+                style.quotePrefix = 1
+            ids[key] = registry.add(style)
+        return ids[key]
+
+    def text_xml(value: str) -> str:
+        found = texts.get(value)
+        if found is None:
+            space = ' xml:space="preserve"' if value != value.strip() else ""
+            found = texts[value] = f"<is><t{space}>{_xml_text(value)}</t></is>" if value else ""
+        return found
+
+    cleaned: dict[str, str] = {}
+    out: list[str] = []
+    last_row = sheet.header_row
+    for i, row in enumerate(sheet.rows, start=first):
+        cells: list[str] = []
+        for j, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if numeric[j]:
+                cells.append(f'<c r="{letters[j]}{i}" s="{style_id(j, False)}" t="n"><v>{_number_text(value)}</v></c>')
+            else:
+                if type(value) is str:
+                    text = cleaned.get(value)
+                    if text is None:
+                        text = cleaned[value] = clean_text(value)
+                else:
+                    text = clean_text(value)
+                sid = style_id(j, text.startswith(FORMULA_STARTS))
+                cells.append(f'<c r="{letters[j]}{i}" s="{sid}" t="inlineStr">{text_xml(text)}</c>')
+        height = heights.get(i)
+        if not cells and height is None:
+            continue
+        attrs = f' ht="{safe_string(height)}" customHeight="1"' if height is not None else ""
+        out.append(f'<row r="{i}"{attrs}>{"".join(cells)}</row>' if cells else f'<row r="{i}"{attrs}/>')
+        if cells:
+            last_row = i
+    return "".join(out), last_row
 
 
 def _app_xml(company: str) -> bytes:
@@ -804,8 +1015,12 @@ def _app_xml(company: str) -> bytes:
             "<HyperlinksChanged>false</HyperlinksChanged></Properties>").encode("utf-8")
 
 
-def deterministic_zip(data: bytes, when: datetime, replace: dict[str, bytes] | None = None) -> bytes:
-    """The same archive with every entry dated `when`, in the same order, with fixed attributes."""
+def deterministic_zip(data: bytes, when: datetime, replace: dict[str, bytes] | None = None,
+                      compression: int | None = None) -> bytes:
+    """The same archive with every entry dated `when`, in the same order, with fixed attributes.
+
+    Entries keep their compression unless `compression` is given for all of them.
+    """
     replace = replace or {}
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
@@ -813,7 +1028,7 @@ def deterministic_zip(data: bytes, when: datetime, replace: dict[str, bytes] | N
     with zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = info.compress_type
+            entry.compress_type = info.compress_type if compression is None else compression
             entry.create_system = 3
             entry.external_attr = 0o644 << 16
             target.writestr(entry, replace.get(info.filename, source.read(info.filename)), compresslevel=6)

@@ -20,8 +20,13 @@ from naome_report.publish.workbook import (
     LEVEL_LABELS,
     RESULTS_TABLES,
     SUBGROUP_LABELS,
+    Column,
+    Line,
+    Sheet,
+    build_model,
     build_workbook,
     file_safe_period,
+    render_xlsx,
     results_columns,
     workbook_filename,
 )
@@ -407,6 +412,22 @@ def test_same_inputs_same_bytes(fixture_data, built, tmp_path):
     again = build_workbook(load_results(fixture_data), load_registry(), load_config(), tmp_path)
     for first, second in zip(built, again):
         assert first.read_bytes() == second.read_bytes(), first.name
+
+
+def test_streamed_rows_equal_openpyxl_cells(fixture_data):
+    """Big tables are written as XML text; the bytes must equal openpyxl writing every cell itself."""
+    model = build_model(load_results(fixture_data), load_registry(), load_config())
+    odd = Sheet("Odd", "Awkward values", [Line("This worksheet contains one table.")],
+                [Column("Text"), Column("Wrapped", "wrap", 12), Column("Count", "count"), Column("Ratio", "ratio")],
+                [(" leading space", "line one\nline two that is long enough to wrap", 3, 0.1 + 0.2),
+                 ("   ", "tab\there", None, float("nan")),
+                 ("caf\u00e9 \u2013 \U0001F600 <b> & \"q\" 'a'", "cr\rhere", 12345678901234567, 1 / 3),
+                 ("=SUM(A1)", "@x", 0, -0.0),
+                 ("-minus", "+plus", True, 1e-300),
+                 (7, 2.5, "n/a", None)],
+                "odd_table", description="Awkward values")
+    model.sheets.append(odd)
+    assert render_xlsx(model) == render_xlsx(model, stream_bodies=False)
 
 
 def test_run_time_does_not_change_the_bytes(fixture_data, built, tmp_path):

@@ -1,0 +1,101 @@
+"""The build orchestration: stage processes, incremental rebuilds, errors, progress display."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from naome_report.build import STATE_FILE, StageFailed, _portable, run_build
+from naome_report.config import load_config
+from naome_report.hub import META_FILE
+from naome_report.progress import Progress
+
+from test_workbook import write_fixture_data
+
+
+def _config(out: Path):
+    return load_config(overrides={"paths": {"output_dir": str(out), "log_file": str(out / "naome-report.log")}})
+
+
+@pytest.fixture()
+def fixture_output(tmp_path: Path) -> Path:
+    write_fixture_data(tmp_path / "out" / "data")
+    return tmp_path / "out"
+
+
+def test_a_stage_runs_in_its_own_process_and_is_recorded(fixture_output: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    config = _config(fixture_output)
+    with caplog.at_level("INFO", logger="naome_report"):
+        (report,) = run_build(config, stages=["workbook"], progress=Progress(enabled=False))
+    assert report.status == "built" and len(report.outputs) == 2 and all(p.exists() for p in report.outputs)
+    # recorded in the log
+    assert any(r.name == "naome_report.build" and "stage workbook: built" in r.getMessage() for r in caplog.records)
+    state = json.loads((fixture_output / STATE_FILE).read_text())
+    assert state["workbook"]["outputs"] == [str(p) for p in report.outputs]
+    assert state["workbook"]["seconds"] > 0
+
+    started = time.perf_counter()
+    (again,) = run_build(config, stages=["workbook"], progress=Progress(enabled=False))
+    assert again.status == "up to date"
+    assert time.perf_counter() - started < 5
+
+    meta = json.loads((fixture_output / "data" / META_FILE).read_text())
+    (fixture_output / "data" / META_FILE).write_text(json.dumps({**meta, "built_at": "2027-01-01T00:00:00"}))
+    (rebuilt,) = run_build(config, stages=["workbook"], progress=Progress(enabled=False))
+    assert rebuilt.status == "built"
+
+
+def test_a_failing_stage_raises_its_own_error_after_the_others_finish(fixture_output: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    config = _config(fixture_output)
+    run_build(config, stages=["workbook"], progress=Progress(enabled=False))
+    (fixture_output / "data" / "naome_indicators.csv").write_text("not,the,columns\n1,2,3\n")
+    buffer = io.StringIO()
+    progress = Progress(console=Console(file=buffer, width=200), enabled=True)
+    with pytest.raises(Exception) as raised:
+        run_build(config, stages=["workbook", "portal"], progress=progress)
+    # the error is the stage's own exception (so the command line reports it as before), with the
+    # stage process's traceback as its cause
+    assert "Traceback" in str(raised.value.__cause__)
+    assert "stage_workbook" in str(raised.value.__cause__) or "stage_portal" in str(raised.value.__cause__)
+    state = json.loads((fixture_output / STATE_FILE).read_text())
+    assert "workbook" not in state and "portal" not in state  # rebuilt next time
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", buffer.getvalue())
+    assert "✗ workbook failed" in shown and "✗ portal failed" in shown
+    failed = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any(m.startswith("stage workbook failed") and "Traceback" in m for m in failed)
+
+
+def test_unpicklable_errors_still_say_what_happened() -> None:
+    class Odd(Exception):
+        def __init__(self, a: int, b: int) -> None:
+            super().__init__(f"{a} and {b}")
+
+    portable = _portable(Odd(1, 2))
+    assert isinstance(portable, StageFailed) and "Odd: 1 and 2" in str(portable)
+    plain = ValueError("x")
+    assert _portable(plain) is plain
+
+
+def test_progress_rows_show_counts_notes_and_time_left() -> None:
+    buffer = io.StringIO()
+    progress = Progress(console=Console(file=buffer, force_terminal=True, width=120, color_system=None), enabled=True)
+    progress.start("documents", expected=30)
+    progress.note("figures drawn", stage="documents")
+    packs = progress.task("packs")
+    packs(12, 137)
+    progress.refresh()
+    progress.finish("documents", "built", 29.5, "40 outputs")
+    progress.finish("packs", "failed", 3.0, "KeyError: '[c] suppressed'")  # brackets are text, not markup
+    progress.close()
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", buffer.getvalue())
+    assert "figures drawn" in shown and "12/137" in shown and "left" in shown
+    assert "✓ documents built in 29.5 s: 40 outputs" in shown
+    assert "✗ packs failed in 3.0 s: KeyError: '[c] suppressed'" in shown
