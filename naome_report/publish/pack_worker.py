@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +23,35 @@ _STATE: dict[str, object] = {}
 def init_worker(settings: Settings, common: Common, out_dir: Path) -> None:
     """Keep what every task of this worker reuses; the renderer is made on first use."""
     _STATE.clear()
-    _STATE.update(settings=settings, common=common, out_dir=Path(out_dir))
+    _STATE.update(settings=settings, common=common, out_dir=Path(out_dir), rendered=0)
+    batch_gc()
+
+
+def batch_gc() -> None:
+    """Collect garbage once per pack instead of whenever allocations pile up.
+
+    Python's collector runs every few hundred allocations and each run walks the objects that
+    survived earlier ones: the imported libraries, the cached fonts and stylesheet, and the boxes
+    of the pack being laid out. That was a sixth of a pack's CPU. Instead, what exists now is
+    frozen (never walked again), automatic collection is off, and `render_task` collects the
+    pack's own garbage after each pack, so memory stays flat.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+
+
+@contextmanager
+def batch_gc_in_this_process() -> Iterator[None]:
+    """`batch_gc` for a serial build in the calling process, with the collector restored afterwards."""
+    was_enabled = gc.isenabled()
+    try:
+        batch_gc()
+        yield
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 def _renderer() -> PackRenderer:
@@ -31,12 +62,20 @@ def _renderer() -> PackRenderer:
 
 def funnel_task(job: tuple[Indicator, pd.DataFrame, pd.DataFrame, Path]) -> FunnelAsset | None:
     """Draw one shared funnel background."""
-    return draw_funnel(*job)
+    try:
+        return draw_funnel(*job)
+    finally:
+        gc.collect()
 
 
 def render_task(task: tuple[PackInput, dict[str, FunnelAsset]]) -> tuple[str, Path, float]:
-    """Render one organisation's pack; also report the CPU seconds it took."""
+    """Render one organisation's pack; also report the CPU seconds it took (its garbage collection included)."""
     pack, assets = task
     started = time.process_time()
     path = _renderer().render(pack, assets)
-    return pack.org.code, path, time.process_time() - started
+    gc.collect()
+    seconds = time.process_time() - started
+    _STATE["rendered"] = int(_STATE.get("rendered", 0)) + 1
+    if _STATE["rendered"] == 1:
+        gc.freeze()  # the renderer's caches (fonts, stylesheets, shared images) now live as long as the worker
+    return pack.org.code, path, seconds

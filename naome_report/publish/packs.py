@@ -105,15 +105,16 @@ def _run_serial(make_inputs: Callable[[], list[PackInput]], jobs: list, settings
     inputs = make_inputs()
     assets = {a.indicator_id: a for a in (draw_funnel(*job) for job in jobs) if a is not None}
     shared = _attach_markers(inputs, assets)
-    pack_worker.init_worker(settings, common, out_dir)
     done: dict[str, Path] = {}
     cpu: list[float] = []
-    for i, pack in enumerate(inputs, 1):
-        code, path, seconds = pack_worker.render_task((pack, shared))
-        done[code] = path
-        cpu.append(seconds)
-        if progress:
-            progress(i, len(inputs))
+    with pack_worker.batch_gc_in_this_process():
+        pack_worker.init_worker(settings, common, out_dir)
+        for i, pack in enumerate(inputs, 1):
+            code, path, seconds = pack_worker.render_task((pack, shared))
+            done[code] = path
+            cpu.append(seconds)
+            if progress:
+                progress(i, len(inputs))
     _log_cpu(cpu, 1)
     return _ordered(inputs, done)
 
