@@ -47,10 +47,11 @@ class Measurement:
         return self.user + self.system
 
 
-def _become_subreaper() -> bool:
+def _subreaper(on: bool) -> bool:
+    """Make this process the reaper of its orphaned descendants (or stop being it); False where unsupported."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
 
@@ -110,7 +111,7 @@ class _Sampler(threading.Thread):
 def measure(cmd: list[str], cwd: Path | str | None = None, env: dict[str, str] | None = None,
             interval: float = 0.25, capture: bool = True) -> Measurement:
     """Run `cmd` to the end and measure its whole process tree."""
-    subreaper = _become_subreaper()
+    subreaper = _subreaper(True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     sampler = _Sampler(interval)
     sampler.start()
@@ -128,6 +129,7 @@ def measure(cmd: list[str], cwd: Path | str | None = None, env: dict[str, str] |
                 break
             if pid == 0:
                 time.sleep(0.05)
+        _subreaper(False)
     sampler.stop.set()
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

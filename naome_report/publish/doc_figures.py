@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from pathlib import Path
@@ -21,6 +22,7 @@ from naome_report.charts.save import save_figure  # noqa: E402
 from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
 from naome_report.publish.doc_context import fmt, org_rows  # noqa: E402
+from naome_report.publish.render import batched_gc  # noqa: E402
 from naome_report.registry import Indicator, Registry  # noqa: E402
 
 DPI = 200
@@ -122,8 +124,23 @@ def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
 _SHARED: dict[str, Any] = {}
 
 
+def _start_batch() -> None:
+    """In a figure worker: freeze what it inherited and collect garbage only after each figure."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+
+
 def _draw_job(job: tuple[str, str]) -> tuple[str, str, dict[str, str] | None]:
     """Draw one figure (in a forked worker that inherited the results)."""
+    try:
+        return _draw(job)
+    finally:
+        if not gc.isenabled():  # in a batch: the figure's garbage goes now, so memory stays flat
+            gc.collect()
+
+
+def _draw(job: tuple[str, str]) -> tuple[str, str, dict[str, str] | None]:
     kind, key = job
     results, registry, out_dir = _SHARED["results"], _SHARED["registry"], _SHARED["out_dir"]
     if kind == "funnel":
@@ -150,10 +167,11 @@ def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, 
         workers = 1
     try:
         if workers > 1:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with multiprocessing.get_context("fork").Pool(workers, initializer=_start_batch) as pool:
                 done = pool.map(_draw_job, jobs, chunksize=1)
         else:
-            done = [_draw_job(job) for job in jobs]
+            with batched_gc():
+                done = [_draw_job(job) for job in jobs]
     finally:
         _SHARED.clear()
     shared: dict[str, Any] = {"flow": None, "km_route": None, "km_subtype": None}

@@ -99,12 +99,13 @@ def _cores() -> int:
 
 def _render_one(job: tuple[str, DocumentSpec, str], out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:
     """Render one filled document (runs in a worker process)."""
-    from naome_report.publish.render import render_document
+    from naome_report.publish.render import batched_gc, render_document
 
     text, spec, subtitle = job
-    result = render_document(text, stem=spec.stem, out_dir=out_dir, title=spec.title, subtitle=subtitle,
-                             synthetic=synthetic, resource_dir=out_dir, lang="en-GB",
-                             large_print=spec.large_print, toc=True)
+    with batched_gc():
+        result = render_document(text, stem=spec.stem, out_dir=out_dir, title=spec.title, subtitle=subtitle,
+                                 synthetic=synthetic, resource_dir=out_dir, lang="en-GB",
+                                 large_print=spec.large_print, toc=True)
     return result.html_path, result.pdf_path, result.renderer, result.seconds
 
 
