@@ -8,10 +8,11 @@ from typing import Any
 from naome_report.publish import pack_format as fmt
 from naome_report.publish.pack_data import Common, OrgInfo, PackInput
 from naome_report.publish.pack_shared import FunnelAsset
-from naome_report.publish.pack_svg import data_uri, run_chart_svg, survival_svg, year_labels, year_line_style
+from naome_report.publish.pack_svg import run_chart_svg, survival_svg, year_labels, year_line_style
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
 
 UNFAVOURABLE = "worse"
+CHART_SCHEME = "pack-chart:"  # <img src> of a chart drawn for this pack, served from memory by pack_render
 MIN_RUN_POINTS = 6  # fewer published quarters than this: no chart (the special-cause rules need a run of points)
 
 
@@ -252,7 +253,14 @@ def _published_count(points: list[dict[str, Any]]) -> int:
     return sum(1 for p in points if _is_published(p))
 
 
-def run_charts(pack: PackInput, settings: Settings) -> list[RunChartView]:
+def chart_src(charts: dict[str, str], svg: str) -> str:
+    """Keep a pack's SVG chart in `charts` and return the address its <img> uses (no data: URI to encode and decode)."""
+    src = f"{CHART_SCHEME}{len(charts)}"
+    charts[src] = svg
+    return src
+
+
+def run_charts(pack: PackInput, settings: Settings, charts: dict[str, str]) -> list[RunChartView]:
     """A run chart for each indicator with enough published quarters for this organisation."""
     views = []
     for ind in settings.registry:
@@ -264,7 +272,7 @@ def run_charts(pack: PackInput, settings: Settings) -> list[RunChartView]:
         years = year_labels(points)
         svg = run_chart_svg(points, label, years_below=bool(years))
         if svg:
-            views.append(RunChartView(ind.title, data_uri(svg), label, _run_caption(points, trial), years,
+            views.append(RunChartView(ind.title, chart_src(charts, svg), label, _run_caption(points, trial), years,
                                       year_line_style(len(points), len(years)) if years else ""))
     return views
 
@@ -302,11 +310,11 @@ def survival_rows(pack: PackInput, common: Common) -> list[dict[str, str]]:
     return out
 
 
-def survival_view(pack: PackInput, common: Common) -> dict[str, Any]:
+def survival_view(pack: PackInput, common: Common, charts: dict[str, str]) -> dict[str, Any]:
     """The survival page: chart, table and whether this organisation has a curve."""
     label = f"Survival after diagnosis of metastatic breast cancer: {pack.org.name} against England and Wales"
     svg = survival_svg(pack.survival_curve, common.national_curve, label)
-    return {"src": data_uri(svg) if svg else "", "alt": label,
+    return {"src": chart_src(charts, svg) if svg else "", "alt": label,
             "rows": survival_rows(pack, common), "has_own_curve": bool(pack.survival_curve)}
 
 
@@ -353,12 +361,14 @@ def actions(groups: list[SummaryGroup], settings: Settings) -> list[ActionRow]:
 def build_context(pack: PackInput, common: Common, settings: Settings, assets: dict[str, FunnelAsset]) -> dict[str, Any]:
     """Everything the pack template prints for one organisation."""
     groups = summary(pack, common, settings)
+    charts: dict[str, str] = {}
     return {
+        "charts": charts,
         "org": pack.org, "period": common.period, "data_cutoff": common.data_cutoff, "synthetic": common.synthetic,
         "audit_name": settings.audit_name, "short_name": settings.short_name, "publisher": settings.publisher,
-        "summary": groups, "funnels": funnels(pack, assets, settings), "run_charts": run_charts(pack, settings),
+        "summary": groups, "funnels": funnels(pack, assets, settings), "run_charts": run_charts(pack, settings, charts),
         "uncharted": uncharted(pack, settings), "min_run_points": MIN_RUN_POINTS,
-        "survival": survival_view(pack, common), "completeness": completeness(pack, common, settings, groups),
+        "survival": survival_view(pack, common, charts), "completeness": completeness(pack, common, settings, groups),
         "actions": actions(groups, settings), "threshold": f"{settings.completeness_threshold:.0%}",
         "symbols": fmt.OUTLIER_WORDS, "funnel_method": settings.funnel_method,
     }
