@@ -8,10 +8,11 @@ from typing import Any
 from naome_report.publish import pack_format as fmt
 from naome_report.publish.pack_data import Common, OrgInfo, PackInput
 from naome_report.publish.pack_shared import FunnelAsset
-from naome_report.publish.pack_svg import data_uri, run_chart_svg, survival_svg
+from naome_report.publish.pack_svg import run_chart_svg, survival_svg, year_labels, year_line_style
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
 
 UNFAVOURABLE = "worse"
+CHART_SCHEME = "pack-chart:"  # <img src> of a chart drawn for this pack, served from memory by pack_render
 MIN_RUN_POINTS = 6  # fewer published quarters than this: no chart (the special-cause rules need a run of points)
 
 
@@ -62,12 +63,14 @@ class FunnelView:
 
 @dataclass
 class RunChartView:
-    """One quarterly run chart and its caption."""
+    """One quarterly run chart and its caption; `years` are printed under the chart (else they are in it)."""
 
     title: str
     src: str
     alt: str
     caption: str
+    years: list[str] = field(default_factory=list)
+    years_style: str = ""
 
 
 @dataclass
@@ -205,20 +208,20 @@ def funnels(pack: PackInput, assets: dict[str, FunnelAsset], settings: Settings)
 
 def _run_caption(points: list[dict[str, Any]], trial: bool) -> str:
     """Latest quarter, centre line, limits and special causes in words."""
-    published = [p for p in points if p.get("status") == "published" and not fmt.is_blank(p.get("percentage"))]
+    published = [p for p in points if _is_published(p)]
     if not published:
         return "No quarter has a published value."
     last = published[-1]
     text = (f"Latest quarter ({last['period']}): {fmt.pct(last['percentage'])}. Mean {fmt.pct(last.get('mean'))}, "
             f"process limits {fmt.pct(last.get('lower_limit'))} to {fmt.pct(last.get('upper_limit'))}"
             f"{' (trial limits)' if trial else ''}.")
-    specials: dict[str, list[str]] = {}
-    for p in published:
-        if str(p.get("special_cause", "")).lower() in ("yes", "true", "1"):
+    specials: dict[str, list[tuple[int, str]]] = {}
+    for i, p in enumerate(points):
+        if _is_published(p) and str(p.get("special_cause", "")).lower() in ("yes", "true", "1"):
             kind = fmt.VARIATION_WORDS.get(str(p.get("variation") or ""), "special cause")
-            specials.setdefault(kind, []).append(str(p["period"]))
-    for kind, periods in specials.items():
-        text += f" Special cause ({kind}): {', '.join(periods)}."
+            specials.setdefault(kind, []).append((i, str(p["period"])))
+    for kind, quarters in specials.items():
+        text += f" Special cause ({kind}): {quarter_runs(quarters)}."
     if not specials:
         text += " Common cause variation only."
     gaps = len(points) - len(published)
@@ -227,11 +230,37 @@ def _run_caption(points: list[dict[str, Any]], trial: bool) -> str:
     return text
 
 
+def quarter_runs(quarters: list[tuple[int, str]]) -> str:
+    """Quarters (position in the series, label) as a list, three or more consecutive ones as a range.
+
+    '2023/24 Q1 to 2023/24 Q3, 2024/25 Q2': the same quarters as listing each one, in fewer lines.
+    """
+    runs: list[list[tuple[int, str]]] = []
+    for quarter in quarters:
+        if runs and quarter[0] == runs[-1][-1][0] + 1:
+            runs[-1].append(quarter)
+        else:
+            runs.append([quarter])
+    parts = [[f"{run[0][1]} to {run[-1][1]}"] if len(run) >= 3 else [q[1] for q in run] for run in runs]
+    return ", ".join(label for part in parts for label in part)
+
+
+def _is_published(point: dict[str, Any]) -> bool:
+    return point.get("status") == "published" and not fmt.is_blank(point.get("percentage"))
+
+
 def _published_count(points: list[dict[str, Any]]) -> int:
-    return sum(1 for p in points if p.get("status") == "published" and not fmt.is_blank(p.get("percentage")))
+    return sum(1 for p in points if _is_published(p))
 
 
-def run_charts(pack: PackInput, settings: Settings) -> list[RunChartView]:
+def chart_src(charts: dict[str, str], svg: str) -> str:
+    """Keep a pack's SVG chart in `charts` and return the address its <img> uses (no data: URI to encode and decode)."""
+    src = f"{CHART_SCHEME}{len(charts)}"
+    charts[src] = svg
+    return src
+
+
+def run_charts(pack: PackInput, settings: Settings, charts: dict[str, str]) -> list[RunChartView]:
     """A run chart for each indicator with enough published quarters for this organisation."""
     views = []
     for ind in settings.registry:
@@ -240,9 +269,11 @@ def run_charts(pack: PackInput, settings: Settings) -> list[RunChartView]:
             continue
         trial = any(str(p.get("limits_status")) == "trial" for p in points)
         label = f"Run chart of {ind.title.lower()} by quarter for {pack.org.name}"
-        svg = run_chart_svg(points, label)
+        years = year_labels(points)
+        svg = run_chart_svg(points, label, years_below=bool(years))
         if svg:
-            views.append(RunChartView(ind.title, data_uri(svg), label, _run_caption(points, trial)))
+            views.append(RunChartView(ind.title, chart_src(charts, svg), label, _run_caption(points, trial), years,
+                                      year_line_style(len(points), len(years)) if years else ""))
     return views
 
 
@@ -279,11 +310,11 @@ def survival_rows(pack: PackInput, common: Common) -> list[dict[str, str]]:
     return out
 
 
-def survival_view(pack: PackInput, common: Common) -> dict[str, Any]:
+def survival_view(pack: PackInput, common: Common, charts: dict[str, str]) -> dict[str, Any]:
     """The survival page: chart, table and whether this organisation has a curve."""
     label = f"Survival after diagnosis of metastatic breast cancer: {pack.org.name} against England and Wales"
     svg = survival_svg(pack.survival_curve, common.national_curve, label)
-    return {"src": data_uri(svg) if svg else "", "alt": label,
+    return {"src": chart_src(charts, svg) if svg else "", "alt": label,
             "rows": survival_rows(pack, common), "has_own_curve": bool(pack.survival_curve)}
 
 
@@ -330,12 +361,14 @@ def actions(groups: list[SummaryGroup], settings: Settings) -> list[ActionRow]:
 def build_context(pack: PackInput, common: Common, settings: Settings, assets: dict[str, FunnelAsset]) -> dict[str, Any]:
     """Everything the pack template prints for one organisation."""
     groups = summary(pack, common, settings)
+    charts: dict[str, str] = {}
     return {
+        "charts": charts,
         "org": pack.org, "period": common.period, "data_cutoff": common.data_cutoff, "synthetic": common.synthetic,
         "audit_name": settings.audit_name, "short_name": settings.short_name, "publisher": settings.publisher,
-        "summary": groups, "funnels": funnels(pack, assets, settings), "run_charts": run_charts(pack, settings),
+        "summary": groups, "funnels": funnels(pack, assets, settings), "run_charts": run_charts(pack, settings, charts),
         "uncharted": uncharted(pack, settings), "min_run_points": MIN_RUN_POINTS,
-        "survival": survival_view(pack, common), "completeness": completeness(pack, common, settings, groups),
+        "survival": survival_view(pack, common, charts), "completeness": completeness(pack, common, settings, groups),
         "actions": actions(groups, settings), "threshold": f"{settings.completeness_threshold:.0%}",
         "symbols": fmt.OUTLIER_WORDS, "funnel_method": settings.funnel_method,
     }

@@ -12,12 +12,12 @@ import cssselect2
 import jinja2
 import yaml
 from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 from weasyprint.html import UA_COUNTER_STYLE
 from weasyprint.text.fonts import FontConfiguration
 
 from naome_report.config import PROJECT_ROOT, Config
-from naome_report.publish.pack_context import Settings, build_context
+from naome_report.publish.pack_context import CHART_SCHEME, Settings, build_context
 from naome_report.publish.pack_data import Common, OrgInfo, PackInput
 from naome_report.publish.pack_shared import FunnelAsset
 from naome_report.registry import Registry
@@ -61,11 +61,25 @@ def page_css(org: OrgInfo, synthetic: bool) -> str:
 
 
 class SharedImageCache(dict):
-    """weasyprint's image cache, keeping only files shared by every pack (not each pack's own data: charts)."""
+    """weasyprint's image cache, keeping only files shared by every pack (not each pack's own charts)."""
 
     def __setitem__(self, key: str, value: Any) -> None:
-        if not str(key).startswith("data:"):
+        if not str(key).startswith(("data:", CHART_SCHEME)):
             super().__setitem__(key, value)
+
+
+class ChartFetcher(URLFetcher):
+    """weasyprint's URL fetcher, serving the current pack's SVG charts (`pack-chart:N`) from memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.charts: dict[str, str] = {}
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url.startswith(CHART_SCHEME):
+            return URLFetcherResponse(url, body=self.charts[url].encode("utf-8"),
+                                      headers={"Content-Type": "image/svg+xml"})
+        return super().fetch(url, headers)
 
 
 class PackHTML(HTML):
@@ -83,7 +97,7 @@ class PackHTML(HTML):
         return self.ua_sheets
 
     @classmethod
-    def from_xhtml(cls, text: str, base_url: str) -> "PackHTML":
+    def from_xhtml(cls, text: str, base_url: str, url_fetcher: URLFetcher | None = None) -> "PackHTML":
         """A document from well-formed XHTML, parsed by the XML parser (C) instead of weasyprint's HTML5 parser.
 
         The HTML5 parser is pure Python and was a tenth of a pack's time; the pack template is XHTML, so
@@ -92,7 +106,7 @@ class PackHTML(HTML):
         root = ElementTree.fromstring(text)
         html = cls.__new__(cls)
         html.base_url = base_url
-        html.url_fetcher = URLFetcher()
+        html.url_fetcher = url_fetcher or URLFetcher()
         html.media_type = "print"
         html.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
         html.etree_element = html.wrapper_element.etree_element
@@ -121,17 +135,19 @@ class PackRenderer:
         self.common = common
         self.out_dir = Path(out_dir)
         self.base_url = self.out_dir.resolve().as_uri() + "/"
+        self.fetcher = ChartFetcher()
 
     def html(self, pack: PackInput, assets: dict[str, FunnelAsset]) -> str:
-        """The pack as HTML."""
+        """The pack as XHTML; its charts go to the fetcher, for the next render."""
         context = build_context(pack, self.common, self.settings, assets)
         context["page_css"] = page_css(pack.org, self.common.synthetic)
+        self.fetcher.charts = context["charts"]
         return self.template.render(**context)
 
     def render(self, pack: PackInput, assets: dict[str, FunnelAsset]) -> Path:
         """Write output/packs/<org_code>.pdf and return its path."""
         target = self.out_dir / f"{pack.org.code}.pdf"
-        document = PackHTML.from_xhtml(self.html(pack, assets), self.base_url)
+        document = PackHTML.from_xhtml(self.html(pack, assets), self.base_url, self.fetcher)
         fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=f".{pack.org.code}.", suffix=".pdf")
         try:
             with os.fdopen(fd, "wb") as handle:

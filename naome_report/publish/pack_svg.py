@@ -89,12 +89,23 @@ def _marker_d(kind: str, x: float, y: float) -> str:
     return "M" + " L".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in pts) + " Z"  # octagon: no curves to draw
 
 
+def _dots(centres: list[tuple[float, float]], colour: str, diameter: float) -> str:
+    """Round dots as one path of tiny round-capped strokes: two path commands a point instead of a polygon's nine."""
+    if not centres:
+        return ""
+    d = " ".join(f"M{x - 0.05:.2f},{y:.1f} h0.1" for x, y in centres)
+    return f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="{diameter}" stroke-linecap="round"/>'
+
+
 def _markers(placed: list[tuple[str, float, float]]) -> list[str]:
-    """All points of each kind as one path."""
-    out = []
+    """All points of each kind as one path; common-cause points (most of them) as round dots with a white edge."""
+    common = [(x, y) for k, x, y in placed if k == "common_cause"]
+    fill, edge = MARKERS["common_cause"]
+    out = [_dots(common, edge, 7.4), _dots(common, fill, 6.0)]
     for kind, (fill, edge) in MARKERS.items():
-        d = " ".join(_marker_d(k, x, y) for k, x, y in placed if k == kind)
-        out.append(_path(d, edge, 0.7, fill=fill))
+        if kind != "common_cause":
+            d = " ".join(_marker_d(k, x, y) for k, x, y in placed if k == kind)
+            out.append(_path(d, edge, 0.7, fill=fill))
     return out
 
 
@@ -118,8 +129,46 @@ def _quarter_label(period: str) -> str:
     return str(period).split(" ")[0]
 
 
-def run_chart_svg(points: list[dict[str, Any]], label: str) -> str:
-    """An XmR run chart of one organisation's quarterly percentages with mean, process limits and special causes."""
+# Run-chart canvas (SVG units). With the financial years printed under the chart in HTML (see `year_labels`),
+# the canvas stops below the quarter ticks; templates/pack/pack.css places that line from these numbers.
+RUN_WIDTH, RUN_LEFT, RUN_RIGHT, RUN_TOP = 340, 38, 8, 8
+RUN_BOTTOM_WITH_YEARS, RUN_BOTTOM_WITHOUT = 30, 8
+RUN_PLOT_HEIGHT = 112
+
+
+def year_labels(points: list[dict[str, Any]]) -> list[str]:
+    """The financial years of a quarterly series, when each has the same number of quarters (else [])."""
+    years: dict[str, int] = {}
+    for point in points:
+        year = _quarter_label(point["period"])
+        years[year] = years.get(year, 0) + 1
+    return list(years) if len(set(years.values())) == 1 else []
+
+
+YEAR_LABEL_EM = 6 * 0.556 + 0.278  # width of '2023/24' in Liberation Sans (digits 0.556 em, slash 0.278 em)
+
+
+def year_line_style(n_quarters: int, n_years: int) -> str:
+    """Inline CSS for the line of year labels under a run chart: each label starts under its year's first quarter.
+
+    The line runs from the first label's start to the last label's end and is justified (one text line; the
+    labels are equally wide), so it is placed in percentages of the chart's width like the SVG canvas.
+    """
+    plot = RUN_WIDTH - RUN_LEFT - RUN_RIGHT
+    per_year = n_quarters // n_years
+    start = RUN_LEFT + plot * 0.5 / n_quarters - 3
+    last = RUN_LEFT + plot * ((n_years - 1) * per_year + 0.5) / n_quarters - 3
+    return (f"margin-left: {start / RUN_WIDTH * 100:.3f}%; "
+            f"width: calc({(last - start) / RUN_WIDTH * 100:.3f}% + {YEAR_LABEL_EM:.3f}em)")
+
+
+def run_chart_svg(points: list[dict[str, Any]], label: str, years_below: bool = False) -> str:
+    """An XmR run chart of one organisation's quarterly percentages with mean, process limits and special causes.
+
+    `years_below`: the financial-year labels are printed under the chart in HTML (one line of text instead of
+    twenty-odd SVG letters, each of which weasyprint lays out and draws on its own), so the canvas stops at
+    the quarter ticks.
+    """
     values = [_num(p["percentage"]) for p in points]
     means = [_num(p["mean"]) for p in points]
     lows = [_num(p["lower_limit"]) for p in points]
@@ -130,7 +179,11 @@ def run_chart_svg(points: list[dict[str, Any]], label: str) -> str:
     low, high = max(0.0, min(shown)), min(100.0, max(shown))
     pad = max((high - low) * 0.08, 2.0)
     ticks = nice_ticks(max(0.0, low - pad), min(100.0, high + pad), 3)
-    frame = Frame(340, 150, 38, 8, 8, 30, -0.5, len(points) - 0.5, min(ticks[0], low - pad), max(ticks[-1], high + pad))
+    if len(ticks) < 2:  # a scale needs two labelled gridlines
+        ticks = nice_ticks(max(0.0, low - pad), min(100.0, high + pad), 5)
+    bottom = RUN_BOTTOM_WITHOUT if years_below else RUN_BOTTOM_WITH_YEARS
+    frame = Frame(RUN_WIDTH, RUN_TOP + RUN_PLOT_HEIGHT + bottom, RUN_LEFT, RUN_RIGHT, RUN_TOP, bottom, -0.5,
+                  len(points) - 0.5, min(ticks[0], low - pad), max(ticks[-1], high + pad))
     body = _y_axis(frame, ticks, "%")
     limits_d = " ".join(_path_d(seg) for series in (lows, highs) for seg in _segments(frame, series))
     body.append(_path(limits_d, NHS_DARK_GREY, 1.0, "4 3"))
@@ -144,7 +197,7 @@ def run_chart_svg(points: list[dict[str, Any]], label: str) -> str:
         kind = str(point.get("variation") or "common_cause") if special else "common_cause"
         placed.append((kind if kind in MARKERS else "common_cause", frame.x(i), frame.y(value)))
     body += _markers(placed)
-    body += _x_axis(frame, points)
+    body += _x_axis(frame, points, with_years=not years_below)
     return _svg(frame.width, frame.height, body, label)
 
 
@@ -159,12 +212,14 @@ def _segments(frame: Frame, series: list[float | None]) -> list[list[tuple[float
     return [seg for seg in out if seg]
 
 
-def _x_axis(frame: Frame, points: list[dict[str, Any]]) -> list[str]:
+def _x_axis(frame: Frame, points: list[dict[str, Any]], with_years: bool = True) -> list[str]:
     """Quarter ticks (one path), financial years labelled under their first quarter."""
     base = frame.height - frame.bottom
     d = f"M{frame.left:.1f},{base:.1f} H{frame.width - frame.right:.1f} "
     d += " ".join(f"M{frame.x(i):.1f},{base:.1f} v3" for i in range(len(points)))
     out = [_path(d, NHS_DARK_GREY, 0.8)]
+    if not with_years:
+        return out
     seen: set[str] = set()
     for i, point in enumerate(points):
         year = _quarter_label(point["period"])
@@ -213,7 +268,7 @@ def survival_svg(own: list[dict[str, Any]], national: list[dict[str, Any]], labe
         return ""
     horizon = max(float(r["time_years"]) for c in curves for r in c)
     years = max(1, int(-(-horizon // 1)))
-    frame = Frame(640, 270, 44, 12, 10, 34, 0.0, float(years), 0.0, 100.0)
+    frame = Frame(640, 256, 44, 12, 10, 20, 0.0, float(years), 0.0, 100.0)
     body = _y_axis(frame, [0, 25, 50, 75, 100], "%")
     d = " ".join(f"M{frame.x(y):.1f},{frame.top:.1f} V{frame.height - frame.bottom:.1f}" for y in marks if y <= years)
     body.append(_path(d, NHS_MID_GREY, 0.7, "1.5 2"))
@@ -228,8 +283,7 @@ def survival_svg(own: list[dict[str, Any]], national: list[dict[str, Any]], labe
     for year in range(years + 1):
         x = frame.x(year)
         body.append(_text(x, base + 15, str(year), size=10.5))
-    body.append(_text(frame.x(years / 2), base + 30, "Years since diagnosis of metastatic breast cancer", size=10.5))
-    return _svg(frame.width, frame.height, body, label)
+    return _svg(frame.width, frame.height, body, label)  # the axis title is a line of HTML under the image
 
 
 def data_uri(svg: str) -> str:

@@ -101,3 +101,26 @@ def test_full_build_removes_stale_packs(tmp_path) -> None:
         (tmp_path / name).write_bytes(b"%PDF")
     _remove_stale(tmp_path, [tmp_path / "AAA.pdf"])
     assert sorted(p.name for p in tmp_path.glob("*.pdf")) == ["AAA.pdf"]
+
+
+def test_special_cause_quarters_are_listed_as_ranges() -> None:
+    from naome_report.publish.pack_context import quarter_runs
+
+    quarters = [(0, "2023/24 Q1"), (1, "2023/24 Q2"), (2, "2023/24 Q3"), (5, "2024/25 Q2"), (7, "2024/25 Q4"),
+                (8, "2025/26 Q1")]
+    assert quarter_runs(quarters) == "2023/24 Q1 to 2023/24 Q3, 2024/25 Q2, 2024/25 Q4, 2025/26 Q1"
+    assert quarter_runs([]) == ""
+
+
+def test_run_chart_years_go_under_the_chart_when_every_year_is_whole() -> None:
+    from naome_report.publish.pack_svg import year_labels, year_line_style
+
+    points = _points([40, 55, None, 72, 50, 48, 51, 50])
+    assert year_labels(points) == ["2023/24", "2024/25"]
+    assert year_labels(points[1:]) == []  # a part year: the labels stay in the SVG, under their quarters
+    below = ET.fromstring(run_chart_svg(points, "a run chart", years_below=True))
+    inside = ET.fromstring(run_chart_svg(points, "a run chart"))
+    texts = lambda root: [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]  # noqa: E731
+    assert "2023/24" in texts(inside) and not any("/" in t for t in texts(below))
+    assert float(below.get("height")) < float(inside.get("height"))
+    assert year_line_style(8, 2).startswith("margin-left: ")
