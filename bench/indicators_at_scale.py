@@ -12,6 +12,7 @@ import resource
 import sys
 import time
 
+import naome_report  # noqa: F401  (first: it sets one BLAS thread per process before numpy loads)
 import pandas as pd
 
 from naome_report.build import is_synthetic_extract
