@@ -266,9 +266,11 @@ def survival_svg(own: list[dict[str, Any]], national: list[dict[str, Any]], labe
     curves = [c for c in (national, own) if c]
     if not curves:
         return ""
-    horizon = max(float(r["time_years"]) for c in curves for r in c)
-    years = max(1, int(-(-horizon // 1)))
-    frame = Frame(640, 256, 44, 12, 10, 20, 0.0, float(years), 0.0, 100.0)
+    # The axis ends where follow-up ends (the last estimated point), not at the next whole year.
+    observed = [t for c in curves for t in _curve_arrays(c)[0]]
+    horizon = max(max(observed, default=1.0), 1.0)
+    years = int(horizon)
+    frame = Frame(640, 256, 44, 12, 10, 20, 0.0, horizon, 0.0, 100.0)
     body = _y_axis(frame, [0, 25, 50, 75, 100], "%")
     d = " ".join(f"M{frame.x(y):.1f},{frame.top:.1f} V{frame.height - frame.bottom:.1f}" for y in marks if y <= years)
     body.append(_path(d, NHS_MID_GREY, 0.7, "1.5 2"))
