@@ -217,7 +217,7 @@ def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
         frame[col] = patients[col]
     for col in ("diagnosis_date", "tnm_m", "stage_group", "er_status", "pr_status", "her2_status"):
         frame[col] = _take(tum[col], primary)
-    frame["primary_org"] = _take(tum.org_code, primary)
+    frame["primary_org"] = _take(tum.org_code, primary).astype(object)
 
     # A stage 4 primary counts as metastatic evidence on its diagnosis date; it wins a tie with a record.
     stage4 = (frame.tnm_m == "M1").to_numpy() | (frame.stage_group == "4").to_numpy()
@@ -230,7 +230,6 @@ def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
     met_pos = np.where(first >= len(stage4_rows), first - len(stage4_rows), -1)
     frame["mbc_date"] = np.append(dates, np.datetime64("NaT", "ns"))[first]
     frame["mbc_org"] = np.where(from_stage, frame.primary_org.to_numpy(), _take(mets.org_code, met_pos).astype(object))
-    frame["primary_org"] = frame.primary_org.astype(object)
     frame["age"] = ((frame.mbc_date - frame.date_of_birth) / DAY / 365.25).astype("float64")
 
     step = np.full(n, None, dtype=object)

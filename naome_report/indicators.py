@@ -82,6 +82,7 @@ class PatientCodes:
         self.keys = _rollup_keys(orgs)
         self._org: dict[str, np.ndarray] = {}
         self._subgroup: dict[str, np.ndarray] = {}
+        self._units: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def subgroup(self, name: str) -> np.ndarray:
         """Which patients are in a subgroup (de novo, recurrent, ...)."""
@@ -98,8 +99,10 @@ class PatientCodes:
 
     def units(self, level: str) -> tuple[np.ndarray, np.ndarray]:
         """Per organisation, the position of its unit at a level (-1 for none), and the unit codes."""
-        positions, units = pd.factorize(self.keys[level].to_numpy(object))
-        return np.append(positions, -1), units
+        if level not in self._units:
+            positions, units = pd.factorize(self.keys[level].to_numpy(object))
+            self._units[level] = (np.append(positions, -1), units)
+        return self._units[level]
 
 
 def _eligible(ind: Indicator, cohort: Cohort, codes: PatientCodes, cutoff: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
@@ -111,11 +114,12 @@ def _eligible(ind: Indicator, cohort: Cohort, codes: PatientCodes, cutoff: pd.Ti
     counted_org[-1] = False  # no organisation
     keep = flags.denominator.to_numpy(bool) & counted_org[org] & (codes.quarter >= 0)
     year = codes.year_of_quarter[codes.quarter]
+    nation = codes.org_nation[org]
     for nation_name in ind.nations:
         years = ind.unavailable_years(nation_name)
         if years:
             gone_year = np.append(np.isin(codes.years, list(years)), False)  # the last slot answers year -1
-            keep &= ~((codes.org_nation[org] == nation_name) & gone_year[year])
+            keep &= ~((nation == nation_name) & gone_year[year])
     return keep, flags.numerator.to_numpy(bool)
 
 
