@@ -319,10 +319,12 @@ class _Runner:
         self.running: dict[str, _Running] = {}
         self._events: Any = None
         self._server_started = False
+        self.wanted: list[str] = []
 
     # ---------------------------------------------------------------- plan
 
     def run(self, wanted: list[str]) -> None:
+        self.wanted = wanted
         head = [s for s in HEAD if s in wanted]
         tail = [s for s in TAIL if s in wanted]
         for stage in head:
@@ -538,7 +540,9 @@ class _Runner:
                 run.process.join(timeout=5)
 
     def _raise(self) -> None:
+        """Raise the first failed stage's own error, carrying every stage's report for the summary."""
         stage, error = self.failures[0]
+        error.build_reports = self.reports_in_order(self.wanted)  # type: ignore[attr-defined]
         raise error
 
     def reports_in_order(self, wanted: list[str]) -> list[StageReport]:

@@ -67,19 +67,36 @@ def _cmd_build(args: argparse.Namespace, config) -> int:
 
     started = time.perf_counter()
     stages = args.only or list(STAGES)
-    reports = run_build(config, stages=stages, force=args.force, workers=args.workers)
+    try:
+        reports = run_build(config, stages=stages, force=args.force, workers=args.workers)
+    except Exception as exc:
+        reports = getattr(exc, "build_reports", None)
+        if reports is None:  # failed before any stage ran: main() reports it
+            raise
+        _print_build_summary(reports, config, started)
+        failed = [r.name for r in reports if r.status == "failed"]
+        console.print(f"[bold red]error[/]: {'stage' if len(failed) == 1 else 'stages'} {', '.join(failed)} failed "
+                      f"(tracebacks in {config.path('log_file')}); what the other stages built is kept")
+        return 1
+    _print_build_summary(reports, config, started)
+    return 0
+
+
+def _print_build_summary(reports: list, config, started: float) -> None:
+    """What each stage did, how long it took and how many outputs it wrote; then every warning."""
     table = Table(title="naome-report build summary")
     for col in ("stage", "status", "seconds", "outputs"):
         table.add_column(col)
     for r in reports:
-        table.add_row(r.name, r.status, f"{r.seconds:.1f}", str(len(r.outputs)) if r.outputs else "")
+        status = f"[bold red]{r.status}[/]" if r.status == "failed" else r.status
+        table.add_row(r.name, status, f"{r.seconds:.1f}", str(len(r.outputs)) if r.outputs else "")
     console.print(table)
-    warnings = [f"{r.name}: {w}" for r in reports for w in r.warnings]
-    for w in warnings:
-        console.print(f"[yellow]warning[/] {w}")
+    for r in reports:
+        label = "[bold red]error[/]" if r.status == "failed" else "[yellow]warning[/]"
+        for w in r.warnings:
+            console.print(f"{label} {r.name}: {w}")
     console.print(f"outputs in [bold]{config.output_dir}[/]; log: {config.path('log_file')}; "
                   f"total {time.perf_counter() - started:.1f} s")
-    return 0
 
 
 def _cmd_dictionary(args: argparse.Namespace, config) -> int:
@@ -126,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: known problems are reported in one line and a non-zero exit, never a traceback."""
+    from naome_report.hub import ResultsError
     from naome_report.ingest.errors import ExtractError
     from naome_report.reconcile import ReconciliationFailure
     from naome_report.registry import RegistryError
@@ -135,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         _setup_logging(config.path("log_file"))
         return args.func(args, config)
-    except (ExtractError, ConfigError, RegistryError, ReconciliationFailure) as exc:
+    except (ExtractError, ConfigError, RegistryError, ReconciliationFailure, ResultsError) as exc:
         console.print(f"[bold red]error[/]: {exc}")
         logging.getLogger("naome_report").error("%s", exc)
         return 2

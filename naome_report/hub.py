@@ -157,10 +157,25 @@ class Results:
         return self.meta["primary_period"]
 
 
+class ResultsError(ValueError):
+    """A results file is missing or does not have the columns the data stage writes."""
+
+
 def _read(path: Path) -> pd.DataFrame:
+    """One results file, its text columns kept as text; a missing file or column is a ResultsError."""
+    if not path.is_file():
+        raise ResultsError(f"{path}: results file missing; run the data stage (naome-report build --only data)")
     text = {"org_code", "parent_code", "region_code", "category", "funnel_method", "outlier_status", "outlier_note",
             "completeness_flag", "status_note", "rule", "rules_fired", "median_days_note"}
-    header = pd.read_csv(path, nrows=0).columns
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path}: not a readable CSV file ({exc}); rebuild it with the data stage") from exc
+    missing = [c for c in FILES[path.name] if c not in header]
+    if missing:
+        named = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise ResultsError(f"{path}: missing column(s) {named}: not written by this version's data stage; "
+                           "rebuild it (naome-report build --only data --force)")
     return pd.read_csv(path, dtype={c: str for c in header if c in text}, keep_default_na=False, na_values=[""],
                        low_memory=False)
 
@@ -168,7 +183,10 @@ def _read(path: Path) -> pd.DataFrame:
 def load_results(data_dir: Path) -> Results:
     """Read the published data files of one run."""
     frames = {name: _read(data_dir / name) for name in FILES}
-    meta = json.loads((data_dir / META_FILE).read_text(encoding="utf-8"))
+    try:
+        meta = json.loads((data_dir / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{data_dir / META_FILE}: missing or not JSON ({exc}); rebuild it with the data stage") from exc
     return Results(
         data_dir=data_dir,
         indicators=frames["naome_indicators.csv"], survival=frames["naome_survival.csv"],

@@ -147,3 +147,19 @@ def test_published_survival_near_the_published_values(data_dir):
     dn = surv[(surv.level == "national") & (surv.group == "De novo")].set_index("time_years")
     assert abs(dn.loc[1, "survival_percentage"] - 65) < 2.5
     assert abs(dn.loc[3, "survival_percentage"] - 44) < 2.5
+
+
+def test_a_stale_or_damaged_results_file_is_named_with_what_is_wrong(data_dir, tmp_path):
+    import shutil
+
+    from naome_report.hub import ResultsError, load_results
+
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir, copy)
+    (copy / "naome_survival.csv").write_text(
+        (copy / "naome_survival.csv").read_text().replace("at_risk", "patients_at_risk", 1))
+    with pytest.raises(ResultsError, match=r"naome_survival\.csv: missing column\(s\) at_risk: .*--only data"):
+        load_results(copy)
+    (copy / "naome_survival.csv").unlink()
+    with pytest.raises(ResultsError, match=r"naome_survival\.csv: results file missing"):
+        load_results(copy)

@@ -99,3 +99,26 @@ def test_progress_rows_show_counts_notes_and_time_left() -> None:
     assert "figures drawn" in shown and "12/137" in shown and "left" in shown
     assert "✓ documents built in 29.5 s: 40 outputs" in shown
     assert "✗ packs failed in 3.0 s: KeyError: '[c] suppressed'" in shown
+
+
+def test_the_command_ends_with_the_summary_even_when_a_stage_fails(fixture_output: Path) -> None:
+    import subprocess
+    import sys
+
+    from naome_report.config import PROJECT_ROOT
+
+    (fixture_output / "data" / "naome_indicators.csv").write_text("not,the,columns\n1,2,3\n")
+    config_file = fixture_output / "naome.toml"
+    default = (PROJECT_ROOT / "data" / "naome.toml").read_text(encoding="utf-8")
+    config_file.write_text(default.replace('output_dir = "output"', f'output_dir = "{fixture_output}"')
+                           .replace('log_file = "output/naome-report.log"', f'log_file = "{fixture_output}/build.log"'),
+                           encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "naome_report", "--config", str(config_file), "build",
+                           "--only", "workbook"], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          env={**__import__("os").environ, "COLUMNS": "200"})
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    summary = proc.stderr[proc.stderr.index("build summary"):]
+    assert re.search(r"workbook\s*│\s*failed", summary), summary
+    assert "stage workbook failed" in summary and "build.log" in summary
+    assert "Traceback" in (fixture_output / "build.log").read_text(encoding="utf-8")
