@@ -178,7 +178,8 @@ def stage_documents(ctx: BuildContext) -> StageReport:
     from naome_report.publish.documents import build_documents
 
     outputs, warnings = build_documents(_results(ctx), ctx.registry, ctx.config, ctx.output_dir,
-                                        progress=ctx.progress.note, workers=ctx.stage_workers)
+                                        progress=ctx.progress.note, workers=ctx.stage_workers,
+                                        inputs_key=None if ctx.force else _hash_paths(_inputs(ctx, "workbook")))
     return StageReport("documents", "built", outputs=outputs, warnings=warnings)
 
 
@@ -222,6 +223,17 @@ STAGE_MODULES = {
 }
 
 
+# What each later stage renders with, besides the configuration, the code and the published data:
+# editing one stage's templates rebuilds that stage only.
+STAGE_TEMPLATES: dict[str, Callable[[], list[Path]]] = {
+    "workbook": lambda: [],
+    "documents": lambda: ([p for p in (PROJECT_ROOT / "templates").iterdir() if p.is_file()]
+                          + _tree(PROJECT_ROOT / "reports")),
+    "packs": lambda: _tree(PROJECT_ROOT / "templates" / "pack"),
+    "portal": lambda: _tree(PROJECT_ROOT / "templates" / "portal"),
+}
+
+
 def _inputs(ctx: BuildContext, stage: str) -> list[Path]:
     """The files whose content decides whether a stage's outputs are stale."""
     config_files = [ctx.config.source, ctx.config.path("organisations"), ctx.config.path("indicators")]
@@ -230,9 +242,14 @@ def _inputs(ctx: BuildContext, stage: str) -> list[Path]:
         return config_files + _tree(PROJECT_ROOT / "naome_report" / "synth")
     if stage == "data":
         return config_files + code + _tree(ctx.config.extract_dir)
-    published = _tree(ctx.data_dir)
-    templates = _tree(PROJECT_ROOT / "templates") + _tree(PROJECT_ROOT / "reports")
-    return config_files + code + published + templates
+    return config_files + code + _tree(ctx.data_dir) + STAGE_TEMPLATES[stage]()
+
+
+def _tail_fingerprints(ctx: BuildContext, stages: list[str]) -> dict[str, str]:
+    """Each later stage's fingerprint: the inputs they share (those of the workbook, which has no
+    templates) are read and hashed once, then each stage's own templates."""
+    shared = _hash_paths(_inputs(ctx, "workbook"))
+    return {s: hashlib.sha256((shared + _hash_paths(STAGE_TEMPLATES[s]())).encode()).hexdigest() for s in stages}
 
 
 def _outputs_present(ctx: BuildContext, stage: str, state: dict) -> bool:
@@ -344,13 +361,13 @@ class _Runner:
             self._wait(until_idle=True)
             if self.failures:
                 self._raise()
-        fingerprint = self._fingerprint(tail[0]) if tail else ""  # the four read the same inputs
-        stale = [s for s in tail if not self._up_to_date(s, fingerprint)]
+        fingerprints = _tail_fingerprints(self.ctx, tail)
+        stale = [s for s in tail if not self._up_to_date(s, fingerprints[s])]
         for stage in tail:
             if stage not in stale:
                 self.reports[stage] = StageReport(stage, "up to date")
         if stale:
-            self._run_tail(stale, fingerprint)
+            self._run_tail(stale, fingerprints)
         if self.failures:
             self._raise()
 
@@ -361,7 +378,7 @@ class _Runner:
         return (not self.ctx.force and self.state.get(stage, {}).get("fingerprint") == fingerprint
                 and _outputs_present(self.ctx, stage, self.state))
 
-    def _run_tail(self, stale: list[str], fingerprint: str) -> None:
+    def _run_tail(self, stale: list[str], fingerprints: dict[str, str]) -> None:
         """Packs (with their pool, from a thread here) alongside the other stages, each in a process.
 
         While the packs run, one other stage runs at a time with one process of its own: the packs'
@@ -374,10 +391,11 @@ class _Runner:
         while side or self.running or packs:
             slots = 1 if packs or "packs" in self.running else _cores()
             while side and len([s for s in self.running if s != "packs"]) < slots:
-                self._launch(side.pop(0), fingerprint, stage_workers=1 if slots == 1 else 0)
+                stage = side.pop(0)
+                self._launch(stage, fingerprints[stage], stage_workers=1 if slots == 1 else 0)
             if packs:
                 self._start_fork_server(stale)  # before the pool would start it with its own modules only
-                self._launch_packs(fingerprint)
+                self._launch_packs(fingerprints["packs"])
                 packs = False
             if self.running:
                 self._wait(until_idle=False)

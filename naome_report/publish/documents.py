@@ -6,9 +6,13 @@ indicator registry and the configuration only, and rendered to HTML and a tagged
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import multiprocessing
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -21,8 +25,11 @@ from naome_report.config import PROJECT_ROOT, Config
 from naome_report.hub import Results
 from naome_report.registry import Registry
 
+LOG = logging.getLogger(__name__)
 REPORTS_DIR = PROJECT_ROOT / "reports"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
 FLESCH_TARGET = 60.0
+STATE_FILE = ".documents-state.json"  # in out_dir: what the figures and each document were last built from
 
 
 @dataclass(frozen=True)
@@ -44,10 +51,14 @@ DOCUMENTS = (
 
 
 def build_documents(results: Results, registry: Registry, config: Config, out_dir: Path,
-                    progress: Callable[..., Any] | None = None, workers: int = 0) -> tuple[list[Path], list[str]]:
+                    progress: Callable[..., Any] | None = None, workers: int = 0,
+                    inputs_key: str | None = None) -> tuple[list[Path], list[str]]:
     """Draw the figures, fill and render the three documents; returns paths written and warnings.
 
-    `workers` processes draw the figures and render the documents (0: one per core).
+    `workers` processes draw the figures and render the documents (0: one per core). With
+    `inputs_key` (a digest of the code, configuration and results files), the figures are kept
+    when it is unchanged since the last run, and so is each document whose filled text and
+    templates are too: editing one report re-renders that report only.
     """
     from naome_report.publish.doc_context import base_context
     from naome_report.publish.doc_figures import draw_all
@@ -56,40 +67,110 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    state = _load_state(out_dir) if inputs_key else {}
     context = base_context(results, registry, config, out_dir)
-    context["figures"] = draw_all(results, registry, context["ind"], out_dir, workers=workers)
-    _tick(progress, "figures drawn")
-    jobs = []
+    if inputs_key and _figures_kept(state, inputs_key, context["ind"], out_dir):
+        context["figures"] = state["figures"]["shared"]
+        _tick(progress, "figures unchanged: kept")
+    else:
+        context["figures"] = draw_all(results, registry, context["ind"], out_dir, workers=workers)
+        _tick(progress, "figures drawn")
+    new_state: dict[str, Any] = {"inputs_key": inputs_key, "figures": {
+        "shared": context["figures"], "indicators": {i: e["figures"] for i, e in context["ind"].items()}},
+        "documents": {}}
+    jobs, kept = [], []
+    templates = _templates_digest()
     for spec in DOCUMENTS:
         subtitle = f"{spec.subtitle} · {context['period']}"
         text = fill_template(REPORTS_DIR / f"{spec.stem}.qmd", {**context, "doc": spec})
-        jobs.append((text, spec, subtitle))
-    args = (jobs, [out_dir] * len(jobs), [results.synthetic] * len(jobs))
+        key = hashlib.sha256("\0".join([inputs_key or "", templates, subtitle, text]).encode()).hexdigest()
+        new_state["documents"][spec.stem] = key
+        if inputs_key and state.get("documents", {}).get(spec.stem) == key and _outputs_exist(out_dir, spec.stem):
+            kept.append(spec.stem)
+        else:
+            jobs.append((text, spec, subtitle))
+    done = _render_all(jobs, out_dir, results.synthetic, workers, progress)
+    if inputs_key:
+        _save_state(out_dir, new_state)
+    paths: list[Path] = [Path(f) for f in sorted((out_dir / "figures").glob("*.png"))]
+    paths += [out_dir / f"{spec.stem}.{ext}" for spec in DOCUMENTS for ext in ("html", "pdf")]
+    warnings: list[str] = []
+    renderers = sorted({renderer for _, _, renderer, _ in done})
+    if renderers and not any(r.startswith("quarto") for r in renderers):
+        warnings.append(f"rendered with {', '.join(renderers)}: the Quarto CLI is not on PATH")
+    for html_path, _, renderer, seconds in done:
+        LOG.info("%s: rendered with %s in %.1f s", html_path.stem, renderer, seconds)
+    if kept:
+        LOG.info("unchanged since the last build, kept: %s", ", ".join(kept))
+    score = flesch_reading_ease(out_dir / "patient-report.html")
+    message = f"patient-report: Flesch reading ease {score:.1f} (target {FLESCH_TARGET:.0f} or more)"
+    if score < FLESCH_TARGET:
+        warnings.append(message + ": BELOW the target")
+    LOG.info("%s; documents built in %.1f s", message, time.perf_counter() - started)
+    return paths, warnings
+
+
+def _render_all(jobs: list[tuple[str, DocumentSpec, str]], out_dir: Path, synthetic: bool, workers: int,
+                progress: Callable[..., Any] | None) -> list[tuple[Path, Path, str, float]]:
+    """Render the filled documents, in parallel when there are several and workers to spare."""
+    args = (jobs, [out_dir] * len(jobs), [synthetic] * len(jobs))
     workers = min(workers or _cores(), len(jobs))
-    if workers == 1 or multiprocessing.current_process().daemon:  # a pool worker may not start processes
+    if workers <= 1 or multiprocessing.current_process().daemon:  # a pool worker may not start processes
         done = []
         for job in zip(*args):
             done.append(_render_one(*job))
             _tick(progress, f"{done[-1][0].stem} rendered")
-    else:
-        import weasyprint  # noqa: F401  (imported once here, inherited by the forked workers)
+        return done
+    import weasyprint  # noqa: F401  (imported once here, inherited by the forked workers)
 
-        # The longest document (state of the nation) is first, so two workers finish about together.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_render_one, *job) for job in zip(*args)]
-            for future in as_completed(futures):
-                _tick(progress, f"{future.result()[0].stem} rendered")
-            done = [f.result() for f in futures]
-    paths: list[Path] = [Path(f) for f in sorted((out_dir / "figures").glob("*.png"))]
-    warnings: list[str] = []
-    for html_path, pdf_path, renderer, seconds in done:
-        paths += [html_path, pdf_path]
-        warnings.append(f"{html_path.stem}: rendered with {renderer} in {seconds:.1f} s")
-    score = flesch_reading_ease(out_dir / "patient-report.html")
-    verdict = "meets" if score >= FLESCH_TARGET else "is BELOW"
-    warnings.append(f"patient-report: Flesch reading ease {score:.1f} ({verdict} the target of {FLESCH_TARGET:.0f})")
-    warnings.append(f"documents: built in {time.perf_counter() - started:.1f} s")
-    return paths, warnings
+    # The longest document (state of the nation) is first, so two workers finish about together.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_render_one, *job) for job in zip(*args)]
+        for future in as_completed(futures):
+            _tick(progress, f"{future.result()[0].stem} rendered")
+        return [f.result() for f in futures]
+
+
+def _templates_digest() -> str:
+    """The files every document is rendered with besides its own .qmd: templates, CSS, filter, Quarto
+    project, and whether Quarto or pandoc renders them."""
+    files = sorted(p for p in TEMPLATES_DIR.iterdir() if p.is_file())
+    files += sorted(p for p in REPORTS_DIR.rglob("*") if p.is_file() and p.suffix != ".qmd")
+    digest = hashlib.sha256(str(shutil.which("quarto")).encode())
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _figures_kept(state: dict, inputs_key: str, entries: dict[str, dict[str, Any]], out_dir: Path) -> bool:
+    """Put last run's figures into the indicator entries when they were drawn from the same inputs and are all there."""
+    figures = state.get("figures") or {}
+    if state.get("inputs_key") != inputs_key or set(figures.get("indicators", {})) != set(entries):
+        return False
+    assets = [a for a in figures.get("shared", {}).values() if a]
+    assets += [a for f in figures["indicators"].values() for a in f.values() if a]
+    if not all((out_dir / a["path"]).is_file() for a in assets):
+        return False
+    for ind_id, kinds in figures["indicators"].items():
+        entries[ind_id]["figures"] = kinds
+    return True
+
+
+def _outputs_exist(out_dir: Path, stem: str) -> bool:
+    return (out_dir / f"{stem}.html").is_file() and (out_dir / f"{stem}.pdf").is_file()
+
+
+def _load_state(out_dir: Path) -> dict:
+    try:
+        return json.loads((out_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(out_dir: Path, state: dict) -> None:
+    tmp = out_dir / f".{STATE_FILE}.tmp"
+    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+    os.replace(tmp, out_dir / STATE_FILE)
 
 
 def _cores() -> int:

@@ -43,5 +43,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltDocuments:
 
     out_dir = tmp_path_factory.mktemp("documents")
     started = time.perf_counter()
-    paths, warnings = build_documents(load_results(DATA_DIR), load_registry(), load_config(), out_dir)
+    paths, warnings = build_documents(load_results(DATA_DIR), load_registry(), load_config(), out_dir,
+                                      inputs_key=INPUTS_KEY)
     return BuiltDocuments(out_dir, DATA_DIR, paths, warnings, time.perf_counter() - started)
+
+
+INPUTS_KEY = "session-inputs"  # what the build would pass: a digest of code, configuration and results

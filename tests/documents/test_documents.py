@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import json
 import re
 import subprocess
@@ -78,9 +80,46 @@ def test_every_document_has_html_and_pdf(built: Any) -> None:
         assert (built.out_dir / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
 
 
-def test_build_reports_flesch_and_renderer(built: Any) -> None:
-    assert any("Flesch reading ease" in w for w in built.warnings)
-    assert any("rendered with" in w for w in built.warnings)
+def test_build_warns_of_the_renderer_and_only_of_a_low_reading_score(built: Any) -> None:
+    from naome_report.publish.documents import FLESCH_TARGET, flesch_reading_ease
+
+    low = flesch_reading_ease(built.out_dir / "patient-report.html") < FLESCH_TARGET
+    assert any("Flesch reading ease" in w and "BELOW" in w for w in built.warnings) == low
+    no_quarto = shutil.which("quarto") is None
+    assert any("Quarto CLI is not on PATH" in w for w in built.warnings) == no_quarto
+
+
+def test_a_rebuild_keeps_what_did_not_change_and_renders_what_did(built: Any, tmp_path: Path,
+                                                                 tmp_path_factory: pytest.TempPathFactory,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from naome_report.config import PROJECT_ROOT, load_config
+    from naome_report.hub import load_results
+    from naome_report.publish import documents
+    from naome_report.registry import load_registry
+
+    from conftest import INPUTS_KEY
+
+    out = tmp_path  # as deep as the first build's folder: the documents link to the data files relatively
+    shutil.copytree(built.out_dir, out, dirs_exist_ok=True)
+    reports = tmp_path_factory.mktemp("reports")
+    shutil.copytree(PROJECT_ROOT / "reports", reports, dirs_exist_ok=True)
+    monkeypatch.setattr(documents, "REPORTS_DIR", reports)
+    before = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")}
+    args = (load_results(built.data_dir), load_registry(), load_config(), out)
+
+    documents.build_documents(*args, inputs_key=INPUTS_KEY)  # nothing changed: nothing redrawn or re-rendered
+    assert {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")} == before
+
+    qmd = reports / "patient-report.qmd"
+    qmd.write_text(qmd.read_text(encoding="utf-8") + "\n\nA sentence added while drafting.\n", encoding="utf-8")
+    documents.build_documents(*args, inputs_key=INPUTS_KEY)
+    after = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")}
+    assert [n for n in after if after[n] != before[n]] == ["patient-report.pdf"]
+    assert "A sentence added while drafting." in squash(pdf_text(out / "patient-report.pdf"))
+
+    documents.build_documents(*args, inputs_key="other-inputs")  # results or code changed: everything again
+    again = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")}
+    assert all(again[n] != after[n] for n in after)
 
 
 # ---------------------------------------------------------------- numbers

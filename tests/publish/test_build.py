@@ -122,3 +122,22 @@ def test_the_command_ends_with_the_summary_even_when_a_stage_fails(fixture_outpu
     assert re.search(r"workbook\s*│\s*failed", summary), summary
     assert "stage workbook failed" in summary and "build.log" in summary
     assert "Traceback" in (fixture_output / "build.log").read_text(encoding="utf-8")
+
+
+def test_editing_one_stages_templates_rebuilds_that_stage_only(fixture_output: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from naome_report import build
+
+    template = tmp_path / "portal-template.html"
+    template.write_text("<p>first draft</p>")
+    monkeypatch.setitem(build.STAGE_TEMPLATES, "portal", lambda: [template])
+    config = _config(fixture_output)
+    first = run_build(config, stages=["workbook", "portal"], progress=Progress(enabled=False))
+    assert [r.status for r in first] == ["built", "built"]
+    template.write_text("<p>second draft</p>")
+    again = {r.name: r.status for r in run_build(config, stages=["workbook", "portal"], progress=Progress(enabled=False))}
+    assert again == {"workbook": "up to date", "portal": "built"}
+    # the real stage templates are where the stages read them from
+    assert any(p.name == "pack.html.j2" for p in build.STAGE_TEMPLATES["packs"]())
+    assert any(p.suffix == ".qmd" for p in build.STAGE_TEMPLATES["documents"]())
+    assert not build.STAGE_TEMPLATES["workbook"]()
