@@ -56,6 +56,10 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 from scipy import stats
+# The GLM alone, not statsmodels.api (which imports every model: a second more for each build).
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError, PerfectSeparationWarning
 
 __all__ = [
     "UNKNOWN_LEVEL",
@@ -394,13 +398,6 @@ def fit_casemix_model(
     reference_levels: dict[str, str] | None = None,
 ) -> CasemixModel:
     """Fit a case-mix logistic regression of a 0/1 outcome on patient covariates."""
-    import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import (
-        ConvergenceWarning,
-        PerfectSeparationError,
-        PerfectSeparationWarning,
-    )
-
     covariates = list(covariates)
     reference_levels = dict(reference_levels or {})
     missing_cols = [c for c in [outcome, *covariates] if c not in data.columns]
@@ -511,8 +508,8 @@ def fit_casemix_model(
     # each stands for: frequency weights, the patient-level fit exactly (standard errors included).
     weight = np.concatenate([successes, trials - successes])
     used = weight > 0
-    model = sm.GLM(np.repeat([1.0, 0.0], len(first))[used], np.vstack([X.to_numpy(), X.to_numpy()])[used],
-                   family=sm.families.Binomial(), freq_weights=weight[used])
+    model = GLM(np.repeat([1.0, 0.0], len(first))[used], np.vstack([X.to_numpy(), X.to_numpy()])[used],
+                   family=families.Binomial(), freq_weights=weight[used])
     try:
         with warnings.catch_warnings(), np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             warnings.simplefilter("error", PerfectSeparationWarning)
