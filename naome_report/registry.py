@@ -71,6 +71,11 @@ class Indicator:
     definitions_version: str
 
     @property
+    def title_in_sentence(self) -> str:
+        """The title as it reads mid-sentence: first letter lower case, acronyms (ER, CDK4/6, MDT) kept."""
+        return in_sentence(self.title)
+
+    @property
     def goal_title(self) -> str:
         return GOAL_TITLES.get(self.goal, "")
 
@@ -158,6 +163,13 @@ def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source
         completeness_from=merged["completeness_from"], evidence=str(merged["evidence"] or ""),
         definitions_version=version,
     )
+
+
+def in_sentence(text: str) -> str:
+    """`text` to follow other words: its first letter lower-cased unless its first word is an acronym."""
+    if len(text) > 1 and (text[1].isupper() or text[1].isdigit()):
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def load_registry(path: Path | str | None = None) -> Registry:

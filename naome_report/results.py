@@ -219,8 +219,8 @@ def _completeness_flags(frame: pd.DataFrame, registry: Registry, threshold: floa
         rows = frame.indicator_id == ind.id
         values = pd.MultiIndex.from_frame(frame.loc[rows, ["period", "org_code"]]).map(pct)
         low = pd.Series(values, index=frame.index[rows]) < threshold * 100
-        title = registry.get(ind.completeness_from).title
-        flags[low[low].index] = [f"Low completeness: {title.lower()} {v:.1f}% (threshold {threshold:.0%})"
+        title = registry.get(ind.completeness_from).title_in_sentence
+        flags[low[low].index] = [f"Low completeness: {title} {v:.1f}% (threshold {threshold:.0%})"
                                  for v in values[low.to_numpy()]]
     return flags
 

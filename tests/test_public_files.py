@@ -163,3 +163,14 @@ def test_a_stale_or_damaged_results_file_is_named_with_what_is_wrong(data_dir, t
     (copy / "naome_survival.csv").unlink()
     with pytest.raises(ResultsError, match=r"naome_survival\.csv: results file missing"):
         load_results(copy)
+
+
+def test_completeness_flags_name_the_data_item_with_its_acronyms(indicators):
+    registry = load_registry()
+    titles = {registry.get(i.completeness_from).title for i in registry if i.completeness_from}
+    flags = indicators.completeness_flag.dropna().unique()
+    assert len(flags) > 0
+    for flag in flags:
+        # "Low completeness: ER and HER2 status recorded 42.9% ..." (never "er and her2")
+        assert any(flag.startswith(f"Low completeness: {t} ") or flag.startswith(f"Low completeness: {t[0].lower()}{t[1:]} ")
+                   for t in titles), flag

@@ -40,3 +40,15 @@ def test_cli_help_everywhere():
         proc = subprocess.run([sys.executable, "-m", "naome_report", *args, "--help"], capture_output=True, text=True,
                               cwd=PROJECT_ROOT)
         assert proc.returncode == 0 and "usage" in proc.stdout
+
+
+def test_titles_read_mid_sentence_with_their_acronyms_kept():
+    from naome_report.registry import in_sentence
+
+    registry = load_registry()
+    assert registry.get("mdt").title_in_sentence == "discussed at a breast multidisciplinary team (MDT) meeting"
+    assert in_sentence("ER and HER2 status recorded") == "ER and HER2 status recorded"
+    assert in_sentence("CDK4/6 inhibitor with endocrine therapy") == "CDK4/6 inhibitor with endocrine therapy"
+    assert in_sentence("Anti-HER2 therapy as first treatment") == "anti-HER2 therapy as first treatment"
+    assert in_sentence("Not available for Wales") == "not available for Wales"
+    assert in_sentence("") == ""

@@ -53,7 +53,7 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
     adjusted = " (case-mix adjusted)" if ind.is_casemix_adjusted else ""
     fig = funnel_plot(points, lim, target, f"{ind.title}{adjusted}", "Patients (%)")
     counts = points.outlier_status.value_counts()
-    alt = (f"Funnel plot of {ind.title.lower()}{adjusted} for {fmt(len(points), 'count')} organisations, "
+    alt = (f"Funnel plot of {ind.title_in_sentence}{adjusted} for {fmt(len(points), 'count')} organisations, "
            f"{period}. The national value is {fmt(target)}. {fmt(counts.get('alarm_high', 0), 'count')} "
            f"organisations are above and {fmt(counts.get('alarm_low', 0), 'count')} below the 99.8% limits; "
            f"{fmt(counts.get('alert_high', 0), 'count')} above and {fmt(counts.get('alert_low', 0), 'count')} "
@@ -76,7 +76,7 @@ def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: 
     shown = frame.dropna(subset=["percentage"]).sort_values("percentage")
     span = (f"Values range from {fmt(shown.percentage.iloc[0])} ({shown.label.iloc[0]}) to "
             f"{fmt(shown.percentage.iloc[-1])} ({shown.label.iloc[-1]}). " if len(shown) else "")
-    alt = (f"Bar chart of {ind.title.lower()} for {len(frame)} Cancer Alliances and Welsh regions, ranked, "
+    alt = (f"Bar chart of {ind.title_in_sentence} for {len(frame)} Cancer Alliances and Welsh regions, ranked, "
            f"with 95% confidence intervals and the England and Wales value of {fmt(national)}. {span}"
            "The data are in naome_indicators.csv.")
     return _save(fig, out_dir, f"alliance-{ind.id}", alt)

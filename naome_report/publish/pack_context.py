@@ -9,7 +9,7 @@ from naome_report.publish import pack_format as fmt
 from naome_report.publish.pack_data import Common, OrgInfo, PackInput
 from naome_report.publish.pack_shared import FunnelAsset
 from naome_report.publish.pack_svg import run_chart_svg, survival_svg, year_labels, year_line_style
-from naome_report.registry import GOAL_TITLES, Indicator, Registry
+from naome_report.registry import GOAL_TITLES, Indicator, Registry, in_sentence
 
 UNFAVOURABLE = "worse"
 CHART_SCHEME = "pack-chart:"  # <img src> of a chart drawn for this pack, served from memory by pack_render
@@ -193,7 +193,7 @@ def funnel_view(ind: Indicator, asset: FunnelAsset, row: dict[str, Any] | None, 
         if marker is None:
             caption += " The point lies outside the plotted range."
     else:
-        caption = f"{org.name} ({org.code}) is not shown: {fmt.missing_text(str(row.get('status') or 'not_available'), org.nation).lower()}."
+        caption = f"{org.name} ({org.code}) is not shown: {in_sentence(fmt.missing_text(str(row.get('status') or 'not_available'), org.nation))}."
         marker = None
     return FunnelView(title=ind.title, src=asset.src, alt=asset.alt_text, marker_css=marker,
                       marker_class=status if status in fmt.OUTLIER_WORDS else "not_assessed", caption=caption,
@@ -268,7 +268,7 @@ def run_charts(pack: PackInput, settings: Settings, charts: dict[str, str]) -> l
         if not ind.run_chart or not points or _published_count(points) < MIN_RUN_POINTS:
             continue
         trial = any(str(p.get("limits_status")) == "trial" for p in points)
-        label = f"Run chart of {ind.title.lower()} by quarter for {pack.org.name}"
+        label = f"Run chart of {ind.title_in_sentence} by quarter for {pack.org.name}"
         years = year_labels(points)
         svg = run_chart_svg(points, label, years_below=bool(years))
         if svg:

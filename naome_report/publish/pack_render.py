@@ -20,6 +20,7 @@ from naome_report.config import PROJECT_ROOT, Config
 from naome_report.publish.pack_context import CHART_SCHEME, Settings, build_context
 from naome_report.publish.pack_data import Common, OrgInfo, PackInput
 from naome_report.publish.pack_shared import FunnelAsset
+from naome_report.publish.render import PDF_VARIANT  # tagged PDF/UA-1, like the national documents
 from naome_report.registry import Registry
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pack"
@@ -28,6 +29,7 @@ STYLESHEET = "pack.css"
 UA_STYLESHEET = "ua.css"
 PROMPTS = "action_prompts.yaml"
 SYNTHETIC_LABEL = "SYNTHETIC DATA \u2014 not real patients"
+
 
 
 def load_settings(registry: Registry, config: Config) -> Settings:
@@ -145,13 +147,14 @@ class PackRenderer:
         return self.template.render(**context)
 
     def render(self, pack: PackInput, assets: dict[str, FunnelAsset]) -> Path:
-        """Write output/packs/<org_code>.pdf and return its path."""
+        """Write output/packs/<org_code>.pdf (tagged: headings, tables and alt text for screen readers) and return its path."""
         target = self.out_dir / f"{pack.org.code}.pdf"
         document = PackHTML.from_xhtml(self.html(pack, assets), self.base_url, self.fetcher)
         fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=f".{pack.org.code}.", suffix=".pdf")
         try:
             with os.fdopen(fd, "wb") as handle:
-                document.write_pdf(handle, stylesheets=[self.css], font_config=self.fonts, cache=self.cache)
+                document.write_pdf(handle, stylesheets=[self.css], font_config=self.fonts, cache=self.cache,
+                                   pdf_variant=PDF_VARIANT, pdf_tags=True)
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:

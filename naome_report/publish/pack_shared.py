@@ -17,8 +17,9 @@ SHARED_DIR = "_shared"
 FUNNEL_SIZE_IN = (86 / 25.4, 55 / 25.4)  # two funnels side by side, three rows to an A4 page
 FUNNEL_DPI = 220
 JPEG_QUALITY = 92
-# Axes rectangle as figure fractions: room for tick labels and axis titles, in inches.
-FUNNEL_AXES = (0.53 / FUNNEL_SIZE_IN[0], 0.40 / FUNNEL_SIZE_IN[1], 1 - 0.61 / FUNNEL_SIZE_IN[0], 1 - 0.47 / FUNNEL_SIZE_IN[1])
+# Axes rectangle as figure fractions: room for tick labels and axis titles, in inches (0.2 in on the
+# right for half of a last tick label such as "1,000", which is centred on the axis end).
+FUNNEL_AXES = (0.53 / FUNNEL_SIZE_IN[0], 0.40 / FUNNEL_SIZE_IN[1], 1 - 0.73 / FUNNEL_SIZE_IN[0], 1 - 0.47 / FUNNEL_SIZE_IN[1])
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ _STATUSES = ("alarm_high", "alert_high", "within_limits", "alert_low", "alarm_lo
 
 def _alt_text(ind: Indicator, n_points: int, target: float, method: str) -> str:
     """Words for the funnel background."""
-    return (f"Funnel plot of {ind.title.lower()}: {n_points} organisations' results against their number of "
+    return (f"Funnel plot of {ind.title_in_sentence}: {n_points} organisations' results against their number of "
             f"patients, with 95% and 99.8% control limits ({method}) around the national value of {pct(target)}.")
 
 

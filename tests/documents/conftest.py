@@ -26,6 +26,7 @@ class BuiltDocuments:
     paths: list[Path]
     warnings: list[str]
     seconds: float
+    inputs_key: str  # what the build passes: a digest of the code, configuration and results
 
 
 @pytest.fixture(scope="session")
@@ -43,9 +44,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltDocuments:
 
     out_dir = tmp_path_factory.mktemp("documents")
     started = time.perf_counter()
-    paths, warnings = build_documents(load_results(DATA_DIR), load_registry(), load_config(), out_dir,
-                                      inputs_key=INPUTS_KEY)
-    return BuiltDocuments(out_dir, DATA_DIR, paths, warnings, time.perf_counter() - started)
-
-
-INPUTS_KEY = "session-inputs"  # what the build would pass: a digest of code, configuration and results
+    key = "session-inputs"
+    paths, warnings = build_documents(load_results(DATA_DIR), load_registry(), load_config(), out_dir, inputs_key=key)
+    return BuiltDocuments(out_dir, DATA_DIR, paths, warnings, time.perf_counter() - started, key)

@@ -97,8 +97,6 @@ def test_a_rebuild_keeps_what_did_not_change_and_renders_what_did(built: Any, tm
     from naome_report.publish import documents
     from naome_report.registry import load_registry
 
-    from conftest import INPUTS_KEY
-
     out = tmp_path  # as deep as the first build's folder: the documents link to the data files relatively
     shutil.copytree(built.out_dir, out, dirs_exist_ok=True)
     reports = tmp_path_factory.mktemp("reports")
@@ -107,12 +105,12 @@ def test_a_rebuild_keeps_what_did_not_change_and_renders_what_did(built: Any, tm
     before = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")}
     args = (load_results(built.data_dir), load_registry(), load_config(), out)
 
-    documents.build_documents(*args, inputs_key=INPUTS_KEY)  # nothing changed: nothing redrawn or re-rendered
+    documents.build_documents(*args, inputs_key=built.inputs_key)  # nothing changed: nothing redrawn or re-rendered
     assert {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")} == before
 
     qmd = reports / "patient-report.qmd"
     qmd.write_text(qmd.read_text(encoding="utf-8") + "\n\nA sentence added while drafting.\n", encoding="utf-8")
-    documents.build_documents(*args, inputs_key=INPUTS_KEY)
+    documents.build_documents(*args, inputs_key=built.inputs_key)
     after = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")}
     assert [n for n in after if after[n] != before[n]] == ["patient-report.pdf"]
     assert "A sentence added while drafting." in squash(pdf_text(out / "patient-report.pdf"))

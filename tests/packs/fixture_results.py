@@ -140,7 +140,7 @@ def _indicator_rows(ind, entities: pd.DataFrame, members: dict, counts: pd.DataF
             row["adjusted_percentage"] = round(row["observed_expected"] * national, 1)
         _outlier(row, ind, limits)
         if ind.completeness_from and row["level"] == "organisation" and _h(row["org_code"]) % 5 == 0:
-            row["completeness_flag"] = "Low completeness: er and her2 status recorded 64.2% (threshold 70%)"
+            row["completeness_flag"] = "Low completeness: ER and HER2 status recorded 64.2% (threshold 70%)"
     return rows
 
 

@@ -160,3 +160,34 @@ def test_completeness_flags_are_listed(packs: dict[str, BuiltPack], results: Res
         assert default_registry().get(row.indicator_id).title in text
         if row.completeness_flag.strip().lower() not in ("yes", "true", "1"):
             assert normalise(row.completeness_flag) in text
+
+
+@pytest.mark.parametrize("role", ["english", "welsh"])
+def test_nations_keep_their_capital_letters_mid_sentence(packs: dict[str, BuiltPack], role: str) -> None:
+    # "is not shown: not available for Wales", never "... for wales"
+    assert not re.search(r"\b(wales|england)\b", packs[role].text)
+
+
+@pytest.mark.parametrize("role", ["english", "welsh"])
+def test_pack_is_a_tagged_pdf_with_alt_text_for_its_figures(packs: dict[str, BuiltPack], role: str) -> None:
+    reader = PdfReader(packs[role].path)
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"]) and root["/Lang"] == "en-GB"
+    assert packs[role].code in reader.metadata.title
+
+    def elements(node, found):
+        node = node.get_object()
+        if hasattr(node, "keys"):
+            if "/S" in node:
+                found.append((str(node["/S"]), str(node.get("/Alt", ""))))
+            kids = node.get("/K")
+            for kid in (kids if isinstance(kids, list) else [kids] if kids is not None else []):
+                elements(kid, found)
+        return found
+
+    tags = elements(root["/StructTreeRoot"], [])
+    kinds = {kind for kind, _ in tags}
+    assert {"/H1", "/H2", "/Table", "/TH", "/TD", "/Figure"} <= kinds
+    figures = [alt for kind, alt in tags if kind == "/Figure"]
+    assert figures and all(alt.strip() for alt in figures)
+    assert any(alt.startswith("Funnel plot of discussed at a breast multidisciplinary team (MDT)") for alt in figures)
