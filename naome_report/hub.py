@@ -127,6 +127,15 @@ FILES: dict[str, dict[str, str]] = {
         "expected_rate": "Expected rate",
     },
 }
+# The Results attribute each file is read into (and the data stage's table each is written from).
+TABLE_OF_FILE = {
+    "naome_indicators.csv": "indicators", "naome_survival.csv": "survival",
+    "naome_survival_curves.csv": "survival_curves", "naome_run_charts.csv": "run_charts",
+    "naome_funnel_limits.csv": "funnel_limits", "naome_cohort_summary.csv": "cohort_summary",
+    "naome_patient_flow.csv": "flow", "naome_reconciliation.csv": "reconciliation",
+    "naome_casemix_models.csv": "casemix_models", "naome_casemix_fit.csv": "casemix_fit",
+    "naome_casemix_calibration.csv": "casemix_calibration",
+}
 META_FILE = "naome_run.json"  # period, cut-off, synthetic flag, registry version, config used, build time
 
 
@@ -187,15 +196,7 @@ def load_results(data_dir: Path) -> Results:
         meta = json.loads((data_dir / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ResultsError(f"{data_dir / META_FILE}: missing or not JSON ({exc}); rebuild it with the data stage") from exc
-    return Results(
-        data_dir=data_dir,
-        indicators=frames["naome_indicators.csv"], survival=frames["naome_survival.csv"],
-        survival_curves=frames["naome_survival_curves.csv"], run_charts=frames["naome_run_charts.csv"],
-        funnel_limits=frames["naome_funnel_limits.csv"], cohort_summary=frames["naome_cohort_summary.csv"],
-        flow=frames["naome_patient_flow.csv"], reconciliation=frames["naome_reconciliation.csv"],
-        casemix_models=frames["naome_casemix_models.csv"], casemix_fit=frames["naome_casemix_fit.csv"],
-        casemix_calibration=frames["naome_casemix_calibration.csv"], meta=meta,
-    )
+    return Results(data_dir=data_dir, meta=meta, **{TABLE_OF_FILE[name]: frame for name, frame in frames.items()})
 
 
 def data_dictionary_markdown(synthetic: bool) -> str:

@@ -9,16 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from naome_report.hub import FILES, META_FILE, data_dictionary_markdown
+from naome_report.hub import FILES, META_FILE, TABLE_OF_FILE, data_dictionary_markdown
 from naome_report.results import HubTables
 
-TABLE_FOR_FILE = {
-    "naome_indicators.csv": "indicators", "naome_survival.csv": "survival",
-    "naome_survival_curves.csv": "survival_curves", "naome_run_charts.csv": "run_charts",
-    "naome_funnel_limits.csv": "funnel_limits", "naome_cohort_summary.csv": "cohort_summary",
-    "naome_casemix_models.csv": "casemix_models", "naome_casemix_fit.csv": "casemix_fit",
-    "naome_casemix_calibration.csv": "casemix_calibration",
-}
 
 
 def _write_csv(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
@@ -45,9 +38,10 @@ def write_data_files(tables: HubTables, flow: pd.DataFrame, reconciliation: pd.D
     """Write every public CSV in hub.FILES, the data dictionary and the run metadata."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    extra = {"naome_patient_flow.csv": flow, "naome_reconciliation.csv": reconciliation}
+    extra = {"flow": flow, "reconciliation": reconciliation}
     for name, columns in FILES.items():
-        frame = extra[name] if name in extra else getattr(tables, TABLE_FOR_FILE[name])
+        table = TABLE_OF_FILE[name]
+        frame = extra[table] if table in extra else getattr(tables, table)
         path = out_dir / name
         _write_csv(frame, list(columns), path)
         written.append(path)
