@@ -99,6 +99,30 @@ def _print_build_summary(reports: list, config, started: float) -> None:
                   f"total {time.perf_counter() - started:.1f} s")
 
 
+def _cmd_pack(args: argparse.Namespace, config) -> int:
+    from naome_report.hub import load_results
+    from naome_report.publish.pack_data import organisations
+    from naome_report.publish.packs import build_packs
+    from naome_report.registry import load_registry
+
+    started = time.perf_counter()
+    results = load_results(config.output_dir / "data")
+    known = {o.code: o.name for o in organisations(results)}
+    codes = [c.strip().upper() for c in args.codes]
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        console.print(f"[bold red]error[/]: no organisation {', '.join(unknown)} in {config.output_dir / 'data'} "
+                      f"(codes are ODS codes such as {', '.join(list(known)[:3])}; all {len(known)} are in "
+                      "naome_indicators.csv)")
+        return 2
+    out = Path(args.out) if args.out else config.output_dir / "packs"
+    paths = build_packs(results, load_registry(config.path("indicators")), config, out, org_codes=codes, workers=1)
+    for path in paths:
+        console.print(f"[green]pack[/] {path.stem} {known[path.stem]} → {path}")
+    console.print(f"{len(paths)} pack(s) in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def _cmd_dictionary(args: argparse.Namespace, config) -> int:
     from naome_report.ingest.dictionary import write_data_dictionary
 
@@ -134,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     build.add_argument("--workers", type=int, help="processes for the packs (0 = all cores)")
     build.set_defaults(func=_cmd_build)
+
+    pack = sub.add_parser("pack", help="build the packs of the organisations named (a preview while drafting)")
+    pack.add_argument("codes", nargs="+", metavar="ORG_CODE", help="ODS codes, e.g. 7A1")
+    pack.add_argument("--out", help="folder to write (default: output/packs)")
+    pack.set_defaults(func=_cmd_pack)
 
     dictionary = sub.add_parser("dictionary", help="write the input data dictionary (Markdown)")
     dictionary.add_argument("--out", default="docs/data-dictionary.md")

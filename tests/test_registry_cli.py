@@ -36,7 +36,7 @@ def test_cli_fatal_error_is_one_line_without_traceback(tmp_path):
 
 
 def test_cli_help_everywhere():
-    for args in ([], ["synth"], ["validate"], ["build"], ["dictionary"]):
+    for args in ([], ["synth"], ["validate"], ["build"], ["pack"], ["dictionary"]):
         proc = subprocess.run([sys.executable, "-m", "naome_report", *args, "--help"], capture_output=True, text=True,
                               cwd=PROJECT_ROOT)
         assert proc.returncode == 0 and "usage" in proc.stdout
@@ -52,3 +52,21 @@ def test_titles_read_mid_sentence_with_their_acronyms_kept():
     assert in_sentence("Anti-HER2 therapy as first treatment") == "anti-HER2 therapy as first treatment"
     assert in_sentence("Not available for Wales") == "not available for Wales"
     assert in_sentence("") == ""
+
+
+def test_cli_pack_previews_the_named_organisations_only(tmp_path):
+    import pandas as pd
+
+    rows = pd.read_csv(PROJECT_ROOT / "output" / "data" / "naome_indicators.csv", usecols=["level", "org_code", "org_name"],
+                       dtype=str).query("level == 'organisation'").drop_duplicates("org_code")
+    code, name = rows.iloc[-1].org_code, rows.iloc[-1].org_name
+    proc = subprocess.run([sys.executable, "-m", "naome_report", "pack", code.lower(), "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in tmp_path.glob("*.pdf")] == [f"{code}.pdf"]
+    text = subprocess.run(["pdftotext", str(tmp_path / f"{code}.pdf"), "-"], capture_output=True, text=True).stdout
+    assert name in " ".join(text.split())
+
+    proc = subprocess.run([sys.executable, "-m", "naome_report", "pack", "NOPE1", "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 2 and "no organisation NOPE1" in proc.stderr and "Traceback" not in proc.stderr
