@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import multiprocessing as mp
-import os
 import pickle
 import queue
 import resource
@@ -21,6 +20,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from naome_report.config import PROJECT_ROOT, Config
+from naome_report.machine import available_cores
 from naome_report.progress import Progress
 from naome_report.registry import Registry, load_registry
 
@@ -52,6 +52,7 @@ class BuildContext:
     force: bool = False
     workers: int = 0  # processes for the packs (0: all cores)
     stage_workers: int = 0  # processes a stage may use besides (0: all cores; 1 while the packs run)
+    results_key: str | None = None  # digest of configuration, code and published data (later stages)
 
     @property
     def output_dir(self) -> Path:
@@ -179,7 +180,7 @@ def stage_documents(ctx: BuildContext) -> StageReport:
 
     outputs, warnings = build_documents(_results(ctx), ctx.registry, ctx.config, ctx.output_dir,
                                         progress=ctx.progress.note, workers=ctx.stage_workers,
-                                        inputs_key=None if ctx.force else _hash_paths(_inputs(ctx, "workbook")))
+                                        inputs_key=None if ctx.force else ctx.results_key)
     return StageReport("documents", "built", outputs=outputs, warnings=warnings)
 
 
@@ -234,22 +235,30 @@ STAGE_TEMPLATES: dict[str, Callable[[], list[Path]]] = {
 }
 
 
+def _config_files(ctx: BuildContext) -> list[Path]:
+    return [ctx.config.source, ctx.config.path("organisations"), ctx.config.path("indicators")]
+
+
+def _results_inputs(ctx: BuildContext) -> list[Path]:
+    """What every later stage reads besides its own templates: configuration, code and the published data."""
+    return _config_files(ctx) + _code_files() + _tree(ctx.data_dir)
+
+
 def _inputs(ctx: BuildContext, stage: str) -> list[Path]:
     """The files whose content decides whether a stage's outputs are stale."""
-    config_files = [ctx.config.source, ctx.config.path("organisations"), ctx.config.path("indicators")]
-    code = _code_files()
     if stage == "extract":
-        return config_files + _tree(PROJECT_ROOT / "naome_report" / "synth")
+        return _config_files(ctx) + _tree(PROJECT_ROOT / "naome_report" / "synth")
     if stage == "data":
-        return config_files + code + _tree(ctx.config.extract_dir)
-    return config_files + code + _tree(ctx.data_dir) + STAGE_TEMPLATES[stage]()
+        return _config_files(ctx) + _code_files() + _tree(ctx.config.extract_dir)
+    return _results_inputs(ctx) + STAGE_TEMPLATES[stage]()
 
 
-def _tail_fingerprints(ctx: BuildContext, stages: list[str]) -> dict[str, str]:
-    """Each later stage's fingerprint: the inputs they share (those of the workbook, which has no
-    templates) are read and hashed once, then each stage's own templates."""
-    shared = _hash_paths(_inputs(ctx, "workbook"))
-    return {s: hashlib.sha256((shared + _hash_paths(STAGE_TEMPLATES[s]())).encode()).hexdigest() for s in stages}
+def _tail_fingerprints(ctx: BuildContext, stages: list[str]) -> tuple[str, dict[str, str]]:
+    """The digest of what the later stages share (read and hashed once), and each one's fingerprint: that
+    digest with its own templates."""
+    shared = _hash_paths(_results_inputs(ctx))
+    return shared, {s: hashlib.sha256((shared + _hash_paths(STAGE_TEMPLATES[s]())).encode()).hexdigest()
+                    for s in stages}
 
 
 def _outputs_present(ctx: BuildContext, stage: str, state: dict) -> bool:
@@ -312,17 +321,12 @@ def _import_quietly(modules: list[str]) -> None:
             logger.debug("could not import %s ahead of time", name, exc_info=True)
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 @dataclass
 class _Running:
     stage: str
     started: float
     fingerprint: str
-    process: Any = None  # multiprocessing.Process, or None for the packs thread
-    thread: threading.Thread | None = None
+    process: Any = None  # multiprocessing.Process, or None for the packs (a thread of the builder)
     exited_at: float | None = None
 
 
@@ -361,7 +365,7 @@ class _Runner:
             self._wait(until_idle=True)
             if self.failures:
                 self._raise()
-        fingerprints = _tail_fingerprints(self.ctx, tail)
+        self.ctx.results_key, fingerprints = _tail_fingerprints(self.ctx, tail)
         stale = [s for s in tail if not self._up_to_date(s, fingerprints[s])]
         for stage in tail:
             if stage not in stale:
@@ -389,7 +393,7 @@ class _Runner:
         side = [s for s in SIDE_ORDER if s in stale]
         packs = "packs" in stale
         while side or self.running or packs:
-            slots = 1 if packs or "packs" in self.running else _cores()
+            slots = 1 if packs or "packs" in self.running else available_cores()
             while side and len([s for s in self.running if s != "packs"]) < slots:
                 stage = side.pop(0)
                 self._launch(stage, fingerprints[stage], stage_workers=1 if slots == 1 else 0)
@@ -445,7 +449,7 @@ class _Runner:
         process = context.Process(
             target=_stage_process, name=f"naome-{stage}",
             args=(stage, self.ctx.config, self.ctx.registry, self.ctx.force, self.ctx.workers, stage_workers,
-                  self._events_queue()))
+                  self.ctx.results_key, self._events_queue()))
         process.start()
         self.running[stage] = _Running(stage, time.perf_counter(), fingerprint, process=process)
 
@@ -463,7 +467,7 @@ class _Runner:
 
         self.progress.start("packs", self.state.get("packs", {}).get("seconds"))
         thread = threading.Thread(target=work, name="naome-packs", daemon=True)
-        self.running["packs"] = _Running("packs", time.perf_counter(), fingerprint, thread=thread)
+        self.running["packs"] = _Running("packs", time.perf_counter(), fingerprint)
         thread.start()
 
     def _wait(self, until_idle: bool) -> None:
@@ -577,13 +581,13 @@ class _Runner:
 
 
 def _stage_process(stage: str, config: Config, registry: Registry, force: bool, workers: int, stage_workers: int,
-                   events: Any) -> None:
+                   results_key: str | None, events: Any) -> None:
     """Run one stage; report progress, log records and the result (or the error) through `events`."""
     from naome_report.progress import RemoteProgress
 
     _forward_logging(events)
     ctx = BuildContext(config=config, registry=registry, progress=RemoteProgress(events.put, stage), force=force,
-                       workers=workers, stage_workers=stage_workers)
+                       workers=workers, stage_workers=stage_workers, results_key=results_key)
     started = _cpu_seconds()
     try:
         report = STAGE_FUNCTIONS[stage](ctx)

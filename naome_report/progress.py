@@ -75,7 +75,6 @@ class Progress:
         self.bar: RichProgress | None = None
         self._rows: dict[str, Any] = {}
         self._started: set[str] = set()
-        self._current: str | None = None  # the stage of the one-at-a-time API
         self._lock = threading.RLock()  # packs report from a thread of their own
 
     # ------------------------------------------------------------------ display
@@ -119,7 +118,6 @@ class Progress:
 
     def note(self, message: str, stage: str | None = None) -> None:
         """A one-line note of a stage (the latest is shown on its row)."""
-        stage = stage or self._current
         logger.info("%s", message if stage is None else f"{stage}: {message}")
         with self._lock:
             if self.bar is not None and stage in self._rows:
@@ -139,7 +137,7 @@ class Progress:
 
     def task(self, name: str, stage: str | None = None) -> Task:
         """A counted task with a bar and an estimate of time left."""
-        return Task(self, name, stage or self._current or name)
+        return Task(self, name, stage or name)
 
     def finish(self, stage: str, status: str, seconds: float, detail: str = "") -> None:
         """A stage has ended: drop its row and say how it went."""
@@ -153,13 +151,6 @@ class Progress:
         line = f"{mark} {stage} {status} in {seconds:.1f} s" + (f": {escape(detail)}" if detail else "")
         self._print(line, always=status == "failed")  # a failure is shown even when there is no terminal
 
-    # ------------------------------------------------------------------ one stage at a time
-
-    def stage(self, name: str) -> None:
-        """Announce a stage (one-at-a-time use)."""
-        self._current = name
-        self.start(name)
-
     def close(self) -> None:
         """Stop the display (the rows are transient; finished stages keep their line)."""
         with self._lock:
@@ -168,7 +159,6 @@ class Progress:
                 self.bar = None
             self._rows.clear()
             self._started.clear()
-            self._current = None
 
 
 class RemoteProgress:
@@ -179,14 +169,8 @@ class RemoteProgress:
     def __init__(self, send: Callable[[tuple], None], stage: str) -> None:
         self.send, self.stage_name, self._last = send, stage, 0.0
 
-    def stage(self, name: str) -> None:
-        pass
-
     def note(self, message: str) -> None:
         self.send(("note", self.stage_name, str(message)))
-
-    def __call__(self, message: str) -> None:  # documents report with a plain callable
-        self.note(message)
 
     def task(self, name: str) -> Callable[[int, int], None]:
         def update(done: int, total: int) -> None:

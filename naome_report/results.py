@@ -10,7 +10,7 @@ import pandas as pd
 from naome_report.cohort import Cohort, indicator_flags
 from naome_report.config import Config
 from naome_report.indicators import NATIONAL_CODE, all_indicator_counts, entity_table, periods_for
-from naome_report.registry import Indicator, Registry
+from naome_report.registry import Registry
 from naome_report.stats.casemix import CasemixModel, fit_casemix_model
 from naome_report.stats.disclosure import apply_disclosure_control, secondary_suppression
 from naome_report.stats.funnel import estimate_overdispersion, funnel_limits

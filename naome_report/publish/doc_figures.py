@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,9 @@ from naome_report.charts.funnel import funnel_plot  # noqa: E402
 from naome_report.charts.save import save_figure  # noqa: E402
 from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
+from naome_report.machine import available_cores  # noqa: E402
 from naome_report.publish.doc_context import fmt, org_rows  # noqa: E402
-from naome_report.publish.render import batched_gc  # noqa: E402
+from naome_report.publish.render import batched_gc, start_gc_batch  # noqa: E402
 from naome_report.registry import Indicator, Registry  # noqa: E402
 
 DPI = 200
@@ -124,15 +124,8 @@ def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
 _SHARED: dict[str, Any] = {}
 
 
-def _start_batch() -> None:
-    """In a figure worker: freeze what it inherited and collect garbage only after each figure."""
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-
-
 def _draw_job(job: tuple[str, str]) -> tuple[str, str, dict[str, str] | None]:
-    """Draw one figure (in a forked worker that inherited the results)."""
+    """Draw one figure (in a forked worker that inherited the results; in a GC batch, its garbage is collected after)."""
     try:
         return _draw(job)
     finally:
@@ -162,12 +155,12 @@ def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, 
             jobs += [("funnel", ind.id)] if ind.outlier_eligible else []
             jobs.append(("alliance", ind.id))
     _SHARED.update(results=results, registry=registry, out_dir=out_dir)
-    workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    workers = workers or available_cores()
     if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
         workers = 1
     try:
         if workers > 1:
-            with multiprocessing.get_context("fork").Pool(workers, initializer=_start_batch) as pool:
+            with multiprocessing.get_context("fork").Pool(workers, initializer=start_gc_batch) as pool:
                 done = pool.map(_draw_job, jobs, chunksize=1)
         else:
             with batched_gc():

@@ -23,6 +23,7 @@ from typing import Any
 
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.hub import Results
+from naome_report.machine import available_cores
 from naome_report.registry import Registry
 
 LOG = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ DOCUMENTS = (
 
 
 def build_documents(results: Results, registry: Registry, config: Config, out_dir: Path,
-                    progress: Callable[..., Any] | None = None, workers: int = 0,
+                    progress: Callable[[str], Any] | None = None, workers: int = 0,
                     inputs_key: str | None = None) -> tuple[list[Path], list[str]]:
     """Draw the figures, fill and render the three documents; returns paths written and warnings.
 
@@ -111,10 +112,10 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
 
 
 def _render_all(jobs: list[tuple[str, DocumentSpec, str]], out_dir: Path, synthetic: bool, workers: int,
-                progress: Callable[..., Any] | None) -> list[tuple[Path, Path, str, float]]:
+                progress: Callable[[str], Any] | None) -> list[tuple[Path, Path, str, float]]:
     """Render the filled documents, in parallel when there are several and workers to spare."""
     args = (jobs, [out_dir] * len(jobs), [synthetic] * len(jobs))
-    workers = min(workers or _cores(), len(jobs))
+    workers = min(workers or available_cores(), len(jobs))
     if workers <= 1 or multiprocessing.current_process().daemon:  # a pool worker may not start processes
         done = []
         for job in zip(*args):
@@ -173,11 +174,6 @@ def _save_state(out_dir: Path, state: dict) -> None:
     os.replace(tmp, out_dir / STATE_FILE)
 
 
-def _cores() -> int:
-    """CPU cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def _render_one(job: tuple[str, DocumentSpec, str], out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:
     """Render one filled document (runs in a worker process)."""
     from naome_report.publish.render import batched_gc, render_document
@@ -190,14 +186,10 @@ def _render_one(job: tuple[str, DocumentSpec, str], out_dir: Path, synthetic: bo
     return result.html_path, result.pdf_path, result.renderer, result.seconds
 
 
-def _tick(progress: Callable[..., Any] | None, message: str) -> None:
-    """Report progress when a reporter was given (any callable taking a message)."""
-    if progress is None:
-        return
-    try:
+def _tick(progress: Callable[[str], Any] | None, message: str) -> None:
+    """Report progress when a reporter was given (a callable taking a message)."""
+    if progress is not None:
         progress(message)
-    except TypeError:
-        pass
 
 
 # ---------------------------------------------------------------- readability

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -15,20 +13,14 @@ from naome_report.publish.pack_context import Settings
 from naome_report.publish.pack_data import Common, PackInput
 from naome_report.publish.pack_render import PackRenderer
 from naome_report.publish.pack_shared import FunnelAsset, draw_funnel
+from naome_report.publish.render import start_gc_batch
 from naome_report.registry import Indicator
 
 _STATE: dict[str, object] = {}
 
 
 def init_worker(settings: Settings, common: Common, out_dir: Path) -> None:
-    """Keep what every task of this worker reuses; the renderer is made on first use."""
-    _STATE.clear()
-    _STATE.update(settings=settings, common=common, out_dir=Path(out_dir), rendered=0)
-    batch_gc()
-
-
-def batch_gc() -> None:
-    """Collect garbage once per pack instead of whenever allocations pile up.
+    """Keep what every task of this worker reuses (the renderer is made on first use); collect garbage per pack.
 
     Python's collector runs every few hundred allocations and each run walks the objects that
     survived earlier ones: the imported libraries, the cached fonts and stylesheet, and the boxes
@@ -36,22 +28,9 @@ def batch_gc() -> None:
     frozen (never walked again), automatic collection is off, and `render_task` collects the
     pack's own garbage after each pack, so memory stays flat.
     """
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-
-
-@contextmanager
-def batch_gc_in_this_process() -> Iterator[None]:
-    """`batch_gc` for a serial build in the calling process, with the collector restored afterwards."""
-    was_enabled = gc.isenabled()
-    try:
-        batch_gc()
-        yield
-    finally:
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
+    _STATE.clear()
+    _STATE.update(settings=settings, common=common, out_dir=Path(out_dir), rendered=0)
+    start_gc_batch()
 
 
 def _renderer() -> PackRenderer:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import multiprocessing as mp
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pandas as pd
 
 from naome_report.config import Config
 from naome_report.hub import Results
+from naome_report.machine import available_cores
 from naome_report.publish.pack_context import Settings
 from naome_report.publish.pack_data import (
     ALL, Common, PackInput, common_inputs, organisations, pack_inputs, primary_indicator_rows,
@@ -37,8 +37,7 @@ Progress = Callable[[int, int], None]
 
 def _workers(requested: int, tasks: int) -> int:
     """Worker processes to use: all cores for 0, never more than there are tasks."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    wanted = cores if requested <= 0 else requested
+    wanted = available_cores() if requested <= 0 else requested
     return max(1, min(wanted, tasks))
 
 
@@ -101,13 +100,14 @@ def _run_serial(make_inputs: Callable[[], list[PackInput]], jobs: list, settings
                 out_dir: Path, n: int, progress: Progress | None) -> list[Path]:
     """Everything in this process (one worker, or debugging)."""
     from naome_report.publish import pack_worker
+    from naome_report.publish.render import batched_gc
 
     inputs = make_inputs()
     assets = {a.indicator_id: a for a in (draw_funnel(*job) for job in jobs) if a is not None}
     shared = _attach_markers(inputs, assets)
     done: dict[str, Path] = {}
     cpu: list[float] = []
-    with pack_worker.batch_gc_in_this_process():
+    with batched_gc():
         pack_worker.init_worker(settings, common, out_dir)
         for i, pack in enumerate(inputs, 1):
             code, path, seconds = pack_worker.render_task((pack, shared))

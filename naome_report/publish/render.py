@@ -249,6 +249,13 @@ def reuse_png_data() -> None:
     RasterImage._get_png_data = staticmethod(_get_png_data)
 
 
+def start_gc_batch() -> None:
+    """Freeze what exists now (never walked again) and stop automatic collection: the caller collects."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+
+
 @contextmanager
 def batched_gc() -> Iterator[None]:
     """Garbage collection off while a document (or a figure) is made, then once; the collector as before after.
@@ -258,9 +265,7 @@ def batched_gc() -> Iterator[None]:
     and collecting once at the end takes a tenth off printing the state of the nation, with the same PDF.
     """
     enabled = gc.isenabled()
-    gc.collect()
-    gc.freeze()
-    gc.disable()
+    start_gc_batch()
     try:
         yield
     finally:

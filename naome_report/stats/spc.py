@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -128,22 +130,9 @@ def rule_shift(values: ArrayLike, mean: float, length: int = 7) -> np.ndarray:
     return _in_long_runs(side > 0, length) | _in_long_runs(side < 0, length)
 
 
-def run_chart_analysis(
-    values: ArrayLike,
-    improvement: str = "increase",
-    trend_length: int = 6,
-    shift_length: int = 7,
-    min_points: int = 15,
-) -> pd.DataFrame:
-    """Per-point XmR limits, special-cause rules and variation type for a run chart.
-
-    Columns: value, mean, lower, upper, special_cause, rule (first rule fired in the order
-    outside_limits > trend > two_of_three > shift, else ''), rules_fired (all, ';'-joined),
-    variation ("improvement", "concern", "neither" or "common_cause"; "not_available" for a
-    missing point) and limits_status ("trial" below min_points non-missing values, else
-    "baseline").  Missing points are skipped: rules run over the available points in order.
-    """
-    return pd.DataFrame(run_chart_columns(values, improvement, trend_length, shift_length, min_points))
+def run_chart_analysis(values: ArrayLike, *args: Any, **kwargs: Any) -> pd.DataFrame:
+    """:func:`run_chart_columns` as a DataFrame, one row per point (same arguments)."""
+    return pd.DataFrame(run_chart_columns(values, *args, **kwargs))
 
 
 def run_chart_columns(
@@ -153,7 +142,15 @@ def run_chart_columns(
     shift_length: int = 7,
     min_points: int = 15,
 ) -> dict[str, np.ndarray]:
-    """run_chart_analysis as a dict of equal-length arrays (no DataFrame: thousands of series per build)."""
+    """Per-point XmR limits, special-cause rules and variation type for a run chart, as equal-length arrays.
+
+    Columns: value, mean, lower, upper, special_cause, rule (first rule fired in the order
+    outside_limits > trend > two_of_three > shift, else ''), rules_fired (all, ';'-joined),
+    variation ("improvement", "concern", "neither" or "common_cause"; "not_available" for a
+    missing point) and limits_status ("trial" below min_points non-missing values, else
+    "baseline").  Missing points are skipped: rules run over the available points in order.
+    Arrays rather than a DataFrame: the build analyses thousands of series.
+    """
     if improvement not in IMPROVEMENT_DIRECTIONS:
         raise ValueError(
             f"unknown improvement direction {improvement!r}; "
