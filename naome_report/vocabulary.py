@@ -1,0 +1,109 @@
+"""The words, symbols and colour roles every output uses for a result: one vocabulary for all publishers.
+
+The statistics modules and the results hub write *codes* (``above_998``, ``alarm_low``, ``better``);
+publishers turn them into words here and nowhere else, so that the State of the Nation report, the
+packs, the portal and the workbook say the same thing in the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    """How one code reads: a short label (tables, legends) and a sentence fragment (running text)."""
+
+    short: str
+    long: str
+    symbol: str = ""
+    colour_role: str = "neutral"  # better | worse | neutral | none: publishers map roles to house colours
+
+
+# --- Funnel position (every indicator with a rate, for local quality improvement) ---------------
+# Words that locate a result against the funnel limits, without "alert" or "alarm".
+FUNNEL_POSITION: dict[str, Term] = {
+    "above_998": Term("Above 99.8% limit", "above the upper 99.8% funnel limit", "\u25b2\u25b2"),
+    "above_95": Term("Above 95% limit", "above the upper 95% funnel limit", "\u25b2"),
+    "within": Term("Within limits", "within the 95% funnel limits", "\u25cf"),
+    "below_95": Term("Below 95% limit", "below the lower 95% funnel limit", "\u25bc"),
+    "below_998": Term("Below 99.8% limit", "below the lower 99.8% funnel limit", "\u25bc\u25bc"),
+    "not_assessed": Term("Not assessed", "not assessed against the funnel limits", "\u2013", "none"),
+}
+
+# --- HQIP outlier status (only indicators in the audit's outlier process) ---------------------------
+OUTLIER_STATUS: dict[str, Term] = {
+    "alarm_high": Term("Alarm (high)", "an alarm: above the upper 99.8% limit (HQIP outlier process)", "\u25b2\u25b2"),
+    "alert_high": Term("Alert (high)", "an alert: above the upper 95% limit (HQIP outlier process)", "\u25b2"),
+    "within_limits": Term("Not an outlier", "within the 95% limits (not an outlier)", "\u25cf"),
+    "alert_low": Term("Alert (low)", "an alert: below the lower 95% limit (HQIP outlier process)", "\u25bc"),
+    "alarm_low": Term("Alarm (low)", "an alarm: below the lower 99.8% limit (HQIP outlier process)", "\u25bc\u25bc"),
+    "not_assessed": Term("Not assessed", "not assessed for outlier status", "\u2013", "none"),
+    "not_in_process": Term("Not in outlier process", "not one of the indicators in the HQIP outlier process", "", "none"),
+}
+
+# Why an organisation was not assessed (outlier_note).
+NOT_ASSESSED_REASON: dict[str, str] = {
+    "too_few": "too few patients to assess",
+    "not_available": "data not available",
+    "no_patients": "no eligible patients",
+    "not_eligible": "no funnel for this indicator",
+}
+
+# --- Comparison with a reference value (national, or the unit's comparator) ----------------------
+# Directional indicators are judged; indicators with no preferred direction are only described.
+COMPARISON: dict[str, Term] = {
+    "better": Term("Better", "better than", "\u2191", "better"),
+    "similar": Term("Similar", "similar to", "\u2022", "neutral"),
+    "worse": Term("Worse", "worse than", "\u2193", "worse"),
+    "higher": Term("Higher", "higher than", "\u25b3", "neutral"),
+    "lower": Term("Lower", "lower than", "\u25bd", "neutral"),
+    "not_assessed": Term("Not compared", "not compared", "\u2013", "none"),
+}
+
+# --- Publication status of a row --------------------------------------------------------------------
+STATUS: dict[str, Term] = {
+    "published": Term("Published", "published"),
+    "suppressed": Term("Suppressed", "suppressed to protect confidentiality (small numbers)", "[c]", "none"),
+    "too_few": Term("Too few patients", "too few patients to show a rate", "", "none"),
+    "not_available": Term("Not available", "data not available", "[x]", "none"),
+    "not_applicable": Term("Not applicable", "not applicable (no eligible patients)", "[z]", "none"),
+}
+
+# --- Making Data Count variation of a run-chart point ----------------------------------------------
+VARIATION: dict[str, Term] = {
+    "common_cause": Term("Common cause", "common-cause variation (no signal)", "\u25cf", "neutral"),
+    "improvement": Term("Improvement", "special-cause variation: improvement", "\u25a0", "better"),
+    "concern": Term("Concern", "special-cause variation: concern", "\u25c6", "worse"),
+    "neither": Term("Special cause", "special-cause variation (no preferred direction)", "\u2b22", "neutral"),
+    "not_available": Term("No value", "no published value", "", "none"),
+}
+
+# --- Who a row covers ---------------------------------------------------------------------------------
+SUBGROUP: dict[str, Term] = {
+    "all": Term("All patients", "all patients"),
+    "de_novo": Term("De novo", "patients with de novo metastatic breast cancer"),
+    "recurrent": Term("Recurrent", "patients with recurrent metastatic breast cancer"),
+    "triple_negative": Term("Triple negative", "patients with triple negative breast cancer"),
+    "bone_metastases": Term("Bone metastases", "patients with bone metastases"),
+}
+
+DIRECTION: dict[str, Term] = {
+    "higher_better": Term("Higher is better", "a higher value is better"),
+    "lower_better": Term("Lower is better", "a lower value is better"),
+    "neutral": Term("No preferred direction", "neither a higher nor a lower value is better in itself"),
+}
+
+VOCABULARIES: dict[str, dict[str, Term]] = {
+    "funnel_position": FUNNEL_POSITION, "outlier_status": OUTLIER_STATUS, "comparison": COMPARISON,
+    "status": STATUS, "variation": VARIATION, "subgroup": SUBGROUP, "direction": DIRECTION,
+}
+
+
+def term(vocabulary: str, code: str) -> Term:
+    """The Term for a code, naming the vocabulary and the known codes when it is unknown."""
+    table = VOCABULARIES[vocabulary]
+    try:
+        return table[code]
+    except KeyError:
+        raise KeyError(f"unknown {vocabulary} code {code!r}; known: {', '.join(table)}") from None
