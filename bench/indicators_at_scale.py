@@ -30,7 +30,7 @@ def _peak_mb() -> float:
 def main(config_path: str) -> dict:
     """Seconds and peak MB of each phase, and the size of the cohort."""
     config = load_config(config_path)
-    registry = load_registry(config.path("indicators"))
+    registry = load_registry(config.path("indicators"), config)
     orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
     started = time.perf_counter()
     validated = validate_extract(config.extract_dir, orgs, config.data_cutoff)

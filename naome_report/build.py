@@ -289,7 +289,7 @@ def run_build(config: Config, stages: list[str] | None = None, force: bool = Fal
     If a stage fails, it is shown and logged with its name and traceback, the other stages still
     finish (their outputs are kept and recorded), and then the failed stage's own exception is raised.
     """
-    registry = load_registry(config.path("indicators"))
+    registry = load_registry(config.path("indicators"), config)
     progress = progress or Progress()
     ctx = BuildContext(config=config, registry=registry, progress=progress, force=force,
                        workers=config.section("build")["workers"] if workers is None else workers)

@@ -116,7 +116,7 @@ def _cmd_pack(args: argparse.Namespace, config) -> int:
                       "naome_indicators.csv)")
         return 2
     out = Path(args.out) if args.out else config.output_dir / "packs"
-    paths = build_packs(results, load_registry(config.path("indicators")), config, out, org_codes=codes, workers=1)
+    paths = build_packs(results, load_registry(config.path("indicators"), config), config, out, org_codes=codes, workers=1)
     for path in paths:
         console.print(f"[green]pack[/] {path.stem} {known[path.stem]} → {path}")
     console.print(f"{len(paths)} pack(s) in {time.perf_counter() - started:.1f} s")
