@@ -221,11 +221,18 @@ def _availability(grid: pd.DataFrame, ind: Indicator, entities: pd.DataFrame, pe
     fy = grid.period.map(periods.set_index("period").financial_year)
     available = pd.Series(True, index=grid.index)
     note = pd.Series("", index=grid.index, dtype=object)
+    covered = [n for n in NATION_CODES if n in ind.nations]
+    if len(covered) < len(NATION_CODES):
+        # An indicator of one nation has no England and Wales value: its nation's row is the national value.
+        whole = nation == NATIONAL_NAME
+        available &= ~whole
+        note[whole] = (f"Not available for {NATIONAL_NAME}: the data cover {' and '.join(covered)} only, "
+                       f"so the {' and '.join(covered)} value is the national value")
     for n in ("England", "Wales"):
         if n not in ind.nations:
             gone = nation == n
             available &= ~gone
-            note[gone] = f"Not available for {n}: {ind.source} does not cover {n}"
+            note[gone] = f"Not available for {n}: the data cover {' and '.join(covered)} only"
             continue
         years = ind.unavailable_years(n)
         if not years:

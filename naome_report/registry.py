@@ -19,6 +19,7 @@ TYPES = {"process", "outcome", "completeness", "timeliness", "experience", "data
 DIRECTIONS = {"higher_better", "lower_better", "neutral"}
 NUMERATOR_KINDS = {"event_within", "flag", "death_after_last_sact", "days_to_event", "org_aggregate", "count"}
 ALLOCATIONS = {"diagnosing_org", "last_sact_org", "survey_trust"}
+COUNTED = {"patients", "respondents"}
 SUBGROUPS = {"de_novo", "recurrent", "triple_negative", "bone_metastases"}
 GOAL_TITLES = {
     0: "Data quality",
@@ -71,6 +72,7 @@ class Indicator:
     casemix: dict[str, Any] | None
     completeness_from: str | None
     evidence: str
+    counted: str  # what numerator and denominator count: patients, or survey respondents
     definitions_version: str
 
     @property
@@ -85,6 +87,11 @@ class Indicator:
     @property
     def direction_text(self) -> str:
         return DIRECTION_TEXT[self.direction]
+
+    @property
+    def coverage(self) -> str:
+        """The nations the indicator covers, as its national value is labelled: 'England and Wales' or 'England'."""
+        return " and ".join(self.nations)
 
     @property
     def is_casemix_adjusted(self) -> bool:
@@ -208,6 +215,7 @@ def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source
     _check(merged["type"] in TYPES, source, ind_id, f"type must be one of {sorted(TYPES)}")
     _check(merged["direction"] in DIRECTIONS, source, ind_id, f"direction must be one of {sorted(DIRECTIONS)}")
     _check(merged["allocation"] in ALLOCATIONS, source, ind_id, f"allocation must be one of {sorted(ALLOCATIONS)}")
+    _check(merged["counted"] in COUNTED, source, ind_id, f"counted must be one of {sorted(COUNTED)}")
     kind = (merged["numerator"] or {}).get("kind")
     _check(kind in NUMERATOR_KINDS, source, ind_id, f"numerator kind must be one of {sorted(NUMERATOR_KINDS)}")
     bad_sub = set(merged["subgroups"] or []) - SUBGROUPS
@@ -230,7 +238,7 @@ def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source
         run_chart=bool(merged["run_chart"]), subgroups=tuple(merged["subgroups"] or ()),
         suppression=dict(merged["suppression"]), casemix=merged["casemix"],
         completeness_from=merged["completeness_from"], evidence=str(merged["evidence"] or ""),
-        definitions_version=version,
+        counted=merged["counted"], definitions_version=version,
     )
 
 

@@ -246,6 +246,8 @@ def indicator_results(counts: pd.DataFrame, registry: Registry, orgs: pd.DataFra
     frame, curves = _add_funnels(frame, registry, config)
     frame["completeness_flag"] = _completeness_flags(frame, registry, config.section("disclosure")["completeness_threshold"])
     frame["synthetic_data"] = "yes" if synthetic else "no"
+    frame["counted"] = frame.indicator_id.map({i.id: i.counted for i in registry})
+    frame["coverage"] = frame.indicator_id.map({i.id: i.coverage for i in registry})
     level_order = {lvl: i for i, lvl in enumerate(["national", "nation", "region", "alliance", "organisation"])}
     ind_order = {i.id: k for k, i in enumerate(registry)}
     sub_order = {"all": 0, "de_novo": 1, "recurrent": 2, "triple_negative": 3, "bone_metastases": 4}
@@ -253,7 +255,8 @@ def indicator_results(counts: pd.DataFrame, registry: Registry, orgs: pd.DataFra
                          _s=frame.subgroup.map(sub_order))
     frame = frame.sort_values(["order", "_i", "_s", "_l", "nation", "parent_code", "org_code"], kind="stable")
     columns = ["period", "period_type", "level", "nation", "region_code", "region_name", "parent_code", "parent_name",
-               "org_code", "org_name", "indicator_id", "indicator_title", "subgroup", "numerator", "denominator",
+               "org_code", "org_name", "indicator_id", "indicator_title", "subgroup", "counted", "coverage",
+               "numerator", "denominator",
                "percentage", "ci_lower_95", "ci_upper_95", "median_days", "national_percentage", "expected",
                "observed_expected", "adjusted_percentage", "funnel_lower_95", "funnel_upper_95", "funnel_lower_998",
                "funnel_upper_998", "funnel_method", "outlier_status", "outlier_note", "completeness_flag", "status",

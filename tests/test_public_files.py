@@ -11,6 +11,7 @@ import pytest
 from naome_report.config import load_config
 from naome_report.hub import FILES
 from naome_report.registry import load_registry
+from naome_report.organisations import load_organisations
 
 COUNT_COLUMNS = ("numerator", "denominator", "patients", "deaths")
 
@@ -71,7 +72,7 @@ def test_every_indicator_at_every_level(indicators):
     registry = load_registry()
     config = load_config()
     primary = indicators[(indicators.period == config.primary_period) & (indicators.subgroup == "all")]
-    n_orgs = len(pd.read_csv(config.path("organisations")))
+    n_orgs = len(load_organisations(config, synthetic=True))
     for ind in registry:
         rows = primary[primary.indicator_id == ind.id]
         assert set(rows.level) == {"national", "nation", "region", "alliance", "organisation"}, ind.id

@@ -12,6 +12,8 @@ from scipy import optimize
 from scipy.special import expit
 
 from naome_report.config import Config
+from naome_report.organisations import SYNTHETIC_MARKER, load_organisations
+from naome_report.sources import MANIFEST
 
 DAYS_PER_YEAR = 365.25
 # De novo MBC a year at national scale (domain brief §7): England ~3,800; Wales in proportion to
@@ -45,7 +47,8 @@ SITES = {
     "bone": ("C79.5", 0.65), "liver": ("C78.7", 0.30), "lung": ("C78.0", 0.30), "brain": ("C79.3", 0.08),
     "nodes": ("C77.2", 0.25), "pleura": ("C78.2", 0.12), "other": ("C79.8", 0.08),
 }
-WALES_HB_POPULATION = {"7A1": 700, "7A2": 390, "7A3": 390, "7A4": 500, "7A5": 450, "7A6": 600, "7A7": 135}
+# Relative sizes of the fictional Welsh health boards (like the real boards' breast cancer populations).
+WALES_HB_POPULATION = {"ZW1": 700, "ZW2": 390, "ZW3": 390, "ZW4": 500, "ZW5": 450, "ZW6": 600, "ZW7": 135}
 
 
 @dataclass
@@ -54,6 +57,7 @@ class SyntheticExtract:
 
     frames: dict[str, pd.DataFrame]
     truth: dict = field(default_factory=dict)
+    manifest: pd.DataFrame | None = None  # coverage and extract date of each file (see naome_report/sources.py)
 
 
 def _fy_bounds(financial_years: list[str]) -> tuple[np.datetime64, np.datetime64]:
@@ -132,7 +136,7 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
     fy_start, fy_end = _fy_bounds(config.financial_years)
     n_years = len(config.financial_years)
 
-    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    orgs = load_organisations(config, synthetic=True)
     orgs = _org_weights(orgs, rng)
     effects, designed = _organisation_effects(orgs, rng)
 
@@ -418,7 +422,23 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
         "injected_errors": frames.pop("_errors"),
         "planted_rule_cases": planted,
     }
-    return SyntheticExtract(frames={k: v for k, v in frames.items()}, truth=truth)
+    return SyntheticExtract(frames={k: v for k, v in frames.items()}, truth=truth,
+                            manifest=_manifest(frames, config.data_cutoff.isoformat()))
+
+
+def _manifest(frames: dict[str, pd.DataFrame], extract_date: str) -> pd.DataFrame:
+    """What a data provider states about each file: nations, extract date and the dates its records span."""
+    rows = []
+    for name, frame in frames.items():
+        dated = frame.select_dtypes(include="datetime64").drop(columns="date_of_birth", errors="ignore")
+        dates = dated.stack() if len(frame) else pd.Series(dtype="datetime64[ns]")
+        span = (dates.min(), dates.max()) if len(dates) else (pd.NaT, pd.NaT)
+        if name == "cpes":
+            span = (f"{frame.survey_year.min()}-01-01", f"{frame.survey_year.max()}-12-31")
+        rows.append({"file": name, "nations": "England" if name == "cpes" else "England and Wales",
+                     "extract_date": extract_date, "covers_from": str(pd.Timestamp(span[0]).date()),
+                     "covers_to": str(pd.Timestamp(span[1]).date())})
+    return pd.DataFrame(rows)
 
 
 def _plant_rule_cases(frames: dict[str, pd.DataFrame], rng: np.random.Generator, orgs: pd.DataFrame,
@@ -628,9 +648,12 @@ def write_extract(extract: SyntheticExtract, directory: Path, file_format: str =
         else:
             _write_csv(frame, path)
         written.append(path)
+    if extract.manifest is not None:
+        extract.manifest.to_csv(directory / MANIFEST, index=False, lineterminator="\n")
+        written.append(directory / MANIFEST)
     truth_path = directory / "_synthetic_truth.json"
     truth_path.write_text(json.dumps(extract.truth, indent=2, default=str), encoding="utf-8")
-    (directory / "SYNTHETIC_DATA.txt").write_text(
+    (directory / SYNTHETIC_MARKER).write_text(
         "These files are a SYNTHETIC extract made by naome-report. They describe no real person.\n", encoding="utf-8")
     return written
 
