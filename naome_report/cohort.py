@@ -22,8 +22,8 @@ def exclusion_steps(rules: CohortRules) -> tuple[tuple[str, str], ...]:
     not_distant = [s.code for s in rules.metastatic_sites if not s.distant]
     return (
         ("no_invasive_breast", f"No invasive breast cancer recorded (ICD-10 {join_words(rules.breast_icd10_prefixes)})"),
-        ("not_distant_only", "Only secondary-neoplasm records that do not count as distant metastasis"
-                             + (f" (ICD-10 {join_words(not_distant)}: lymph nodes that may be regional)" if not_distant else "")),
+        ("not_distant_only", "Only records not counted as distant metastasis"
+                             + (f" (ICD-10 {join_words(not_distant)})" if not_distant else "")),
         ("no_metastasis", "No distant metastasis recorded"),
         ("outside_period", "Metastatic diagnosis outside the reporting period"),
         ("under_min_age", f"Aged under {rules.min_age} at metastatic diagnosis"),
