@@ -337,3 +337,31 @@ def test_the_synthetic_extract_gives_the_same_cohort_in_any_file_order():
     a = first.patients.sort_values("patient_id").reset_index(drop=True)
     b = second.patients.sort_values("patient_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_emergency_admission_methods_come_from_the_code_list():
+    admission = {"admission_id": "A1", "patient_id": "Y", "admission_date": D("2024-05-10"),
+                 "discharge_date": D("2024-05-12"), "admission_method": "2D", "primary_diagnosis": "C79.5",
+                 "org_code": "ZAA"}
+    frames = extract(patients=[person("Y")], tumours=[tumour("Y", "2024-05-01", m="M1")],
+                     metastases=[met("Y", "2024-05-01")], admissions=[admission])
+    registry, cohort = load_registry(), cohort_of(frames)
+    assert indicator_flags(registry.get("emergency"), cohort, CUTOFF).numerator.tolist() == [True]
+    fewer = config_with(code_lists={"emergency_admission_methods": ["21", "22"]})
+    flags = indicator_flags(load_registry(config=fewer).get("emergency"), cohort_of(frames, fewer), CUTOFF)
+    assert flags.numerator.tolist() == [False]
+    assert "admission method 21 or 22" in load_registry(config=fewer).get("emergency").numerator_text
+
+
+def test_the_survey_year_counts_towards_the_configured_financial_year():
+    from naome_report.indicators import _cpes_counts, periods_for
+
+    cpes = pd.DataFrame({"org_code": ["ZAA", "ZAA"], "survey_year": [2023, 2024], "respondents": [50, 60],
+                         "yes_count": [40, 45]})
+    years = ["2023/24", "2024/25", "2025/26"]
+    periods = periods_for(years, "2023/24-2025/26")
+    same = _cpes_counts(cpes, periods, years, offset=0).set_index("period")
+    assert same.loc["2023/24", "denominator"] == 50 and same.loc["2024/25", "denominator"] == 60
+    later = _cpes_counts(cpes, periods, years, offset=1).set_index("period")
+    assert later.loc["2024/25", "denominator"] == 50 and later.loc["2025/26", "denominator"] == 60
+    assert "2023/24" not in later.index
