@@ -148,7 +148,7 @@ def _outlier(row: dict, ind, limits: pd.DataFrame | None) -> None:
     """Funnel limits and outlier status for an organisation row."""
     if row["level"] != "organisation":
         return
-    if not ind.outlier_eligible or limits is None:
+    if not ind.outlier_process or limits is None:
         row.update(outlier_status="not_assessed", outlier_note="not_eligible")
         return
     if row["status"] != "published":
@@ -256,7 +256,7 @@ def write_fixture_results(data_dir: Path, config: Config, registry: Registry, se
         if not ind.has_rate:
             counts = counts.assign(numerator=size.to_numpy(), denominator=0)
         limits = None
-        if ind.outlier_eligible and ind.has_rate:
+        if ind.outlier_process and ind.has_rate:
             elig = counts[orgs.nation.isin(ind.nations).to_numpy()]
             target = round(100 * elig.numerator.sum() / elig.denominator.sum(), 1)
             limits = _limits(ind, target, int(counts.denominator.max() * 1.2) + 5, period, config)
