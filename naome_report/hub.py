@@ -74,7 +74,7 @@ FILES: dict[str, dict[str, str]] = {
         "time_years": "Years after MBC diagnosis (monthly steps)",
         "survival_percentage": "Kaplan-Meier estimate, percent", "ci_lower_95": "Lower 95% limit, percent",
         "ci_upper_95": "Upper 95% limit, percent",
-        "at_risk": "Patients still at risk at time_years (empty when it, or the patients no longer followed, is a small count); the curve stops where fewer than the minimum remain",
+        "at_risk": "Patients still at risk at time_years; the curve and this count stop where fewer than the configured minimum remain",
         "synthetic_data": "yes when computed from the synthetic cohort",
     },
     "naome_run_charts.csv": {

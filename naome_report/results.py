@@ -541,8 +541,7 @@ def survival_tables(cohort: Cohort, orgs: pd.DataFrame, config: Config, primary_
     surv = pd.concat(parts, ignore_index=True)
     surv = surv.join(entities[["org_name", "nation", "region_code", "region_name", "parent_code", "parent_name"]],
                      on="org_code")
-    hidden, hidden_at_risk = _survival_disclosure(surv, settings.disclosure, _ascertainment_hidden(surv, published,
-                                                                                                    primary_period))
+    hidden = _survival_disclosure(surv, settings.disclosure, _ascertainment_hidden(surv, published, primary_period))
     rules = settings.disclosure
     n = surv.n.to_numpy(float)
     at_risk = surv.at_risk.to_numpy(float)
@@ -564,7 +563,7 @@ def survival_tables(cohort: Cohort, orgs: pd.DataFrame, config: Config, primary_
         "group_type": surv.group_type, "group": surv.group, "time_years": surv.time,
         "patients": surv.n.where(~hidden), "deaths": surv.events_total.where(~hidden),
         "survival_percentage": (surv.survival * 100).where(show), "ci_lower_95": (surv.ci_lower * 100).where(show),
-        "ci_upper_95": (surv.ci_upper * 100).where(show), "at_risk": surv.at_risk.where(~hidden & ~hidden_at_risk),
+        "ci_upper_95": (surv.ci_upper * 100).where(show), "at_risk": surv.at_risk.where(~hidden),
         "status": surv.status, "status_note": surv.status_note, "synthetic_data": "yes" if synthetic else "no",
     })
     shown_orgs = set(out.org_code[(out.level == "organisation") & (out.group_type == "all") & out.patients.notna()
@@ -586,23 +585,22 @@ def _ascertainment_hidden(surv: pd.DataFrame, published: pd.DataFrame | None, pe
     return keys.map(hidden).fillna(False).to_numpy(bool)
 
 
-def _survival_disclosure(surv: pd.DataFrame, rules: DisclosureSettings, also_hidden: np.ndarray
-                         ) -> tuple[np.ndarray, np.ndarray]:
-    """(rows hidden whole, numbers at risk hidden): the one disclosure rule applied to survival counts.
+def _survival_disclosure(surv: pd.DataFrame, rules: DisclosureSettings, also_hidden: np.ndarray) -> np.ndarray:
+    """Survival rows to suppress whole: the one disclosure rule applied to survival counts.
 
-    A row is hidden when its patients or deaths, or the survivors (patients - deaths), are a
-    small count, or when a reader could recover one by subtraction (groups within a unit,
-    units within their parent).  A number at risk is hidden when it, or the patients who left
-    follow-up before that time (patients - at risk), is a small count, with the same
-    secondary suppression.
+    A row is suppressed when its patients or deaths, the survivors (patients - deaths), the
+    deaths by that time (which the estimate reveals), the number at risk or the patients no
+    longer followed (patients - at risk) is a small count, or when a reader could recover one
+    by subtraction (groups within a unit, units within their parent).
     """
     low, high = rules.suppress_low, rules.suppress_high
     n = surv.n.to_numpy(float)
     deaths = surv.events_total.to_numpy(float)
     at_risk = surv.at_risk.to_numpy(float)
     decision = apply_disclosure_control(deaths, n, low=low, high=high, min_denominator=rules.min_denominator)
-    hidden = (decision.suppress_numerator | decision.suppress_denominator).to_numpy() | also_hidden
-    at_risk_small = primary_suppression(at_risk, low, high) | complement_suppression(at_risk, n, low, high)
+    hidden = ((decision.suppress_numerator | decision.suppress_denominator).to_numpy() | also_hidden
+              | primary_suppression(surv.events_by_time.to_numpy(float), low, high)
+              | primary_suppression(at_risk, low, high) | complement_suppression(at_risk, n, low, high))
     time = surv.time.astype(str)
     unit = surv.level + "|" + surv.org_code + "|" + time
     relations = [
@@ -610,16 +608,14 @@ def _survival_disclosure(surv: pd.DataFrame, rules: DisclosureSettings, also_hid
         (surv.group_type + "|" + surv.group + "|" + time + "|" + surv.level + "|" + surv.parent_code.fillna(""))
         .where(surv.level != "national").to_numpy(object),
     ]
-    hidden_at_risk = at_risk_small | hidden
     for _ in range(6):
-        before = hidden.sum() + hidden_at_risk.sum()
+        before = hidden.sum()
         for groups in relations:
-            hidden = secondary_suppression(n, hidden, groups)
-            hidden = secondary_suppression(deaths, hidden, groups)
-            hidden_at_risk = secondary_suppression(at_risk, hidden_at_risk | hidden, groups)
-        if hidden.sum() + hidden_at_risk.sum() == before:
+            for values in (n, deaths, at_risk):
+                hidden = secondary_suppression(values, hidden, groups)
+        if hidden.sum() == before:
             break
-    return hidden, hidden_at_risk & ~hidden
+    return hidden
 
 
 def _unit_group_labels(unit_codes: np.ndarray, unit_names: pd.Index, group: pd.Series) -> pd.Categorical:
@@ -640,10 +636,9 @@ def _survival_curves(pts: pd.DataFrame, years: np.ndarray, died: np.ndarray, sho
                      settings: MethodSettings, synthetic: bool) -> pd.DataFrame:
     """Monthly-step Kaplan-Meier curves with numbers at risk: national by group, and each organisation's overall curve.
 
-    A curve stops where fewer than [survival] min_at_risk patients remain at risk; a number at
-    risk that is, or leaves, a small count is not shown.
+    A curve, and the number at risk under it, stop where fewer than [survival] min_at_risk
+    patients remain at risk.
     """
-    rules = settings.disclosure
     grid = np.round(np.arange(0, 3.5001, 1 / 12), 4)
     specs = [("national", "K04000001", "England and Wales", "all", "All", np.ones(len(pts), bool))]
     for route, label in ROUTE_LABELS.items():
@@ -658,15 +653,12 @@ def _survival_curves(pts: pd.DataFrame, years: np.ndarray, died: np.ndarray, sho
         km = kaplan_meier(years[mask], died[mask], timeline=grid)
         at_risk = km.at_risk.to_numpy(float)
         enough = at_risk >= settings.survival.min_at_risk
-        small = (primary_suppression(at_risk, rules.suppress_low, rules.suppress_high)
-                 | complement_suppression(at_risk, np.full(at_risk.shape, float(len(years[mask]))),
-                                          rules.suppress_low, rules.suppress_high))
         rows.append(pd.DataFrame({"level": level, "org_code": code, "org_name": name, "group_type": group_type,
                                   "group": group, "time_years": grid,
                                   "survival_percentage": np.where(enough, km.survival * 100, np.nan),
                                   "ci_lower_95": np.where(enough, km.ci_lower * 100, np.nan),
                                   "ci_upper_95": np.where(enough, km.ci_upper * 100, np.nan),
-                                  "at_risk": np.where(small, np.nan, at_risk)}))
+                                  "at_risk": np.where(enough, at_risk, np.nan)}))
     curves = pd.concat(rows, ignore_index=True)
     curves["synthetic_data"] = "yes" if synthetic else "no"
     return curves

@@ -267,8 +267,8 @@ def _dispersion_text(estimate: OverdispersionEstimate, unit_word: str) -> str:
     winsorised = "not winsorised" if estimate.winsorised == 0 else f"{format_fixed(estimate.winsorised * 100, 0)}% winsorised"
     if estimate.consistency_corrected:
         winsorised += " and consistency-corrected"
-    return (f"\u03c6 = {format_fixed(estimate.phi, 2)} from {estimate.k} {unit_word}, {winsorised}; "
-            f"{_p_text(estimate.phi_p_value)}")
+    test = f"; {_p_text(estimate.phi_p_value)}" if np.isfinite(estimate.phi_p_value) else ""
+    return f"\u03c6 = {format_fixed(estimate.phi, 2)} from {estimate.k} {unit_word}, {winsorised}{test}"
 
 
 def describe_limits(method: str, model: str, estimate: OverdispersionEstimate | None, requested: str = "",
