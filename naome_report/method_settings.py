@@ -76,14 +76,15 @@ class MethodSettings:
     disclosure: DisclosureSettings
 
 
-def _section(config: Config, name: str, cls: type) -> Any:
+def _section(config: Config, name: str, cls: type, strict: bool = True) -> Any:
+    """One section as its dataclass; `strict` refuses keys the dataclass does not know."""
     raw = config.section(name)
     fields = cls.__dataclass_fields__
     missing = [k for k in fields if k not in raw]
     if missing:
         raise ConfigError(f"{config.source}: [{name}] is missing {', '.join(missing)}")
     unknown = [k for k in raw if k not in fields]
-    if unknown:
+    if unknown and strict:
         raise ConfigError(f"{config.source}: [{name}] has unknown key(s) {', '.join(unknown)}; known: {', '.join(fields)}")
     values = {k: tuple(raw[k]) if isinstance(raw[k], list) else raw[k] for k in fields}
     return cls(**values)
@@ -99,7 +100,8 @@ def method_settings(config: Config) -> MethodSettings:
     funnel = _section(config, "funnel", FunnelSettings)
     spc = _section(config, "spc", SpcSettings)
     survival = _section(config, "survival", SurvivalSettings)
-    disclosure = _section(config, "disclosure", DisclosureSettings)
+    # [disclosure] is shared with other stages, which may add keys of their own.
+    disclosure = _section(config, "disclosure", DisclosureSettings, strict=False)
     _require(funnel.method in METHODS, config, "[funnel] method", f"must be one of {', '.join(METHODS)}")
     _require(funnel.overdispersion in OVERDISPERSION_CHOICES, config, "[funnel] overdispersion",
              f"must be one of {', '.join(OVERDISPERSION_CHOICES)}")
