@@ -14,11 +14,13 @@ from naome_report.registry import Registry
 from naome_report.stats.funnel import METHODS, winsorised_normal_mean_square
 
 CHOICE_WORDS = {
-    "auto": "tested; additive random-effects limits where overdispersed",
-    "additive": "additive random-effects limits where tau\u00b2 > 0",
+    "auto": "tested, with additive random effects where overdispersed",
+    "additive": "additive random effects where \u03c4\u00b2 > 0",
     "multiplicative": "multiplicative (\u221a\u03c6) limits where \u03c6 > 1",
     "none": "not adjusted",
 }
+CHOICE_SHORT = {"auto": "Tested", "additive": "Additive", "multiplicative": "Multiplicative", "none": "Not adjusted"}
+MODEL_SHORT = {"additive": "Additive random effects", "multiplicative": "Multiplicative", "none": "Not adjusted"}
 SCALE_WORDS = {"arcsine": "arcsine square-root (variance-stabilising) scale", "proportion": "proportion scale"}
 RULE_WORDS = {
     "outside_limits": "a point outside the limits",
@@ -48,11 +50,11 @@ def _overdispersion_rows(results: Results, registry: Registry, default: str) -> 
         p = params.loc[ind.id]
         known = pd.notna(p.phi)
         rows.append({
-            "title": ind.title, "choice": CHOICE_WORDS[ind.overdispersion or default],
+            "title": ind.title, "choice": CHOICE_SHORT[ind.overdispersion or default],
             "units": format_fixed(p.units, 0) if known else "–",
             "phi": format_fixed(p.phi, 2) if known else "–",
             "p": ("<0.001" if p.phi_p_value < 0.001 else format_fixed(p.phi_p_value, 3)) if known else "–",
-            "model": str(p.overdispersion_model),
+            "model": MODEL_SHORT.get(str(p.overdispersion_model), str(p.overdispersion_model)),
             "tau2": f"{p.tau2:.3g}" if pd.notna(p.tau2) else "–",
         })
     return rows
