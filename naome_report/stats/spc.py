@@ -130,6 +130,19 @@ def rule_shift(values: ArrayLike, mean: float, length: int = 7) -> np.ndarray:
     return _in_long_runs(side > 0, length) | _in_long_runs(side < 0, length)
 
 
+def _variation(special: np.ndarray, direction: np.ndarray, present: np.ndarray, improvement: str) -> np.ndarray:
+    """improvement / concern (neither without a preferred direction) at special causes, else common_cause."""
+    variation = np.full(special.size, "common_cause", dtype=object)
+    if improvement == "neutral":
+        variation[special] = "neither"
+    else:
+        better = 1 if improvement == "increase" else -1
+        variation[special & (direction == better)] = "improvement"
+        variation[special & (direction == -better)] = "concern"
+    variation[~present] = "not_available"
+    return variation
+
+
 def run_chart_analysis(values: ArrayLike, *args: Any, **kwargs: Any) -> pd.DataFrame:
     """:func:`run_chart_columns` as a DataFrame, one row per point (same arguments)."""
     return pd.DataFrame(run_chart_columns(values, *args, **kwargs))
@@ -190,14 +203,7 @@ def run_chart_columns(
         [";".join(name for name in RULE_ORDER if fired[name][i]) for i in range(v.size)],
         dtype=object,
     )
-    variation = np.full(v.size, "common_cause", dtype=object)
-    if improvement == "neutral":
-        variation[special] = "neither"
-    else:
-        better = 1 if improvement == "increase" else -1
-        variation[special & (direction == better)] = "improvement"
-        variation[special & (direction == -better)] = "concern"
-    variation[~present] = "not_available"
+    variation = _variation(special, direction, present, improvement)
 
     n = v.size
     return {
@@ -367,14 +373,7 @@ def p_chart_columns(
         first_rule[take] = name
         direction[take] = direction_of[name][take]
     special = first_rule != ""
-    variation = np.full(n, "common_cause", dtype=object)
-    if improvement == "neutral":
-        variation[special] = "neither"
-    else:
-        better = 1 if improvement == "increase" else -1
-        variation[special & (direction == better)] = "improvement"
-        variation[special & (direction == -better)] = "concern"
-    variation[~present] = "not_available"
+    variation = _variation(special, direction, present, improvement)
     first_points = int((segment == 1).sum())
     status = np.where(segment > 1, "recalculated", "trial" if first_points < baseline_points else "baseline").astype(object)
     status[~present] = ""

@@ -192,7 +192,7 @@ def _run_rows(ind, ent: pd.Series, rng: np.random.Generator, size: int, fys: lis
                      "period": f"{fys[q // 4]} Q{q % 4 + 1}", "period_type": "quarter", "indicator_id": ind.id,
                      "quarter_index": q + 1, "numerator": num[q] if status[q] == "published" else None,
                      "denominator": den[q] if status[q] != "not_available" else None, "percentage": pct[q],
-                     "status": status[q], "mean": round(ana["mean"][q], 2), "lower_limit": round(ana["lower"][q], 2),
+                     "status": status[q], "centre": round(ana["mean"][q], 2), "lower_limit": round(ana["lower"][q], 2),
                      "upper_limit": round(ana["upper"][q], 2), "special_cause": "yes" if ana["special_cause"][q] else "no",
                      "rule": ana["rule"][q], "rules_fired": ana["rules_fired"][q],
                      "variation": ana["variation"][q] if status[q] == "published" else "",

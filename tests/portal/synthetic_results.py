@@ -202,7 +202,7 @@ def _run_chart_rows(ind: Indicator, units: pd.DataFrame, base: pd.Series, fys: l
         for i, q in enumerate(quarters):
             rows.append({**u, "period": q, "period_type": "quarter", "indicator_id": ind.id, "quarter_index": i + 1,
                          "numerator": num[i] if pub[i] else np.nan, "denominator": den[i] if pub[i] else np.nan,
-                         "percentage": round(pct[i], 4), "status": status[i], "mean": round(x["mean"], 4),
+                         "percentage": round(pct[i], 4), "status": status[i], "centre": round(x["mean"], 4),
                          "lower_limit": round(x["lower"], 4), "upper_limit": round(x["upper"], 4),
                          "special_cause": "yes" if x["special"][i] else "no",
                          "rule": "outside_limits" if x["special"][i] else "", "rules_fired": "outside_limits" if x["special"][i] else "",
