@@ -17,8 +17,6 @@ from naome_report.registry import Registry
 from naome_report.rules import ALLOCATION_SOURCES, CohortRules, drug_words, join_words, rules_from_config, window_words
 
 CHANGELOG = "definitions-changelog.yaml"  # beside the indicator registry
-OUTLIER_GUIDANCE = ("HQIP, National Clinical Audit and Patient Outcomes Programme (NCAPOP): Detection and "
-                    "management of outliers, updated November 2025 (for audit cycles starting after October 2025)")
 WINDOW_NAMES = {
     "metastatic_sites_days": "Metastatic sites at diagnosis (bone, liver, lung, brain, distant nodes, pleura)",
     "performance_status_days": "Performance status at diagnosis (the valid value nearest the diagnosis)",
@@ -162,7 +160,7 @@ def supplement_context(results: Results, registry: Registry, config: Config) -> 
     return {
         "rules": _rules_words(rules, config), "codes": _code_lists(rules), "covariates": _covariates(rules),
         "sources": _sources(results), "diagnostics": _diagnostics(results, registry),
-        "outlier_guidance": OUTLIER_GUIDANCE, "changes": current["changes"] if current else [],
+        "outlier_guidance": config.section("outliers")["guidance"], "changes": current["changes"] if current else [],
         "earlier_versions": [e for e in log if e is not current],
         "cpes": [{"title": i.title, "coverage": i.coverage} for i in registry if i.counted == "respondents"],
     }
