@@ -38,6 +38,8 @@ FILES: dict[str, dict[str, str]] = {
         "expected": "Expected number of patients from the case-mix model (outcome indicators, organisations)",
         "observed_expected": "Observed / expected ratio (case-mix adjusted outcome indicators)",
         "adjusted_percentage": "Case-mix adjusted percentage = observed / expected x national percentage",
+        "adjusted_ci_lower_95": "Lower 95% confidence limit of adjusted_percentage: the exact Poisson (Garwood) limit of observed / expected, times the national percentage (method in [casemix] interval_method)",
+        "adjusted_ci_upper_95": "Upper 95% confidence limit of adjusted_percentage, calculated the same way and capped at 100",
         "funnel_lower_95": "Lower 95% funnel-plot control limit for this denominator, percent",
         "funnel_upper_95": "Upper 95% funnel-plot control limit, percent",
         "funnel_lower_998": "Lower 99.8% funnel-plot control limit, percent",
@@ -45,6 +47,15 @@ FILES: dict[str, dict[str, str]] = {
         "funnel_method": "How the funnel limits were calculated",
         "outlier_status": "alarm_high, alarm_low (beyond 99.8% limits), alert_high, alert_low (beyond 95%), within_limits, or not_assessed",
         "outlier_note": "Why an organisation was not assessed (too_few, not_eligible, not_available, suppressed)",
+        "comparator_code": "Code of the unit this row is best compared with: an English trust's Cancer Alliance; a Welsh health board's Welsh region where it holds more than one board, otherwise Wales; an alliance's NHS region (Wales for a Welsh region); a region's nation (England); a nation's England and Wales. Never the unit itself; empty on the England and Wales rows",
+        "comparator_name": "Name of the comparator unit",
+        "comparator_percentage": "The comparator's published value of the same indicator, period and subgroup: the case-mix adjusted percentage for adjusted indicators, otherwise the percentage",
+        "vs_comparator": "better / similar / worse (indicators with a preferred direction) or higher / similar / lower (no preferred direction): whether this row's 95% confidence interval (the adjusted interval for adjusted indicators) lies wholly above or below comparator_percentage; not_assessed when either value is not published; empty on England and Wales rows",
+        "previous_percentage": "Financial-year rows: the crude percentage of the previous financial year (same unit, indicator and subgroup); empty for the first year or when either year is not published",
+        "change_points": "Financial-year rows: percentage minus previous_percentage, in percentage points (crude percentages, not case-mix adjusted)",
+        "change_ci_lower_95": "Lower 95% confidence limit of change_points (Newcombe hybrid score interval for a difference of independent proportions), percentage points",
+        "change_ci_upper_95": "Upper 95% confidence limit of change_points, percentage points",
+        "change_significant": "yes when the 95% interval of change_points excludes 0, no when it does not; empty where no change is calculated",
         "completeness_flag": "Set when the data item this indicator depends on is recorded for fewer patients than the completeness threshold",
         "status": "published, suppressed (small numbers), too_few (denominator under the minimum), not_available (data not collected for this nation/period) or not_applicable",
         "status_note": "Plain-English reason for a status other than published",
@@ -175,7 +186,7 @@ def _read(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise ResultsError(f"{path}: results file missing; run the data stage (naome-report build --only data)")
     text = {"org_code", "parent_code", "region_code", "category", "funnel_method", "outlier_status", "outlier_note",
-            "completeness_flag", "status_note", "rule", "rules_fired", "median_days_note"}
+            "completeness_flag", "comparator_code", "vs_comparator", "change_significant", "status_note", "rule", "rules_fired", "median_days_note"}
     try:
         header = pd.read_csv(path, nrows=0).columns
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:

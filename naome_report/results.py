@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from naome_report.adjusted_intervals import add_adjusted_intervals
 from naome_report.cohort import Cohort, indicator_flags
+from naome_report.comparators import add_comparators
 from naome_report.config import Config
 from naome_report.indicators import NATIONAL_CODE, all_indicator_counts, entity_table, periods_for
 from naome_report.registry import Registry
@@ -18,6 +20,7 @@ from naome_report.stats.outliers import NOT_ASSESSED_PREFIX, assign_outlier_stat
 from naome_report.stats.spc import run_chart_columns
 from naome_report.stats.survival import kaplan_meier, survival_by_group
 from naome_report.stats.wilson import wilson_interval
+from naome_report.year_change import add_year_change
 
 IMPROVEMENT = {"higher_better": "increase", "lower_better": "decrease", "neutral": "neutral"}
 DAYS_PER_YEAR = 365.25
@@ -432,6 +435,9 @@ def build_hub_tables(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpe
     expected, models = fit_casemix(registry, cohort, cutoff)
     counts = all_indicator_counts(registry, cohort, orgs, periods, cutoff, cpes, expected)
     indicators, curves = indicator_results(counts, registry, orgs, periods, config, synthetic)
+    indicators = add_adjusted_intervals(indicators, config.section("casemix")["interval_method"])
+    indicators = add_comparators(indicators, orgs, registry)
+    indicators = add_year_change(indicators, config.financial_years)
     run_charts = run_chart_table(indicators, registry, config)
     survival, survival_curves = survival_tables(cohort, orgs, config, config.primary_period, synthetic)
     coefs, fits, calib = casemix_tables(models)
