@@ -15,6 +15,7 @@ from naome_report.stats.disclosure import hidden_elsewhere, suppress_rows
 from naome_report.stats.wilson import wilson_interval
 from naome_report.vocabulary import CHARACTERISTIC
 
+MULTIPLE_TESTING = ("holm", "fdr_bh", "bonferroni", "hommel", "fdr_by", "none")
 UNITS = ((NATIONAL_CODE, NATIONAL_NAME, "national"), (NATION_CODES["England"], "England", "nation"),
          (NATION_CODES["Wales"], "Wales", "nation"))
 
@@ -140,6 +141,9 @@ def check_breakdown_settings(settings: dict, patients: pd.DataFrame, source: obj
     for name in settings["ordered"]:
         if name not in settings["characteristics"]:
             raise ConfigError(f"{source}: [breakdowns] ordered: {name!r} is not one of the characteristics")
+    if settings["multiple_testing"] not in MULTIPLE_TESTING:
+        raise ConfigError(f"{source}: [breakdowns] multiple_testing: {settings['multiple_testing']!r} is not one of "
+                          f"{', '.join(MULTIPLE_TESTING)}")
 
 
 def breakdown_table(registry: Registry, cohort: Cohort, orgs: pd.DataFrame, codes: PatientCodes, config: Config,

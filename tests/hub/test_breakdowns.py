@@ -129,6 +129,11 @@ def test_an_unknown_characteristic_is_refused_by_name():
 
     patients = pd.DataFrame({"sex": ["Female"], "age_band": ["<50"]})
     with pytest.raises(ConfigError, match=r"\[breakdowns\] characteristics: 'hair_colour' is not a derived patient column"):
-        check_breakdown_settings({"characteristics": ["sex", "hair_colour"], "ordered": []}, patients, "naome.toml")
+        check_breakdown_settings({"characteristics": ["sex", "hair_colour"], "ordered": [], "multiple_testing": "holm"},
+                                 patients, "naome.toml")
     with pytest.raises(ConfigError, match=r"\[breakdowns\] ordered: 'deprivation' is not one of the characteristics"):
-        check_breakdown_settings({"characteristics": ["sex", "age_band"], "ordered": ["deprivation"]}, patients, "naome.toml")
+        check_breakdown_settings({"characteristics": ["sex", "age_band"], "ordered": ["deprivation"],
+                                  "multiple_testing": "holm"}, patients, "naome.toml")
+    with pytest.raises(ConfigError, match=r"\[breakdowns\] multiple_testing: 'sidak_guess' is not one of holm"):
+        check_breakdown_settings({"characteristics": ["sex"], "ordered": [], "multiple_testing": "sidak_guess"},
+                                 patients, "naome.toml")
