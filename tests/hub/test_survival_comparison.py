@@ -10,6 +10,7 @@ from lifelines.statistics import logrank_test
 from naome_report.cohort import derive_cohort
 from naome_report.config import load_config
 from naome_report.ingest.validate import validate_extract
+from naome_report.organisations import load_organisations
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def test_counts_equal_the_nation_rows_of_the_survival_file(comparison, data_dir)
 
 def test_log_rank_matches_lifelines(comparison):
     config = load_config()
-    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    orgs = load_organisations(config, synthetic=True)
     cohort = derive_cohort(validate_extract(config.extract_dir, orgs, config.data_cutoff).frames, config)
     pts = cohort.patients
     nation = pts.diagnosing_org.map(orgs.set_index("org_code").nation)
