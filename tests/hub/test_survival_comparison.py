@@ -23,7 +23,9 @@ def test_counts_equal_the_nation_rows_of_the_survival_file(comparison, data_dir)
     nation = survival[(survival.level == "nation") & (survival.time_years == 1)]
     merged = comparison.merge(nation, left_on=["group_type", "group", "nation"], right_on=["group_type", "group", "org_name"],
                               suffixes=("", "_surv"))
-    assert len(merged) == len(comparison) == 14
+    # One row per nation for: all patients, the two routes, each configured subtype and Unknown.
+    groups = 1 + 2 + len(load_config().section("code_lists")["subtypes"]) + 1
+    assert len(merged) == len(comparison) == 2 * groups
     assert (merged.patients == merged.patients_surv).all() and (merged.deaths == merged.deaths_surv).all()
 
 
