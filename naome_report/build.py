@@ -21,13 +21,13 @@ import pandas as pd
 
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.machine import available_cores
+from naome_report.organisations import extract_will_be_synthetic, is_synthetic_extract, load_organisations
 from naome_report.progress import Progress
 from naome_report.registry import Registry, load_registry
 
 logger = logging.getLogger("naome_report.build")
 STATE_FILE = ".build-state.json"
 STAGES = ("extract", "data", "workbook", "documents", "packs", "portal")
-SYNTHETIC_MARKER = "SYNTHETIC_DATA.txt"
 
 
 @dataclass
@@ -100,11 +100,6 @@ def _save_state(ctx: BuildContext, state: dict) -> None:
     (ctx.output_dir / STATE_FILE).write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
 
 
-def is_synthetic_extract(extract_dir: Path) -> bool:
-    """True when the extract is the bundled synthetic cohort (it carries a marker file)."""
-    return (extract_dir / SYNTHETIC_MARKER).exists()
-
-
 # --- stages -----------------------------------------------------------------------------------------
 
 def stage_extract(ctx: BuildContext) -> StageReport:
@@ -129,9 +124,11 @@ def stage_data(ctx: BuildContext) -> StageReport:
     from naome_report.publish.datafiles import write_data_files
     from naome_report.reconcile import reconcile
     from naome_report.results import build_hub_tables
+    from naome_report.sources import data_sources, read_manifest
 
     config = ctx.config
-    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    synthetic = is_synthetic_extract(config.extract_dir)
+    orgs = load_organisations(config, synthetic)
     ctx.progress.note("validating the extract")
     validated = validate_extract(config.extract_dir, orgs, config.data_cutoff, progress=ctx.progress.note)
     quarantine_written = write_quarantine(validated, config.output_dir / "quarantine")
@@ -139,7 +136,7 @@ def stage_data(ctx: BuildContext) -> StageReport:
     ctx.progress.note("deriving the cohort")
     cohort = derive_cohort(validated.frames, config)
     reconciliation = reconcile(validated.counts, validated.frames, cohort)
-    synthetic = is_synthetic_extract(config.extract_dir)
+    sources = data_sources(validated.counts, validated.quarantine, cohort, read_manifest(config.extract_dir))
     ctx.progress.note("computing indicators and statistics")
     tables = build_hub_tables(cohort, ctx.registry, orgs, validated.frames["cpes"], config, synthetic)
     meta = {
@@ -151,7 +148,7 @@ def stage_data(ctx: BuildContext) -> StageReport:
         "built_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "renderer_note": "numbers in every output come from these files",
     }
-    written = write_data_files(tables, cohort.flow(), reconciliation, meta, ctx.data_dir)
+    written = write_data_files(tables, cohort.flow(), reconciliation, meta, ctx.data_dir, sources)
     warnings = list(validated.warnings)
     quarantined = int(validated.counts.records_quarantined.sum())
     if quarantined:
@@ -236,7 +233,8 @@ STAGE_TEMPLATES: dict[str, Callable[[], list[Path]]] = {
 
 
 def _config_files(ctx: BuildContext) -> list[Path]:
-    return [ctx.config.source, ctx.config.path("organisations"), ctx.config.path("indicators")]
+    return [ctx.config.source, ctx.config.path("organisations"), ctx.config.path("synthetic_organisations"),
+            ctx.config.path("indicators")]
 
 
 def _results_inputs(ctx: BuildContext) -> list[Path]:
@@ -289,7 +287,7 @@ def run_build(config: Config, stages: list[str] | None = None, force: bool = Fal
     If a stage fails, it is shown and logged with its name and traceback, the other stages still
     finish (their outputs are kept and recorded), and then the failed stage's own exception is raised.
     """
-    registry = load_registry(config.path("indicators"))
+    registry = load_registry(config.path("indicators"), config)
     progress = progress or Progress()
     ctx = BuildContext(config=config, registry=registry, progress=progress, force=force,
                        workers=config.section("build")["workers"] if workers is None else workers)
@@ -306,8 +304,7 @@ def run_build(config: Config, stages: list[str] | None = None, force: bool = Fal
 
 def _uses_default_extract(config: Config) -> bool:
     """The extract stage runs only when the configured extract folder holds (or will hold) synthetic data."""
-    extract = config.extract_dir
-    return not any(extract.glob("patients.*")) or is_synthetic_extract(extract)
+    return extract_will_be_synthetic(config)
 
 
 def _import_quietly(modules: list[str]) -> None:

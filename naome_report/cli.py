@@ -46,8 +46,10 @@ def _cmd_validate(args: argparse.Namespace, config) -> int:
     from naome_report.ingest.quarantine import write_quarantine
     from naome_report.ingest.validate import validate_extract
 
+    from naome_report.organisations import is_synthetic_extract, load_organisations
+
     extract = Path(args.extract) if args.extract else config.extract_dir
-    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    orgs = load_organisations(config, is_synthetic_extract(extract))
     validated = validate_extract(extract, orgs, config.data_cutoff, progress=lambda m: console.print(f"  [dim]{m}[/]"))
     write_quarantine(validated, config.output_dir / "quarantine")
     table = Table(title=f"Validation of {extract}")
@@ -116,7 +118,7 @@ def _cmd_pack(args: argparse.Namespace, config) -> int:
                       "naome_indicators.csv)")
         return 2
     out = Path(args.out) if args.out else config.output_dir / "packs"
-    paths = build_packs(results, load_registry(config.path("indicators")), config, out, org_codes=codes, workers=1)
+    paths = build_packs(results, load_registry(config.path("indicators"), config), config, out, org_codes=codes, workers=1)
     for path in paths:
         console.print(f"[green]pack[/] {path.stem} {known[path.stem]} → {path}")
     console.print(f"{len(paths)} pack(s) in {time.perf_counter() - started:.1f} s")

@@ -331,7 +331,8 @@ def _completeness_flags(frame: pd.DataFrame, registry: Registry, threshold: floa
 
 INDICATOR_COLUMNS = [
     "period", "period_type", "level", "nation", "region_code", "region_name", "parent_code", "parent_name", "org_code",
-    "org_name", "indicator_id", "indicator_title", "subgroup", "numerator", "denominator", "percentage", "ci_lower_95",
+    "org_name", "indicator_id", "indicator_title", "subgroup", "counted", "coverage", "numerator", "denominator",
+    "percentage", "ci_lower_95",
     "ci_upper_95", "median_days", "national_percentage", "expected", "observed_expected", "adjusted_percentage",
     "funnel_lower_95", "funnel_upper_95", "funnel_lower_998", "funnel_upper_998", "funnel_method", "funnel_position",
     "outlier_process", "outlier_status", "outlier_note", "vs_national", "completeness_flag", "status", "status_note",
@@ -374,6 +375,8 @@ def indicator_results(counts: pd.DataFrame, registry: Registry, orgs: pd.DataFra
     frame = _disclosure(frame, settings.disclosure)
     frame["completeness_flag"] = _completeness_flags(frame, registry, settings.disclosure.completeness_threshold)
     frame["synthetic_data"] = "yes" if synthetic else "no"
+    frame["counted"] = frame.indicator_id.map({i.id: i.counted for i in registry})
+    frame["coverage"] = frame.indicator_id.map({i.id: i.coverage for i in registry})
     level_order = {lvl: i for i, lvl in enumerate(["national", "nation", "region", "alliance", "organisation"])}
     ind_order = {i.id: k for k, i in enumerate(registry)}
     sub_order = {"all": 0, "de_novo": 1, "recurrent": 2, "triple_negative": 3, "bone_metastases": 4}

@@ -130,9 +130,10 @@ class FunnelBackground:
             f'aria-hidden="true">{escape(label)}</span>'
         )
 
-    def save(self, path: Path | str, alt_text: str, fmt: ImageFormat = "png", dpi: int = 200) -> FigureAsset:
+    def save(self, path: Path | str, alt_text: str, fmt: ImageFormat = "png", dpi: int = 200,
+             synthetic: bool = False) -> FigureAsset:
         """Save the background (see `save_figure`)."""
-        return save_figure(self.figure, path, alt_text, fmt=fmt, dpi=dpi)
+        return save_figure(self.figure, path, alt_text, fmt=fmt, dpi=dpi, synthetic=synthetic)
 
 
 def _draw_funnel(

@@ -13,7 +13,7 @@ from typing import Literal
 from matplotlib.figure import Figure
 from PIL import Image
 
-from naome_report.charts.style import apply_house_style
+from naome_report.charts.style import add_synthetic_mark, apply_house_style
 
 CSS_PX_PER_INCH = 96
 
@@ -44,13 +44,17 @@ def alt_text_path(path: Path) -> Path:
     return path.with_name(path.name + ".alt.txt")
 
 
-def save_figure(fig: Figure, path: Path | str, alt_text: str, fmt: ImageFormat = "png", dpi: int = 200) -> FigureAsset:
-    """Save `fig` as PNG or SVG (identical input gives identical bytes) plus `<path>.alt.txt`."""
+def save_figure(fig: Figure, path: Path | str, alt_text: str, fmt: ImageFormat = "png", dpi: int = 200,
+                synthetic: bool = False) -> FigureAsset:
+    """Save `fig` as PNG or SVG (identical input gives identical bytes) plus `<path>.alt.txt`; a chart of
+    synthetic data gets the synthetic mark inside the image."""
     if fmt not in _METADATA:
         raise ValueError(f"unsupported figure format {fmt!r}: use 'png' or 'svg'")
     if not alt_text or not alt_text.strip():
         raise ValueError(f"{path}: every figure needs alternative text")
     apply_house_style()
+    if synthetic:
+        add_synthetic_mark(fig)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = _render_bytes(fig, fmt, dpi)

@@ -161,6 +161,26 @@ def house_rc() -> dict[str, object]:
     }
 
 
+# Inside every chart drawn from the synthetic cohort: small, central, so that a cropped chart still says so.
+SYNTHETIC_MARK = "SYNTHETIC DATA"
+SYNTHETIC_MARK_COLOUR = NHS_MID_GREY
+SYNTHETIC_MARK_OPACITY = 0.6
+
+
+def add_synthetic_mark(fig: Figure) -> None:
+    """Write the synthetic-data mark, small and half-transparent, in the middle of the largest plotting area (of the
+    figure when it has none), above the data so that it stays legible: a cropped chart still says what it shows."""
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    if not axes:
+        fig.text(0.5, 0.5, SYNTHETIC_MARK, ha="center", va="center", fontsize=8, fontweight="bold",
+                 color=SYNTHETIC_MARK_COLOUR, alpha=SYNTHETIC_MARK_OPACITY, zorder=10, gid="synthetic-mark")
+        return
+    ax = max(axes, key=lambda a: a.get_position().width * a.get_position().height)
+    ax.text(0.5, 0.5, SYNTHETIC_MARK, transform=ax.transAxes, ha="center", va="center", fontsize=8,
+            fontweight="bold", color=SYNTHETIC_MARK_COLOUR, alpha=SYNTHETIC_MARK_OPACITY, zorder=10,
+            gid="synthetic-mark")
+
+
 def apply_house_style() -> None:
     """Set the house rcParams globally (idempotent; every chart function calls it)."""
     matplotlib.rcParams.update(house_rc())

@@ -54,7 +54,7 @@ REASONS: dict[str, str] = {
     OUT_OF_RANGE: "an integer outside the field's minimum and maximum",
     DATE_ORDER.format(later="B", earlier="A"): "date B of the record is earlier than date A, which must come first",
     DUPLICATE: "the record's key is shared with another record of the file: every copy is quarantined",
-    UNKNOWN_ORGANISATION: "an org_code that is not in the organisation reference table (data/organisations.csv)",
+    UNKNOWN_ORGANISATION: "an org_code that is not in the organisation table (data/organisations.csv; data/organisations-synthetic.csv for the synthetic cohort)",
     ORPHAN: "a patient_id that appears in no record of the patients file",
     PATIENT_QUARANTINED: "the patient's own record in the patients file was quarantined, so are their other records",
 }

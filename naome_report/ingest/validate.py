@@ -30,7 +30,7 @@ MIN_RECORDS_FOR_SHARE = 20
 _MAX_SLICED_ROWS = 1000  # with more bad rows than this, copying the valid rows beats slicing around the bad
 _SHARE_FIXES = {
     rules.NOT_A_DATE: "write every date as YYYY-MM-DD and export the file again",
-    rules.UNKNOWN_ORGANISATION: "check that data/organisations.csv is the organisation table for this extract",
+    rules.UNKNOWN_ORGANISATION: "check that the organisation table ([paths] organisations in data/naome.toml) is the one for this extract",
     rules.ORPHAN: "check that the patients file comes from the same extract as this file",
     rules.PATIENT_QUARANTINED: "correct the patients file first",
 }

@@ -14,6 +14,7 @@ from naome_report.config import Config
 from naome_report.hub import Results
 from naome_report.numbers import format_fixed
 from naome_report.publish.methods_context import methods_context
+from naome_report.publish.supplement_context import supplement_context
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
 
 NATIONS = ("England and Wales", "England", "Wales")
@@ -106,6 +107,7 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
     by_nation = {n: (rows[rows.nation == n].iloc[0] if (rows.nation == n).any() else None) for n in NATIONS}
     values = {n: value_cell(by_nation[n], ind) for n in NATIONS}
     orgs = org_rows(results, ind.id, period)
+    orgs = orgs[orgs.nation.isin(ind.nations)]  # organisations of a nation the data do not cover are not counted
     outliers = orgs[orgs.outlier_status.isin(list(OUTLIER_WORDS))]
     counts = orgs.outlier_status.value_counts()
     return {
@@ -117,6 +119,8 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
         "not_available": [f"{u.nation} {', '.join(u.financial_years)}: {u.reason}" for u in ind.not_available],
         "casemix": ind.is_casemix_adjusted, "has_rate": ind.has_rate, "outlier_process": ind.outlier_process,
         "ew": values["England and Wales"], "england": values["England"], "wales": values["Wales"],
+        # The national value is that of the nations covered: England and Wales, or England alone (CPES).
+        "coverage": ind.coverage, "national": values[ind.coverage], "counted": ind.counted,
         "values": [{"nation": n, **values[n]} for n in NATIONS],
         "timeliness": ind.type == "timeliness",
         "n_orgs": fmt(len(orgs), "count"),
@@ -132,8 +136,9 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
 
 
 ALLOCATION_TEXT = {
-    "diagnosing_org": "The trust or health board that diagnosed the metastatic disease (first MDT where recorded)",
+    "diagnosing_org": "The diagnosing organisation: first MDT discussion, else first metastatic record",
     "last_sact_org": "The trust or health board that gave the last systemic anti-cancer therapy",
+    "survey_trust": "The trust the survey names for the respondent (England only)",
 }
 
 
@@ -316,6 +321,7 @@ def base_context(results: Results, registry: Registry, config: Config, out_dir: 
         "period_words": period_words(results.meta.get("financial_years", [])),
         "fmt": fmt, "organisations": fmt(results.meta.get("organisations"), "count"),
         "quarantined": fmt(results.meta.get("quarantined_records"), "count"),
+        "supplement": supplement_context(results, registry, config),
     }
 
 

@@ -260,7 +260,7 @@ def chart_src(charts: dict[str, str], svg: str) -> str:
     return src
 
 
-def run_charts(pack: PackInput, settings: Settings, charts: dict[str, str]) -> list[RunChartView]:
+def run_charts(pack: PackInput, settings: Settings, charts: dict[str, str], synthetic: bool = False) -> list[RunChartView]:
     """A run chart for each indicator with enough published quarters for this organisation."""
     views = []
     for ind in settings.registry:
@@ -270,7 +270,7 @@ def run_charts(pack: PackInput, settings: Settings, charts: dict[str, str]) -> l
         trial = any(str(p.get("limits_status")) == "trial" for p in points)
         label = f"Run chart of {ind.title_in_sentence} by quarter for {pack.org.name}"
         years = year_labels(points)
-        svg = run_chart_svg(points, label, years_below=bool(years))
+        svg = run_chart_svg(points, label, years_below=bool(years), synthetic=synthetic)
         if svg:
             views.append(RunChartView(ind.title, chart_src(charts, svg), label, _run_caption(points, trial), years,
                                       year_line_style(len(points), len(years)) if years else ""))
@@ -313,7 +313,7 @@ def survival_rows(pack: PackInput, common: Common) -> list[dict[str, str]]:
 def survival_view(pack: PackInput, common: Common, charts: dict[str, str]) -> dict[str, Any]:
     """The survival page: chart, table and whether this organisation has a curve."""
     label = f"Survival after diagnosis of metastatic breast cancer: {pack.org.name} against England and Wales"
-    svg = survival_svg(pack.survival_curve, common.national_curve, label)
+    svg = survival_svg(pack.survival_curve, common.national_curve, label, synthetic=common.synthetic)
     return {"src": chart_src(charts, svg) if svg else "", "alt": label,
             "rows": survival_rows(pack, common), "has_own_curve": bool(pack.survival_curve)}
 
@@ -366,7 +366,8 @@ def build_context(pack: PackInput, common: Common, settings: Settings, assets: d
         "charts": charts,
         "org": pack.org, "period": common.period, "data_cutoff": common.data_cutoff, "synthetic": common.synthetic,
         "audit_name": settings.audit_name, "short_name": settings.short_name, "publisher": settings.publisher,
-        "summary": groups, "funnels": funnels(pack, assets, settings), "run_charts": run_charts(pack, settings, charts),
+        "summary": groups, "funnels": funnels(pack, assets, settings),
+        "run_charts": run_charts(pack, settings, charts, common.synthetic),
         "uncharted": uncharted(pack, settings), "min_run_points": MIN_RUN_POINTS,
         "survival": survival_view(pack, common, charts), "completeness": completeness(pack, common, settings, groups),
         "actions": actions(groups, settings), "threshold": f"{settings.completeness_threshold:.0%}",

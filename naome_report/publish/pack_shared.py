@@ -91,7 +91,8 @@ def compact_funnel(points: pd.DataFrame, limits: pd.DataFrame, target: float, y_
     return background
 
 
-def draw_funnel(ind: Indicator, rows: pd.DataFrame, limits: pd.DataFrame, out_dir: Path) -> FunnelAsset | None:
+def draw_funnel(ind: Indicator, rows: pd.DataFrame, limits: pd.DataFrame, out_dir: Path,
+                synthetic: bool = False) -> FunnelAsset | None:
     """Draw one indicator's funnel background once and place every organisation on it."""
     points = _points(rows, ind)
     if points.empty or limits.empty:
@@ -102,7 +103,7 @@ def draw_funnel(ind: Indicator, rows: pd.DataFrame, limits: pd.DataFrame, out_di
     background = compact_funnel(points, limits, target, y_label)
     src = f"{SHARED_DIR}/funnel_{ind.id}.jpg"
     alt = _alt_text(ind, len(points), target, method)
-    save_jpeg(background.figure, out_dir / src, alt)
+    save_jpeg(background.figure, out_dir / src, alt, synthetic)
     positions = {
         p.org_code: background.css_position(p.denominator, p.percentage)
         for p in points.itertuples() if background.contains(p.denominator, p.percentage)
@@ -110,7 +111,7 @@ def draw_funnel(ind: Indicator, rows: pd.DataFrame, limits: pd.DataFrame, out_di
     return FunnelAsset(ind.id, src, alt, target, method, value_column(ind), positions)
 
 
-def save_jpeg(figure, path: Path, alt_text: str) -> None:
+def save_jpeg(figure, path: Path, alt_text: str, synthetic: bool = False) -> None:
     """Save a figure as a high-quality JPEG with its alt text beside it.
 
     JPEG because weasyprint embeds JPEG data as it is, while it decodes and re-compresses
@@ -119,7 +120,10 @@ def save_jpeg(figure, path: Path, alt_text: str) -> None:
     from PIL import Image
 
     from naome_report.charts.save import _write_atomic, alt_text_path
+    from naome_report.charts.style import add_synthetic_mark
 
+    if synthetic:
+        add_synthetic_mark(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=FUNNEL_DPI)
     image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
@@ -137,7 +141,7 @@ def draw_funnels(results: Results, registry: Registry, out_dir: Path) -> dict[st
     lim = lim[(lim["period"] == results.primary_period) & (lim["subgroup"] == ALL)]
     assets: dict[str, FunnelAsset] = {}
     for ind in funnel_indicators(registry, results):
-        asset = draw_funnel(ind, rows, lim[lim["indicator_id"] == ind.id], out_dir)
+        asset = draw_funnel(ind, rows, lim[lim["indicator_id"] == ind.id], out_dir, results.synthetic)
         if asset is not None:
             assets[ind.id] = asset
     return assets

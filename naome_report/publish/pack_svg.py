@@ -7,7 +7,7 @@ from html import escape
 from urllib.parse import quote
 from typing import Any
 
-from naome_report.charts.svg_frame import Frame
+from naome_report.charts.svg_frame import Frame, synthetic_mark_svg
 from naome_report.charts.style import (
     COMMON_CAUSE,
     CONCERN,
@@ -109,10 +109,11 @@ def _markers(placed: list[tuple[str, float, float]]) -> list[str]:
     return out
 
 
-def _svg(width: float, height: float, body: list[str], label: str) -> str:
+def _svg(width: float, height: float, body: list[str], label: str, synthetic: bool = False) -> str:
+    mark = synthetic_mark_svg(width, height) if synthetic else ""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
             f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(label)}">'
-            + "".join(b for b in body if b) + "</svg>")
+            + "".join(b for b in body if b) + mark + "</svg>")
 
 
 def _y_axis(frame: Frame, ticks: list[float], suffix: str) -> list[str]:
@@ -162,7 +163,7 @@ def year_line_style(n_quarters: int, n_years: int) -> str:
             f"width: calc({(last - start) / RUN_WIDTH * 100:.3f}% + {YEAR_LABEL_EM:.3f}em)")
 
 
-def run_chart_svg(points: list[dict[str, Any]], label: str, years_below: bool = False) -> str:
+def run_chart_svg(points: list[dict[str, Any]], label: str, years_below: bool = False, synthetic: bool = False) -> str:
     """An XmR run chart of one organisation's quarterly percentages with mean, process limits and special causes.
 
     `years_below`: the financial-year labels are printed under the chart in HTML (one line of text instead of
@@ -198,7 +199,7 @@ def run_chart_svg(points: list[dict[str, Any]], label: str, years_below: bool = 
         placed.append((kind if kind in MARKERS else "common_cause", frame.x(i), frame.y(value)))
     body += _markers(placed)
     body += _x_axis(frame, points, with_years=not years_below)
-    return _svg(frame.width, frame.height, body, label)
+    return _svg(frame.width, frame.height, body, label, synthetic)
 
 
 def _segments(frame: Frame, series: list[float | None]) -> list[list[tuple[float, float]]]:
@@ -261,7 +262,7 @@ def _curve_arrays(curve: list[dict[str, Any]]) -> tuple[list[float], list[float]
 
 
 def survival_svg(own: list[dict[str, Any]], national: list[dict[str, Any]], label: str,
-                 marks: Sequence[float] = (1.0, 3.0)) -> str:
+                 marks: Sequence[float] = (1.0, 3.0), synthetic: bool = False) -> str:
     """Kaplan-Meier curve of the organisation (solid, with band) against the national curve (dashed, with band)."""
     curves = [c for c in (national, own) if c]
     if not curves:
@@ -285,7 +286,7 @@ def survival_svg(own: list[dict[str, Any]], national: list[dict[str, Any]], labe
     for year in range(years + 1):
         x = frame.x(year)
         body.append(_text(x, base + 15, str(year), size=10.5))
-    return _svg(frame.width, frame.height, body, label)  # the axis title is a line of HTML under the image
+    return _svg(frame.width, frame.height, body, label, synthetic)  # the axis title is a line of HTML under the image
 
 
 def data_uri(svg: str) -> str:

@@ -41,13 +41,14 @@ def _workers(requested: int, tasks: int) -> int:
     return max(1, min(wanted, tasks))
 
 
-def _funnel_jobs(results: Results, registry: Registry, out_dir: Path) -> list[tuple[Indicator, pd.DataFrame, pd.DataFrame, Path]]:
+def _funnel_jobs(results: Results, registry: Registry,
+                 out_dir: Path) -> list[tuple[Indicator, pd.DataFrame, pd.DataFrame, Path, bool]]:
     """One small job per funnel background: the indicator's organisation rows and its limits."""
     rows = primary_indicator_rows(results)
     rows = rows[rows["level"] == "organisation"]
     lim = results.funnel_limits
     lim = lim[(lim["period"] == results.primary_period) & (lim["subgroup"] == ALL)]
-    return [(ind, rows[rows["indicator_id"] == ind.id], lim[lim["indicator_id"] == ind.id], out_dir)
+    return [(ind, rows[rows["indicator_id"] == ind.id], lim[lim["indicator_id"] == ind.id], out_dir, results.synthetic)
             for ind in funnel_indicators(registry, results)]
 
 

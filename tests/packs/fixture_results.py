@@ -16,6 +16,7 @@ from naome_report.stats.funnel import funnel_limits
 from naome_report.stats.outliers import assign_outlier_status
 from naome_report.stats.spc import run_chart_analysis
 from naome_report.stats.wilson import wilson_interval
+from naome_report.organisations import load_organisations
 
 NATIONAL = ("K04000001", "England and Wales")
 NATIONS = {"England": "E92000001", "Wales": "W92000004"}
@@ -240,9 +241,9 @@ def _frame(name: str, rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
 
 
 def write_fixture_results(data_dir: Path, config: Config, registry: Registry, seed: int = 7) -> Path:
-    """Write every hub file (pooled period, quarters, survival) for the organisations in data/organisations.csv."""
+    """Write every hub file (pooled period, quarters, survival) for the organisations of the fictional table (data/organisations-synthetic.csv)."""
     rng = np.random.default_rng(seed)
-    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    orgs = load_organisations(config, synthetic=True)
     entities = _entities(orgs)
     members = _members(entities, orgs)
     size = pd.Series(rng.integers(40, 260, len(orgs)), index=orgs.index)
