@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from naome_report import atomic
+
 if TYPE_CHECKING:
     from naome_report.ingest.validate import ValidatedExtract
 
@@ -34,4 +36,5 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     # A value such as =HYPERLINK(...) stays literal: a CSV file cannot execute anything, and an
     # apostrophe prefix would change the data. A spreadsheet may still evaluate it on double-click,
     # so the data dictionary tells analysts to import the file with every column as text.
-    frame.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    with atomic.replacing(path) as tmp:
+        frame.to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")

@@ -117,7 +117,8 @@ def save_jpeg(figure, path: Path, alt_text: str) -> None:
     """
     from PIL import Image
 
-    from naome_report.charts.save import _write_atomic, alt_text_path
+    from naome_report import atomic
+    from naome_report.charts.save import alt_text_path
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=FUNNEL_DPI)
@@ -125,8 +126,8 @@ def save_jpeg(figure, path: Path, alt_text: str) -> None:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, out.getvalue())
-    _write_atomic(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
+    atomic.write_bytes(path, out.getvalue())
+    atomic.write_bytes(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
 
 
 def draw_funnels(results: Results, registry: Registry, out_dir: Path) -> dict[str, FunnelAsset]:

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import expit
 
+from naome_report import atomic
 from naome_report.config import Config
 
 DAYS_PER_YEAR = 365.25
@@ -22,6 +23,7 @@ SUBTYPES = ("ER+/HER2-", "HER2+", "Triple negative", "Unknown")
 SUBTYPE_SHARE = (0.67, 0.14, 0.12, 0.07)
 SURVIVAL_TARGETS = {1.0: 0.65, 3.0: 0.44}  # de novo, SotN 2025
 EPOCH = np.datetime64("1970-01-01", "D")
+SYNTHETIC_MARKER = "SYNTHETIC_DATA.txt"  # in every synthetic extract folder: the outputs built from it say so
 
 # Indicators whose organisation-level rates the generator varies, with their national mean
 # probability (England) and between-organisation SD on the logit scale.
@@ -488,15 +490,15 @@ def write_extract(extract: SyntheticExtract, directory: Path, file_format: str =
         for stale in (directory / f"{name}.csv", directory / f"{name}.parquet"):
             stale.unlink(missing_ok=True)
         path = directory / f"{name}.{file_format}"
-        if file_format == "parquet":
-            frame.to_parquet(path, index=False)
-        else:
-            _write_csv(frame, path)
+        with atomic.replacing(path) as tmp:
+            if file_format == "parquet":
+                frame.to_parquet(tmp, index=False)
+            else:
+                _write_csv(frame, tmp)
         written.append(path)
-    truth_path = directory / "_synthetic_truth.json"
-    truth_path.write_text(json.dumps(extract.truth, indent=2, default=str), encoding="utf-8")
-    (directory / "SYNTHETIC_DATA.txt").write_text(
-        "These files are a SYNTHETIC extract made by naome-report. They describe no real person.\n", encoding="utf-8")
+    atomic.write_text(directory / "_synthetic_truth.json", json.dumps(extract.truth, indent=2, default=str))
+    atomic.write_text(directory / SYNTHETIC_MARKER,
+                      "These files are a SYNTHETIC extract made by naome-report. They describe no real person.\n")
     return written
 
 
