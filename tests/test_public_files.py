@@ -80,7 +80,7 @@ def test_every_indicator_at_every_level(indicators):
 
 def test_national_percentages_match_an_independent_count(indicators, output_dir):
     """MDT within -31..+91 days, counted directly from the extract with plain pandas."""
-    extract = output_dir / "extract"
+    extract = output_dir / "synthetic-extract"
     flow = pd.read_csv(output_dir / "data" / "naome_patient_flow.csv").set_index("step")["count"]
     row = indicators[(indicators.indicator_id == "ascertainment") & (indicators.level == "national")
                      & (indicators.period_type == "pooled") & (indicators.subgroup == "all")].iloc[0]
@@ -91,7 +91,7 @@ def test_national_percentages_match_an_independent_count(indicators, output_dir)
     care["event_date"] = pd.to_datetime(care.event_date, errors="coerce")
     mets["metastasis_date"] = pd.to_datetime(mets.metastasis_date, errors="coerce")
     tum["diagnosis_date"] = pd.to_datetime(tum.diagnosis_date, errors="coerce")
-    q = pd.read_csv(output_dir / "quarantine" / "quarantine.csv", dtype=str)
+    q = pd.read_csv(output_dir / "restricted" / "quarantine" / "quarantine.csv", dtype=str)
     care = care[~care.event_id.isin(q.key)]
     mets = mets[~mets.record_id.isin(q.key)]
     first_met = mets.groupby("patient_id").metastasis_date.min()
@@ -104,7 +104,9 @@ def test_national_percentages_match_an_independent_count(indicators, output_dir)
     published = indicators[(indicators.indicator_id == "mdt") & (indicators.level == "national")
                            & (indicators.period_type == "pooled") & (indicators.subgroup == "all")].iloc[0]
     # The independent count ignores the small exclusions (under 18, diagnosed at death); allow for them.
-    excluded_small = flow["under_18"] + flow["diagnosed_at_death"]
+    reasons = pd.read_csv(output_dir / "restricted" / "quarantine" / "exclusions_by_reason.csv")
+    reasons = reasons[reasons.file == "patients"].set_index("reason").records  # unsuppressed: restricted
+    excluded_small = reasons.get("under_18", 0) + reasons.get("diagnosed_at_death", 0)
     assert abs(len(hit) - published.numerator) <= excluded_small
 
 
@@ -129,10 +131,18 @@ def test_designed_outliers_are_found(indicators, output_dir):
         assert row.outlier_status.endswith(outlier["direction"]), (ind, outlier, row.outlier_status)
 
 
-def test_reconciliation_balances(data_dir):
+def test_reconciliation_balances(data_dir, output_dir):
     rec = pd.read_csv(data_dir / "naome_reconciliation.csv")
-    assert (rec.records_read == rec.quarantined + rec.excluded + rec.included).all()
+    published = rec[rec.status == "published"]
+    assert (published.records_read == published.quarantined + published.excluded + published.included).all()
     assert (rec.balanced == "yes").all()
+    # the unsuppressed counts (restricted) balance in every file, and withheld cells are exactly the small ones
+    # and their partners
+    full = pd.read_csv(output_dir / "restricted" / "quarantine" / "reconciliation.csv")
+    assert (full.records_read == full.quarantined + full.excluded + full.included).all()
+    counts = ["records_read", "quarantined", "excluded", "included"]
+    assert not full[counts].where(rec[counts].notna()).isin([1, 2, 3, 4]).any().any()
+    assert (rec[counts].isna().sum(axis=1).isin([0, 2])).all()
 
 
 def test_synthetic_label_on_every_row(data_dir):

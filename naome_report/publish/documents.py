@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import multiprocessing
-import os
 import re
 import shutil
 import time

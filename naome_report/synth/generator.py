@@ -12,7 +12,7 @@ from scipy import optimize
 from scipy.special import expit
 
 from naome_report import atomic
-from naome_report.config import Config
+from naome_report.config import SYNTHETIC_MARKER, Config
 
 DAYS_PER_YEAR = 365.25
 # De novo MBC a year at national scale (domain brief §7): England ~3,800; Wales in proportion to
@@ -23,7 +23,6 @@ SUBTYPES = ("ER+/HER2-", "HER2+", "Triple negative", "Unknown")
 SUBTYPE_SHARE = (0.67, 0.14, 0.12, 0.07)
 SURVIVAL_TARGETS = {1.0: 0.65, 3.0: 0.44}  # de novo, SotN 2025
 EPOCH = np.datetime64("1970-01-01", "D")
-SYNTHETIC_MARKER = "SYNTHETIC_DATA.txt"  # in every synthetic extract folder: the outputs built from it say so
 
 # Indicators whose organisation-level rates the generator varies, with their national mean
 # probability (England) and between-organisation SD on the logit scale.
