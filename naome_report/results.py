@@ -11,7 +11,8 @@ from naome_report.cohort import Cohort, indicator_flags
 from naome_report.config import Config
 from naome_report.indicators import NATIONAL_CODE, all_indicator_counts, entity_table, periods_for
 from naome_report.registry import Registry
-from naome_report.stats.casemix import CasemixModel, fit_casemix_model
+from naome_report.availability import mark_unavailable, unavailable_indicators
+from naome_report.stats.casemix import CasemixError, CasemixModel, fit_casemix_model
 from naome_report.stats.disclosure import apply_disclosure_control, secondary_suppression
 from naome_report.stats.funnel import estimate_overdispersion, funnel_limits
 from naome_report.stats.outliers import NOT_ASSESSED_PREFIX, assign_outlier_status
@@ -40,8 +41,13 @@ class HubTables:
 
 # --- case-mix -----------------------------------------------------------------------------------
 
-def fit_casemix(registry: Registry, cohort: Cohort, cutoff: pd.Timestamp) -> tuple[dict[str, pd.Series], dict[str, CasemixModel]]:
-    """Fit each outcome indicator's model on all eligible patients; expected probability per patient."""
+def fit_casemix(registry: Registry, cohort: Cohort, cutoff: pd.Timestamp,
+                failures: dict[str, str] | None = None) -> tuple[dict[str, pd.Series], dict[str, CasemixModel]]:
+    """Fit each outcome indicator's model on all eligible patients; expected probability per patient.
+
+    A model that cannot be fitted is left out, its reason recorded in `failures` (the indicator is then
+    published as not available); without `failures` the CasemixError is raised.
+    """
     expected, models = {}, {}
     for ind in registry:
         if not ind.casemix:
@@ -49,9 +55,15 @@ def fit_casemix(registry: Registry, cohort: Cohort, cutoff: pd.Timestamp) -> tup
         flags = indicator_flags(ind, cohort, cutoff)
         data = cohort.patients.loc[flags.denominator, ind.casemix["covariates"]].copy()
         data["outcome"] = flags.numerator[flags.denominator].astype(int)
-        model = fit_casemix_model(data, "outcome", ind.casemix["covariates"],
-                                  categorical=ind.casemix["covariates"],
-                                  reference_levels=ind.casemix.get("reference"))
+        try:
+            model = fit_casemix_model(data, "outcome", ind.casemix["covariates"],
+                                      categorical=ind.casemix["covariates"],
+                                      reference_levels=ind.casemix.get("reference"))
+        except CasemixError as exc:
+            if failures is None:
+                raise
+            failures[ind.id] = str(exc)
+            continue
         models[ind.id] = model
         expected[ind.id] = pd.Series(model.predicted, index=data.index)
     return expected, models
@@ -85,7 +97,8 @@ def _add_rates(frame: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     frame["ci_lower_95"] = lo * 100
     frame["ci_upper_95"] = hi * 100
     key = ["indicator_id", "period", "subgroup"]
-    national = frame[frame.org_code == NATIONAL_CODE].set_index(key).percentage
+    national_rows = (frame.org_code == NATIONAL_CODE) & frame.get("available", True)  # no value where none is measured
+    national = frame[national_rows].set_index(key).percentage
     frame["national_percentage"] = pd.MultiIndex.from_frame(frame[key]).map(national).to_numpy()
     if "expected" in frame:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -429,8 +442,11 @@ def build_hub_tables(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpe
     """Compute every public table from the cohort: the one computation run all outputs share."""
     cutoff = pd.Timestamp(config.data_cutoff)
     periods = periods_for(config.financial_years, config.primary_period)
-    expected, models = fit_casemix(registry, cohort, cutoff)
+    failures: dict[str, str] = {}
+    expected, models = fit_casemix(registry, cohort, cutoff, failures)
     counts = all_indicator_counts(registry, cohort, orgs, periods, cutoff, cpes, expected)
+    records = {name: len(table) for name, table in cohort.events.items()} | {"cpes": len(cpes)}
+    counts = mark_unavailable(counts, unavailable_indicators(registry, records, failures))
     indicators, curves = indicator_results(counts, registry, orgs, periods, config, synthetic)
     run_charts = run_chart_table(indicators, registry, config)
     survival, survival_curves = survival_tables(cohort, orgs, config, config.primary_period, synthetic)

@@ -121,7 +121,7 @@ def test_wales_biopsy_not_available_in_2024_25(indicators):
 
 
 def test_designed_outliers_are_found(indicators, output_dir):
-    truth = json.loads((output_dir / "extract" / "_synthetic_truth.json").read_text())
+    truth = json.loads((output_dir / "synthetic-extract" / "_synthetic_truth.json").read_text())
     primary = load_config().primary_period
     names = {"mort30": "mort30_sact"}
     for outlier in truth["designed_outliers"]:

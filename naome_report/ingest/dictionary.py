@@ -122,6 +122,7 @@ def _file_section(spec: InputFile) -> str:
         f"- Key: {', '.join(f'`{k}`' for k in spec.key)} (unique in the file)",
     ]
     lines += [f"- Date order: `{rule.later}` must not be before `{rule.earlier}`" for rule in spec.date_orders]
+    lines += [f"- Count order: `{rule.part}` must not be greater than `{rule.whole}`" for rule in spec.count_orders]
     if not spec.patient_level:
         lines.append("- Aggregate data: no patient-level records")
     lines += ["", "| field | type | required | allowed values | references | meaning |",
