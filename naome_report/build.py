@@ -695,10 +695,12 @@ class _Runner:
         _save_state(self.ctx, self.state)
         atomic.sweep_temporary_files(self.ctx.output_dir)
         done = [s for s in STAGES if s in self.reports and self.reports[s].status in ("built", "up to date")]
+        waiting = [s for s in self.wanted if s not in done and s not in cut_short and s not in self.reports]
         logger.warning("interrupted after %.1f s; stopped %s", seconds, ", ".join(cut_short) or "nothing")
         return (f"interrupted after {seconds:.0f} s: every process of the build is stopped; whole and up to date: "
-                f"{', '.join(done) or 'none'}; stopped (rebuilt next time): {', '.join(cut_short) or 'none'}; "
-                f"every file in {self.ctx.output_dir} is whole (written under a temporary name, then renamed)")
+                f"{', '.join(done) or 'none'}; stopped (rebuilt next time): {', '.join(cut_short) or 'none'}"
+                + (f"; not started: {', '.join(waiting)}" if waiting else "")
+                + f"; every file in {self.ctx.output_dir} is whole (written under a temporary name, then renamed)")
 
     def write_manifest(self) -> None:
         """output/manifest.json: SHA-256 of the inputs, configuration, registry, code and every output."""

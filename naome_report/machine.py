@@ -31,6 +31,7 @@ def _in_forked_child(parent: int | None = None) -> None:
     """In every process forked after install_child_guard(): Ctrl-C is the builder's to handle; end with the parent."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the builder's SIGTERM-as-Ctrl-C: just end
     except (ValueError, OSError):  # not the main thread: nothing to change
         pass
     _set_parent_death_signal(signal.SIGTERM)
@@ -61,6 +62,15 @@ def _remember_parent() -> None:
     _forking_parent = os.getpid()
 
 
+def _is_resource_tracker(pid: int) -> bool:
+    """multiprocessing's resource tracker: it ends by itself with its parent and must outlive the other children
+    (stopped first, it is restarted and then reports each semaphore it never saw)."""
+    try:
+        return b"multiprocessing.resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def descendants(pid: int | None = None) -> list[int]:
     """Every living process below `pid` (default: this one), children before grandchildren; Linux /proc only."""
     root = os.getpid() if pid is None else pid
@@ -86,7 +96,7 @@ def descendants(pid: int | None = None) -> list[int]:
 
 def stop_descendants(timeout: float = 5.0) -> list[int]:
     """Stop every process below this one (SIGTERM, then SIGKILL after `timeout`); return those that were running."""
-    running = descendants()
+    running = [pid for pid in descendants() if not _is_resource_tracker(pid)]
     for pid in running:
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
