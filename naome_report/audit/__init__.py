@@ -107,7 +107,7 @@ def audit_content(content: Content, name: str, secrets: Secrets) -> list[Finding
         hits += rules.small_counts_in_text(text, where)
         hits += rules.nhs_numbers_in_text(text, where)
     for key, value in content.json_counts:
-        if rules.is_count_header(key.rsplit(".", 1)[-1]) and rules.small_whole_number(value):
+        if rules.is_count_header(re.sub(r"\[\d+\]$", "", key).rsplit(".", 1)[-1]) and rules.small_whole_number(value):
             hits.append(rules.Hit("small_count", f"key {key}", str(value)))
     hits += rules.identifiers_in_text(content.raw, secrets.patient_ids, secrets.record_ids)
     if RESTRICTED_MARKING.lower() in content.raw.lower():

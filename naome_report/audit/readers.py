@@ -271,6 +271,9 @@ _HTML_ATTRIBUTE = re.compile(r"\s(alt|title|aria-label|aria-description|summary|
                              re.I)
 
 
+_HTML_LINK = re.compile(r"\s(?:href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+
+
 def _inline_text(fragment: str) -> str:
     return " ".join(html_unescape(_HTML_TAG.sub(" ", fragment)).split())
 
@@ -291,9 +294,20 @@ def _html(path: Path) -> Content:
     lines = [" ".join(html_unescape(line).split()) for line in _HTML_TAG.sub(" ", blocks).split("\n")]
     attributes = [html_unescape(m.group(2) if m.group(2) is not None else m.group(3))
                   for m in _HTML_ATTRIBUTE.finditer(body)]
+    counts, words = [], []
+    for script in scripts:  # data embedded for the page's charts and search: checked like any JSON file
+        try:
+            found = _walk_json(json.loads(script))
+        except ValueError:
+            words.append(script)
+        else:
+            counts += found[0]
+            words += found[1]
     texts = [("text", "\n".join(line for line in lines if line)), ("attributes", "\n".join(attributes)),
-             ("script", "\n".join(scripts))]
-    return Content(tables=tables, texts=texts, raw="\n".join(text for _, text in texts))
+             ("script", "\n".join(words))]
+    links = [m.group(1) or m.group(2) for m in _HTML_LINK.finditer(body)]
+    return Content(tables=tables, texts=texts, raw="\n".join([*(text for _, text in texts), *links]),
+                   json_counts=counts)
 
 
 def _svg(path: Path) -> Content:
@@ -329,6 +343,12 @@ def pdf_text(path: Path) -> str:
 
 def _json(path: Path) -> Content:
     raw = path.read_text(encoding="utf-8", errors="replace")
+    counts, words = _walk_json(json.loads(raw))
+    return Content(texts=[("", "\n".join(words))], raw=raw, json_counts=counts)
+
+
+def _walk_json(document: object) -> tuple[list[tuple[str, object]], list[str]]:
+    """(key path, value) of every number, and every string, of a JSON document."""
     counts: list[tuple[str, object]] = []
     words: list[str] = []
 
@@ -344,8 +364,8 @@ def _json(path: Path) -> Content:
         else:
             counts.append((key, value))
 
-    walk(json.loads(raw), "")
-    return Content(texts=[("", "\n".join(words))], raw=raw, json_counts=counts)
+    walk(document, "")
+    return counts, words
 
 
 _ID_HEADER = ("id", "identifier", "key", "record", "pseudonym")

@@ -40,7 +40,7 @@ _WHOLE_SMALL = re.compile(r"^\s*([1-4])(?:\.0+)?\s*$")
 COUNT_HEADER = re.compile(
     r"^(?:numerator|denominator|patients?|people|persons|deaths?|died|at risk|count|number|n|records?|"
     r"records read|quarantined|excluded|included|events|observed|observed events|respondents|yes count|yes|"
-    r"recorded|eligible|women|men|survivors|cases|alive)$")
+    r"recorded|eligible|women|men|survivors|cases|alive|(?:[a-z]+ )?(?:records|patients|people|deaths))$")
 NOT_COUNT_HEADER = re.compile(r"expected|rate|%|percent|ratio|median|mean|limit|\bci\b|confidence|decile|year|day|"
                               r"quarter|index|code|score|p value|odds|estimate|error|target|threshold")
 # Hub files whose columns are not what their names suggest (the funnel grid's n is an axis, not patients).
@@ -99,8 +99,10 @@ def small_counts_in_table(header: list[object], rows: Iterable[list[object]], fi
 
 
 def _previous_word(text: str, start: int) -> str:
-    words = re.findall(r"[A-Za-z]+", text[max(0, start - 24):start])
-    return words[-1].lower() if words else ""
+    """The token just before `start`, lower case, when it is a word (else '')."""
+    tokens = text[max(0, start - 40):start].split()
+    word = tokens[-1].strip("([{\"'") if tokens else ""
+    return word.lower() if word.isalpha() else ""
 
 
 def small_counts_in_text(text: str, where: str = "") -> Iterator[Hit]:
