@@ -93,7 +93,9 @@ def _cmd_validate(args: argparse.Namespace, config) -> int:
     extract = Path(args.extract).resolve() if args.extract else config.extract_dir
     check_organisations(config)
     orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
-    validated = validate_extract(extract, orgs, config.data_cutoff, progress=lambda m: console.print(f"  [dim]{m}[/]"))
+    shown = console.is_terminal  # progress on a terminal only: a log or pipe gets the result (or the one error line)
+    validated = validate_extract(extract, orgs, config.data_cutoff,
+                                 progress=lambda m: shown and console.print(f"  [dim]{m}[/]"))
     with output_lock(config.output_dir):
         write_quarantine(validated, config.output_dir / QUARANTINE_DIR)
     table = Table(title=f"Validation of {extract}")
@@ -154,10 +156,13 @@ def _cmd_verify(args: argparse.Namespace, config) -> int:
     manifest, problems = verify_outputs(out, config.path("log_file"))
     for problem in problems:
         _say(f"{out / problem.path}: {problem.problem}")
-    if not manifest.get("complete", False):
-        _say(f"{out / MANIFEST_FILE}: the build that wrote it did not finish every stage "
-             f"(failed: {', '.join(manifest.get('failed_stages', [])) or 'none'}); run naome-report build")
-    if problems or not manifest.get("complete", False):
+    failed = manifest.get("failed_stages", [])
+    if failed:
+        _say(f"{out / MANIFEST_FILE}: stage(s) {', '.join(failed)} failed in the build that wrote it; "
+             "run naome-report build")
+    elif not manifest.get("complete", False):
+        console.print(f"note: not every stage has been built in {out} (a build with --only)", soft_wrap=True)
+    if problems or failed:
         _say(f"verify: {len(problems)} of {len(manifest['outputs'])} outputs do not match {out / MANIFEST_FILE}; "
              "rebuild them with naome-report build (a changed output is rebuilt)")
         return 1
@@ -288,14 +293,16 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, config)
     except (NaomeError, RegistryError, ReconciliationFailure, ReconciliationError, ResultsError) as exc:
         _say(f"error: {exc}")
-        log.error("%s", " ".join(str(exc).split()))
+        if log.handlers:  # else logging's last-resort handler would print the line a second time
+            log.error("%s", " ".join(str(exc).split()))
         return EXIT_FATAL
     except BuildInterrupted as exc:
         _say(str(exc))
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         _say("interrupted: stopped; every file written so far is whole (written under a temporary name, then renamed)")
-        log.warning("interrupted")
+        if log.handlers:
+            log.warning("interrupted")
         return EXIT_INTERRUPTED
 
 

@@ -82,7 +82,8 @@ def casemix_tables(models: dict[str, CasemixModel]) -> tuple[pd.DataFrame, pd.Da
     coef = pd.concat(coefs, ignore_index=True)[cols] if coefs else pd.DataFrame(columns=cols)
     cal_cols = ["indicator_id", "decile", "n", "observed", "expected", "observed_rate", "expected_rate"]
     cal = pd.concat(calib, ignore_index=True)[cal_cols] if calib else pd.DataFrame(columns=cal_cols)
-    return coef, pd.DataFrame(fits), cal
+    fit_cols = ["indicator_id", "patients", "events", "c_statistic", "hosmer_lemeshow_p", "formula"]
+    return coef, pd.DataFrame(fits, columns=fit_cols), cal
 
 
 # --- statistics on the counts ---------------------------------------------------------------------
