@@ -685,6 +685,9 @@ class _Runner:
 
     def stop(self, seconds: float) -> str:
         """Interrupted: stop every process of the build; forget the stages cut short; say what is whole."""
+        # The packs' pool threads (in this process) see their workers and fork server go: their errors are
+        # the interruption itself, which the one line reports.
+        threading.excepthook = lambda args: logger.debug("after the interruption: %s", args.exc_value)
         stop_descendants()
         if self._events is not None:
             self._events.cancel_join_thread()
