@@ -14,7 +14,8 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -157,22 +158,42 @@ def audit_outputs(output_dir: Path, config: Config | None = None, workers: int |
         else:
             todo.append((name, digest))
 
-    def check(item: tuple[str, str]) -> tuple[str, str, list[Finding]]:
-        name, digest = item
-        try:
-            found = audit_content(read_content(output_dir / name), name, secrets)
-        except UnreadableOutput as exc:
-            found = [Finding(name, "unreadable", "", str(exc))]
-        return name, digest, found
-
-    # PDFs are read by a separate program, so threads overlap them; the rest is quick.
-    with ThreadPoolExecutor(max_workers=workers or available_cores()) as pool:
-        for name, digest, found in pool.map(check, _slowest_first(todo)):
-            cache[name] = {"sha256": digest, "findings": [asdict(f) for f in found]}
-            report.findings += found
+    for name, digest, found in _check_all(output_dir, secrets, _slowest_first(todo), workers or available_cores()):
+        cache[name] = {"sha256": digest, "findings": [asdict(f) for f in found]}
+        report.findings += found
     _save_cache(output_dir, key, cache)
     report.findings.sort(key=lambda f: (f.path, f.rule, f.where))
     return report
+
+
+_JOB: tuple[Path, Secrets] | None = None  # what the worker processes check against (inherited when forked)
+_SERIAL_BELOW = 24  # fewer files than this are checked here: starting workers would cost more
+
+
+def _check_one(item: tuple[str, str]) -> tuple[str, str, list[Finding]]:
+    assert _JOB is not None
+    output_dir, secrets = _JOB
+    name, digest = item
+    try:
+        found = audit_content(read_content(output_dir / name), name, secrets)
+    except UnreadableOutput as exc:
+        found = [Finding(name, "unreadable", "", str(exc))]
+    return name, digest, found
+
+
+def _check_all(output_dir: Path, secrets: Secrets, todo: list[tuple[str, str]],
+               workers: int) -> Iterable[tuple[str, str, list[Finding]]]:
+    """Each file's findings: in worker processes (forked, so they share the secrets) when there are many."""
+    global _JOB
+    _JOB = (output_dir, secrets)
+    try:
+        if workers <= 1 or len(todo) < _SERIAL_BELOW or "fork" not in mp.get_all_start_methods():
+            yield from map(_check_one, todo)
+            return
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
+            yield from pool.map(_check_one, todo, chunksize=4)
+    finally:
+        _JOB = None
 
 
 def _slowest_first(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

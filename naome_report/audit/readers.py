@@ -15,6 +15,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from naome_report.audit.rules import is_count_header
+
 TEXT_SUFFIXES = {".txt", ".md"}
 READABLE = {".csv", ".xlsx", ".ods", ".html", ".htm", ".svg", ".pdf", ".json", ".js", ".css"} | TEXT_SUFFIXES
 # Text attributes that readers see: alternative text, accessible names, tooltips, chart data.
@@ -284,7 +286,11 @@ def _html(path: Path) -> Content:
     body = _HTML_SCRIPT.sub(" ", _HTML_COMMENT.sub(" ", page))
     tables = []
     for number, table in enumerate(_HTML_TABLE.finditer(body), start=1):
-        rows = [[_inline_text(cell) for cell in _HTML_CELL.findall(row)] for row in _HTML_ROW.findall(table.group(1))]
+        raw_rows = _HTML_ROW.findall(table.group(1))
+        header = [_inline_text(cell) for cell in _HTML_CELL.findall(raw_rows[0])] if raw_rows else []
+        if not any(is_count_header(h) for h in header):  # no column of counts: nothing for the count rule
+            continue
+        rows = [header] + [[_inline_text(cell) for cell in _HTML_CELL.findall(row)] for row in raw_rows[1:]]
         rows = [r for r in rows if r]
         if rows:
             caption = _HTML_CAPTION.search(table.group(1))
