@@ -15,7 +15,6 @@ import time
 import naome_report  # noqa: F401  (first: it sets one BLAS thread per process before numpy loads)
 import pandas as pd
 
-from naome_report.build import is_synthetic_extract
 from naome_report.cohort import derive_cohort
 from naome_report.config import load_config
 from naome_report.ingest.validate import validate_extract
@@ -39,7 +38,7 @@ def main(config_path: str) -> dict:
     cohort = derive_cohort(validated.frames, config)
     cohort_s = time.perf_counter() - started
     tables = build_hub_tables(cohort, registry, orgs, validated.frames["cpes"], config,
-                              is_synthetic_extract(config.extract_dir))
+                              config.synthetic)
     indicators_s = time.perf_counter() - started - cohort_s
     engine_cpu = time.process_time() - cpu
     return {"patients_in_extract": len(validated.frames["patients"]), "cohort_patients": len(cohort.patients),
