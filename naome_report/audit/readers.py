@@ -17,8 +17,6 @@ from lxml import etree
 
 from naome_report.audit.rules import is_count_header
 
-TEXT_SUFFIXES = {".txt", ".md"}
-READABLE = {".csv", ".xlsx", ".ods", ".html", ".htm", ".svg", ".pdf", ".json", ".js", ".css"} | TEXT_SUFFIXES
 # Text attributes that readers see: alternative text, accessible names, tooltips, chart data.
 TEXT_ATTRIBUTES = ("alt", "title", "aria-label", "aria-description", "summary")
 _XLSX = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -50,31 +48,13 @@ class Content:
     texts: list[tuple[str, str]] = field(default_factory=list)  # (where, text): running text, labels, alt texts
     raw: str = ""  # everything, for identifiers
     json_counts: list[tuple[str, object]] = field(default_factory=list)  # (key path, value) of JSON count keys
-    structured: bool = False  # tables carry the counts: running text is checked for phrases only
 
 
 def read_content(path: Path) -> Content:
     """The tables and text of one public file, by its format."""
     suffix = path.suffix.lower()
     try:
-        if suffix == ".csv":
-            return _csv(path)
-        if suffix == ".xlsx":
-            return _xlsx(path)
-        if suffix == ".ods":
-            return _ods(path)
-        if suffix in (".html", ".htm"):
-            return _html(path)
-        if suffix == ".svg":
-            return _svg(path)
-        if suffix == ".pdf":
-            return _pdf(path)
-        if suffix == ".json":
-            return _json(path)
-        if suffix in (".js", ".css"):
-            return Content(raw=path.read_text(encoding="utf-8", errors="replace"))
-        text = path.read_text(encoding="utf-8", errors="replace")
-        return Content(texts=[("", text)], raw=text)
+        return READERS.get(suffix, _plain_text)(path)
     except UnreadableOutput:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, etree.LxmlError) as exc:
@@ -91,7 +71,7 @@ def _csv(path: Path) -> Content:
     reader = csv.reader(text.splitlines())
     header = next(reader, [])
     if not header:
-        return Content(structured=True)
+        return Content()
     rows, numbers, words = [], [], set()
     small = bool(_CSV_SMALL_CELL.search(data, data.find(b"\n") + 1))
     for number, row in enumerate(reader, start=2):
@@ -102,7 +82,7 @@ def _csv(path: Path) -> Content:
     words = {w for w in words if w and not _numeric(w)}
     joined = "\n".join(sorted(words))
     return Content(tables=[Table("", header, rows, row_numbers=numbers)], texts=[("", joined)], raw=joined,
-                   structured=True)
+                   )
 
 
 _SMALL_TEXT = re.compile(r"^\s*[1-4](?:\.0+)?\s*$")
@@ -170,7 +150,7 @@ def _xlsx(path: Path) -> Content:
             found, _ = _tables_from_rows(f"sheet {titles.get(name, name)!r}", _xlsx_rows(data, shared))
             tables += found
     words = {s for s in (*shared, *inline) if s and not _numeric(s)}
-    return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)), structured=True)
+    return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
 
 
 def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -237,7 +217,7 @@ def _ods(path: Path) -> Content:
         found, _ = _tables_from_rows(f"sheet {name!r}", _ods_rows(table.group(2)))
         tables += found
     words = {w for w in (_xml_text(p.group(1) or b"") for p in _ODS_PARAGRAPH.finditer(data)) if w and not _numeric(w)}
-    return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)), structured=True)
+    return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
 
 
 def _ods_rows(data: bytes) -> Iterator[list[object]]:
@@ -325,6 +305,16 @@ def _svg(path: Path) -> Content:
                 words.append(element.get(name))
     text = "\n".join(words)
     return Content(texts=[("text", text)], raw=text)
+
+
+def _plain_text(path: Path) -> Content:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return Content(texts=[("", text)], raw=text)
+
+
+def _code(path: Path) -> Content:
+    """Scripts and stylesheets: only identifiers and restricted content are looked for."""
+    return Content(raw=path.read_text(encoding="utf-8", errors="replace"))
 
 
 def _pdf(path: Path) -> Content:
@@ -431,3 +421,8 @@ def read_extract_identifiers(extract_dir: Path) -> tuple[set[str], set[str]]:
                 values = {str(v) for v in table.column(column).to_pylist() if v}
                 (patients if column == "patient_id" else records).update(values)
     return patients, records
+
+
+READERS = {".csv": _csv, ".xlsx": _xlsx, ".ods": _ods, ".html": _html, ".htm": _html, ".svg": _svg, ".pdf": _pdf,
+           ".json": _json, ".js": _code, ".css": _code, ".txt": _plain_text, ".md": _plain_text}
+READABLE = set(READERS)
