@@ -189,7 +189,7 @@ def stage_data(ctx: BuildContext) -> StageReport:
         "audit": config.section("audit")["name"], "primary_period": config.primary_period,
         "financial_years": config.financial_years, "data_cutoff": config.data_cutoff.isoformat(),
         "synthetic": synthetic, "definitions_version": ctx.registry.definitions_version,
-        "organisations": len(orgs), "patients": len(cohort.patients),
+        "organisations": len(orgs), "patients": len(cohort.patients), "disclosure": config.section("disclosure"),
         # withheld from 1 to 4 like every published count (the exact count is in restricted/quarantine)
         "quarantined_records": None if low <= quarantined <= high else quarantined,
         "built_at": config.build_time.isoformat(),  # never the clock: rebuilds are byte-identical
