@@ -502,14 +502,14 @@ def write_extract(extract: SyntheticExtract, directory: Path, file_format: str =
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in extract.frames.items():
-        for stale in (directory / f"{name}.csv", directory / f"{name}.parquet"):
-            stale.unlink(missing_ok=True)
         path = directory / f"{name}.{file_format}"
         with atomic.replacing(path) as tmp:
             if file_format == "parquet":
                 frame.to_parquet(tmp, index=False)
             else:
                 _write_csv(frame, tmp)
+        # only once the new file is in place: a build killed here leaves a whole extract
+        (directory / f"{name}.{'csv' if file_format == 'parquet' else 'parquet'}").unlink(missing_ok=True)
         written.append(path)
     atomic.write_text(directory / "_synthetic_truth.json", json.dumps(extract.truth, indent=2, default=str))
     atomic.write_text(directory / SYNTHETIC_MARKER,

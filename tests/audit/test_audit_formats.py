@@ -217,3 +217,12 @@ def test_the_command_fails_on_a_leak_with_one_line_per_finding(tmp_path: Path) -
     run = subprocess.run([sys.executable, "-m", "naome_report", "--config", str(config), "audit"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0 and "audit: passed: 2 public files" in run.stderr
+
+
+def test_the_default_build_passes_the_audit(output_dir: Path) -> None:
+    from naome_report.config import load_config
+
+    report = audit_outputs(output_dir, load_config())
+    assert report.findings == [], "\n".join(map(str, report.findings[:20]))
+    assert {".csv", ".xlsx", ".ods", ".html", ".pdf", ".svg", ".txt", ".json"} <= set(report.formats)
+    assert report.formats[".pdf"] >= 140 and report.files_read > 900
