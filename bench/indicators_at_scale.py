@@ -38,7 +38,7 @@ def main(config_path: str) -> dict:
     cohort = derive_cohort(validated.frames, config)
     cohort_s = time.perf_counter() - started
     tables = build_hub_tables(cohort, registry, orgs, validated.frames["cpes"], config,
-                              is_synthetic_extract(config.extract_dir))
+                              config.synthetic)
     indicators_s = time.perf_counter() - started - cohort_s
     engine_cpu = time.process_time() - cpu
     return {"patients_in_extract": len(validated.frames["patients"]), "cohort_patients": len(cohort.patients),

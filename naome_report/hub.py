@@ -192,12 +192,17 @@ FILES: dict[str, dict[str, str]] = {
         "synthetic_data": "yes when computed from the synthetic cohort",
     },
     "naome_patient_flow.csv": {
-        "step": "Step of the cohort derivation", "label": "What the step is", "count": "People at or removed by this step",
+        "step": "Step of the cohort derivation", "label": "What the step is",
+        "count": "People at or removed by this step (empty when suppressed)",
+        "status": "published, or suppressed (a count from 1 to 4, or the count withheld beside one so no total gives it away)",
     },
     "naome_reconciliation.csv": {
-        "file": "Input file", "records_read": "Records read", "quarantined": "Records moved to quarantine (invalid)",
-        "excluded": "Valid records of people outside the audit cohort", "included": "Valid records of people in the cohort",
-        "balanced": "yes when read = quarantined + excluded + included",
+        "file": "Input file", "records_read": "Records read (empty when suppressed)",
+        "quarantined": "Records moved to quarantine (invalid; empty when suppressed)",
+        "excluded": "Valid records of people outside the audit cohort, counted from each person's exclusion reason (empty when suppressed)",
+        "included": "Valid records of people in the cohort (empty when suppressed)",
+        "balanced": "yes when read = quarantined + excluded + included, each counted on its own (checked on the unsuppressed counts)",
+        "status": "published, or suppressed (a count from 1 to 4, or the count withheld beside one)",
     },
     "naome_data_sources.csv": {
         "file": "Input file of the linked extract", "dataset": "The national dataset(s) the file comes from",

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from naome_report.config import Config, ConfigError
+from naome_report.config import SYNTHETIC_MARKER, Config, ConfigError
 
-SYNTHETIC_MARKER = "SYNTHETIC_DATA.txt"
 COLUMNS = ("org_code", "org_name", "org_type", "nation", "alliance_code", "alliance_name", "alliance_type",
            "region_code", "region_name", "valid_from", "valid_to", "fictional", "note", "places")
 REQUIRED = ("org_code", "org_name", "nation", "alliance_code", "alliance_name", "region_code", "region_name")
@@ -22,8 +21,7 @@ def is_synthetic_extract(extract_dir: Path) -> bool:
 
 def extract_will_be_synthetic(config: Config) -> bool:
     """True when the configured extract folder holds, or will be given, the synthetic cohort."""
-    extract = config.extract_dir
-    return not any(extract.glob("patients.*")) or is_synthetic_extract(extract)
+    return config.synthetic or is_synthetic_extract(config.extract_dir)
 
 
 def organisations_path(config: Config, synthetic: bool) -> Path:

@@ -29,7 +29,7 @@ def indicators(data_dir):
 
 @pytest.fixture(scope="module")
 def truth(output_dir):
-    return json.loads((output_dir / "extract" / "_synthetic_truth.json").read_text())
+    return json.loads((output_dir / "synthetic-extract" / "_synthetic_truth.json").read_text())
 
 
 # --- a hand-made case: a low-mortality organisation whose count must be suppressed --------------------

@@ -81,7 +81,7 @@ def test_every_indicator_at_every_level(indicators):
 
 def test_national_percentages_match_an_independent_count(indicators, output_dir):
     """MDT within -31..+91 days, counted directly from the extract with plain pandas."""
-    extract = output_dir / "extract"
+    extract = output_dir / "synthetic-extract"
     flow = pd.read_csv(output_dir / "data" / "naome_patient_flow.csv").set_index("step")["count"]
     row = indicators[(indicators.indicator_id == "ascertainment") & (indicators.level == "national")
                      & (indicators.period_type == "pooled") & (indicators.subgroup == "all")].iloc[0]
@@ -92,7 +92,7 @@ def test_national_percentages_match_an_independent_count(indicators, output_dir)
     care["event_date"] = pd.to_datetime(care.event_date, errors="coerce")
     mets["metastasis_date"] = pd.to_datetime(mets.metastasis_date, errors="coerce")
     tum["diagnosis_date"] = pd.to_datetime(tum.diagnosis_date, errors="coerce")
-    q = pd.read_csv(output_dir / "quarantine" / "quarantine.csv", dtype=str)
+    q = pd.read_csv(output_dir / "restricted" / "quarantine" / "quarantine.csv", dtype=str)
     care = care[~care.event_id.isin(q.key)]
     mets = mets[~mets.record_id.isin(q.key)]
     # Distant metastasis codes as configured: exact code, else its three-character category.
@@ -109,7 +109,9 @@ def test_national_percentages_match_an_independent_count(indicators, output_dir)
     published = indicators[(indicators.indicator_id == "mdt") & (indicators.level == "national")
                            & (indicators.period_type == "pooled") & (indicators.subgroup == "all")].iloc[0]
     # The independent count ignores the small exclusions (age limits, diagnosed at death); allow for them.
-    excluded_small = flow["under_min_age"] + flow["over_max_age"] + flow["diagnosed_at_death"]
+    reasons = pd.read_csv(output_dir / "restricted" / "quarantine" / "exclusions_by_reason.csv")
+    reasons = reasons[reasons.file == "patients"].set_index("reason").records  # unsuppressed: restricted
+    excluded_small = sum(reasons.get(r, 0) for r in ("under_min_age", "over_max_age", "diagnosed_at_death"))
     assert abs(len(hit) - published.numerator) <= excluded_small
 
 
@@ -123,10 +125,18 @@ def test_wales_biopsy_not_available_in_2024_25(indicators):
     assert (cpes_wales.status == "not_available").all()
 
 
-def test_reconciliation_balances(data_dir):
+def test_reconciliation_balances(data_dir, output_dir):
     rec = pd.read_csv(data_dir / "naome_reconciliation.csv")
-    assert (rec.records_read == rec.quarantined + rec.excluded + rec.included).all()
+    published = rec[rec.status == "published"]
+    assert (published.records_read == published.quarantined + published.excluded + published.included).all()
     assert (rec.balanced == "yes").all()
+    # the unsuppressed counts (restricted) balance in every file, and withheld cells are exactly the small ones
+    # and their partners
+    full = pd.read_csv(output_dir / "restricted" / "quarantine" / "reconciliation.csv")
+    assert (full.records_read == full.quarantined + full.excluded + full.included).all()
+    counts = ["records_read", "quarantined", "excluded", "included"]
+    assert not full[counts].where(rec[counts].notna()).isin([1, 2, 3, 4]).any().any()
+    assert (rec[counts].isna().sum(axis=1).isin([0, 2])).all()
 
 
 def test_synthetic_label_on_every_row(data_dir):

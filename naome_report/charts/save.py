@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Literal
 from matplotlib.figure import Figure
 from PIL import Image
 
+from naome_report import atomic
 from naome_report.charts.style import add_synthetic_mark, apply_house_style
 
 CSS_PX_PER_INCH = 96
@@ -60,8 +59,8 @@ def save_figure(fig: Figure, path: Path | str, alt_text: str, fmt: ImageFormat =
     data = _render_bytes(fig, fmt, dpi)
     if fmt == "svg":
         data = _add_svg_title(data, alt_text)
-    _write_atomic(path, data)
-    _write_atomic(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
+    atomic.write_bytes(path, data)
+    atomic.write_bytes(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
     if fmt == "png":
         width_px, height_px = _png_size(data)
     else:
@@ -121,16 +120,3 @@ def _add_svg_title(svg: bytes, alt_text: str) -> bytes:
     opening = text[start:end].replace("<svg ", '<svg role="img" aria-label="' + escape(alt_text.strip()) + '" ', 1)
     title = f"\n <title>{escape(alt_text.strip())}</title>"
     return (text[:start] + opening + ">" + title + text[end + 1 :]).encode("utf-8")
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` in one step so a parallel reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from naome_report import atomic
 from naome_report.hub import FILES, META_FILE, TABLE_OF_FILE, data_dictionary_markdown
 from naome_report.results import HubTables
 
@@ -23,7 +24,8 @@ def _write_csv(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
             out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
         elif out[col].dtype.kind == "f":
             out[col] = _six_significant(out[col].to_numpy())
-    out.to_csv(path, index=False, lineterminator="\n")
+    with atomic.replacing(path) as tmp:
+        out.to_csv(tmp, index=False, lineterminator="\n")
 
 
 def _six_significant(values: np.ndarray) -> np.ndarray:
@@ -47,7 +49,7 @@ def write_data_files(tables: HubTables, flow: pd.DataFrame, reconciliation: pd.D
         _write_csv(frame.reindex(columns=list(columns)), list(columns), path)
         written.append(path)
     readme = out_dir / "README.md"
-    readme.write_text(data_dictionary_markdown(meta["synthetic"], meta.get("disclosure")), encoding="utf-8")
+    atomic.write_text(readme, data_dictionary_markdown(meta["synthetic"], meta.get("disclosure")))
     meta_path = out_dir / META_FILE
-    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+    atomic.write_text(meta_path, json.dumps(meta, indent=2, sort_keys=True))
     return written + [readme, meta_path]

@@ -16,6 +16,7 @@ from naome_report.numbers import format_fixed
 from naome_report.publish.methods_context import methods_context
 from naome_report.publish.supplement_context import supplement_context
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
+from naome_report.vocabulary import term
 
 NATIONS = ("England and Wales", "England", "Wales")
 NOT_SHOWN = "–"
@@ -57,6 +58,11 @@ def fmt(value: Any, kind: str = "pct") -> str:
     if kind == "p":
         return "<0.001" if value < 0.001 else format_fixed(value, 3)
     raise ValueError(f"fmt: unknown kind {kind!r}")
+
+
+def fmt_count(value: Any, status: str = "published") -> str:
+    """A published count, or the word for a withheld one (never a number from 1 to 4)."""
+    return term("status", "suppressed").short if status == "suppressed" else fmt(value, "count")
 
 
 def fmt_ci(lower: Any, upper: Any) -> str:
@@ -237,13 +243,17 @@ def _pick(frame: pd.DataFrame, category: str, column: str) -> float:
 
 def flow_entries(results: Results) -> list[dict[str, str]]:
     """The cohort derivation steps with their counts."""
-    return [{"label": r.label, "count": fmt(r.count, "count")} for r in results.flow.itertuples()]
+    return [{"label": r.label, "count": fmt_count(r.count, getattr(r, "status", "published"))}
+            for r in results.flow.itertuples()]
 
 
 def reconciliation_entries(results: Results) -> list[dict[str, str]]:
     """Records read, quarantined, excluded and included per input file."""
-    return [{"file": r.file, "read": fmt(r.records_read, "count"), "quarantined": fmt(r.quarantined, "count"),
-             "excluded": fmt(r.excluded, "count"), "included": fmt(r.included, "count"),
+    def count(r: Any, value: Any) -> str:
+        return fmt_count(value, "suppressed" if _missing(value) and getattr(r, "status", "") == "suppressed" else "")
+
+    return [{"file": r.file, "read": count(r, r.records_read), "quarantined": count(r, r.quarantined),
+             "excluded": count(r, r.excluded), "included": count(r, r.included),
              "balanced": "Yes" if str(r.balanced) == "yes" else "No"} for r in results.reconciliation.itertuples()]
 
 

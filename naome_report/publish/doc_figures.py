@@ -21,7 +21,7 @@ from naome_report.charts.save import save_figure  # noqa: E402
 from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
 from naome_report.machine import available_cores  # noqa: E402
-from naome_report.publish.doc_context import fmt, org_rows  # noqa: E402
+from naome_report.publish.doc_context import fmt, fmt_count, org_rows  # noqa: E402
 from naome_report.publish.render import batched_gc, start_gc_batch  # noqa: E402
 from naome_report.registry import Indicator, Registry  # noqa: E402
 
@@ -117,11 +117,16 @@ def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
     if cohort.empty:
         return None
     between = flow.iloc[1:cohort.index[0]]
-    steps = [{"label": first.label, "count": int(first["count"])},
-             {"label": cohort.label.iloc[0], "count": int(cohort["count"].iloc[0])}]
-    exclusions = [{"after_step_index": 0, "label": r.label, "count": int(r.count)} for r in between.itertuples()]
+    def count(row: Any) -> int | str:
+        status = getattr(row, "status", "published")
+        return fmt_count(row.count, status) if status == "suppressed" else int(row.count)
+
+    steps = [{"label": first.label, "count": count(next(flow.iloc[:1].itertuples()))},
+             {"label": cohort.label.iloc[0], "count": count(next(cohort.itertuples()))}]
+    exclusions = [{"after_step_index": 0, "label": r.label, "count": count(r)} for r in between.itertuples()]
     fig = patient_flow_diagram(steps, exclusions, title="How the audit cohort was formed")
-    alt = ("Patient-flow diagram. " + "; ".join(f"{r.label}: {fmt(r.count, 'count')}" for r in flow.itertuples())
+    alt = ("Patient-flow diagram. " + "; ".join(f"{r.label}: {fmt_count(r.count, getattr(r, 'status', 'published'))}"
+                                                 for r in flow.itertuples())
            + ". The data are in naome_patient_flow.csv.")
     return _save(fig, out_dir, "patient-flow", alt, results.synthetic)
 

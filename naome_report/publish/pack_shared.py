@@ -119,7 +119,8 @@ def save_jpeg(figure, path: Path, alt_text: str, synthetic: bool = False) -> Non
     """
     from PIL import Image
 
-    from naome_report.charts.save import _write_atomic, alt_text_path
+    from naome_report import atomic
+    from naome_report.charts.save import alt_text_path
     from naome_report.charts.style import add_synthetic_mark
 
     if synthetic:
@@ -130,8 +131,8 @@ def save_jpeg(figure, path: Path, alt_text: str, synthetic: bool = False) -> Non
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, out.getvalue())
-    _write_atomic(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
+    atomic.write_bytes(path, out.getvalue())
+    atomic.write_bytes(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
 
 
 def draw_funnels(results: Results, registry: Registry, out_dir: Path) -> dict[str, FunnelAsset]:

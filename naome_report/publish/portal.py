@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from naome_report import atomic
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.hub import FILES, META_FILE, Results
 from naome_report.publish import portal_charts as charts
@@ -73,7 +74,7 @@ class Site:
     def write(self, rel: str, text: str) -> Path:
         path = self.out_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        atomic.write_text(path, text)
         self.written.append(path)
         return path
 

@@ -27,6 +27,7 @@ from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
+from naome_report import atomic
 from naome_report.config import Config
 from naome_report.hub import Results
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
@@ -1049,6 +1050,6 @@ def build_workbook(results: Results, registry: Registry, config: Config, out_dir
     model = build_model(results, registry, config)
     xlsx = out_dir / workbook_filename(results.primary_period, config.section("audit").get("output_version", 1))
     ods = xlsx.with_suffix(".ods")
-    xlsx.write_bytes(render_xlsx(model))
-    ods.write_bytes(render_ods(model))
+    atomic.write_bytes(xlsx, render_xlsx(model))
+    atomic.write_bytes(ods, render_ods(model))
     return [xlsx, ods]

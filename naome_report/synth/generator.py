@@ -11,8 +11,9 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import expit
 
-from naome_report.config import Config
-from naome_report.organisations import SYNTHETIC_MARKER, load_organisations
+from naome_report import atomic
+from naome_report.config import SYNTHETIC_MARKER, Config
+from naome_report.organisations import load_organisations
 from naome_report.sources import MANIFEST
 
 DAYS_PER_YEAR = 365.25
@@ -656,21 +657,21 @@ def write_extract(extract: SyntheticExtract, directory: Path, file_format: str =
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in extract.frames.items():
-        for stale in (directory / f"{name}.csv", directory / f"{name}.parquet"):
-            stale.unlink(missing_ok=True)
         path = directory / f"{name}.{file_format}"
-        if file_format == "parquet":
-            frame.to_parquet(path, index=False)
-        else:
-            _write_csv(frame, path)
+        with atomic.replacing(path) as tmp:
+            if file_format == "parquet":
+                frame.to_parquet(tmp, index=False)
+            else:
+                _write_csv(frame, tmp)
+        # only once the new file is in place: a build killed here leaves a whole extract
+        (directory / f"{name}.{'csv' if file_format == 'parquet' else 'parquet'}").unlink(missing_ok=True)
         written.append(path)
     if extract.manifest is not None:
-        extract.manifest.to_csv(directory / MANIFEST, index=False, lineterminator="\n")
+        atomic.write_text(directory / MANIFEST, extract.manifest.to_csv(index=False, lineterminator="\n"))
         written.append(directory / MANIFEST)
-    truth_path = directory / "_synthetic_truth.json"
-    truth_path.write_text(json.dumps(extract.truth, indent=2, default=str), encoding="utf-8")
-    (directory / SYNTHETIC_MARKER).write_text(
-        "These files are a SYNTHETIC extract made by naome-report. They describe no real person.\n", encoding="utf-8")
+    atomic.write_text(directory / "_synthetic_truth.json", json.dumps(extract.truth, indent=2, default=str))
+    atomic.write_text(directory / SYNTHETIC_MARKER,
+                      "These files are a SYNTHETIC extract made by naome-report. They describe no real person.\n")
     return written
 
 
