@@ -169,7 +169,7 @@ def _results(ctx: BuildContext):
 
 def stage_workbook(ctx: BuildContext) -> StageReport:
     """The Excel metrics table and its OpenDocument copy."""
-    from naome_report.publish.workbook import build_workbook
+    from naome_report.publish.workbook.files import build_workbook
 
     return StageReport("workbook", "built", outputs=build_workbook(_results(ctx), ctx.registry, ctx.config, ctx.output_dir))
 
@@ -217,7 +217,7 @@ DATA_MODULES = ["naome_report.cohort", "naome_report.ingest.validate", "naome_re
 # Modules of the later stages: imported here and by the fork server while data runs, so that stage
 # processes, forked from either, start with them.
 STAGE_MODULES = {
-    "workbook": ["naome_report.publish.workbook", "naome_report.publish.ods"],
+    "workbook": ["naome_report.publish.workbook.files"],
     "documents": ["naome_report.publish.documents", "naome_report.publish.doc_context",
                   "naome_report.publish.doc_figures", "naome_report.publish.render", "weasyprint"],
     "portal": ["naome_report.publish.portal"],

@@ -65,9 +65,11 @@ COMPARISON: dict[str, Term] = {
 STATUS: dict[str, Term] = {
     "published": Term("Published", "published"),
     "suppressed": Term("Suppressed", "suppressed to protect confidentiality (small numbers)", "[c]", "none"),
-    "too_few": Term("Too few patients", "too few patients to show a rate", "", "none"),
+    "too_few": Term("Too few patients", "too few patients to show a rate", "[u]", "none"),
     "not_available": Term("Not available", "data not available", "[x]", "none"),
     "not_applicable": Term("Not applicable", "not applicable (no eligible patients)", "[z]", "none"),
+    "not_estimable": Term("Not estimable", "not estimable (no patients followed to this time)", "[x]", "none"),
+    "too_few_at_risk": Term("Too few at risk", "too few patients still followed to estimate survival", "[u]", "none"),
 }
 
 # --- Making Data Count variation of a run-chart point ----------------------------------------------
@@ -94,9 +96,42 @@ DIRECTION: dict[str, Term] = {
     "neutral": Term("No preferred direction", "neither a higher nor a lower value is better in itself"),
 }
 
+# --- Reporting level of a row ------------------------------------------------------------------------
+LEVEL: dict[str, Term] = {
+    "national": Term("England and Wales", "England and Wales"),
+    "nation": Term("Nation", "a nation"),
+    "region": Term("NHS England region", "an NHS England region"),
+    "alliance": Term("Cancer Alliance or Welsh Region", "a Cancer Alliance or Welsh Region"),
+    "organisation": Term("NHS trust or health board", "an NHS trust or Welsh health board"),
+}
+
+# --- Patient characteristics (cohort description, breakdowns, case-mix variables) --------------------
+CHARACTERISTIC: dict[str, Term] = {
+    "route": Term("Route to MBC", "route to metastatic breast cancer (de novo or recurrent)"),
+    "age_band": Term("Age band", "age band at diagnosis"),
+    "sex": Term("Sex", "sex"),
+    "subtype": Term("Subtype", "breast cancer subtype (ER and HER2 status)"),
+    "deprivation": Term("Deprivation quintile", "deprivation quintile (IMD in England, WIMD in Wales)"),
+    "ethnicity_group": Term("Ethnic group", "ethnic group"),
+    "ps_group": Term("Performance status", "performance status"),
+    "charlson_group": Term("Comorbidity", "comorbidity (Charlson index)"),
+    "metastatic_site": Term("Metastatic site", "metastatic sites at diagnosis"),
+}
+
+# --- Kind of indicator ---------------------------------------------------------------------------------
+INDICATOR_TYPE: dict[str, Term] = {
+    "process": Term("Process", "a process measure"),
+    "outcome": Term("Outcome", "an outcome measure"),
+    "completeness": Term("Data completeness", "a data-completeness measure"),
+    "timeliness": Term("Timeliness", "a timeliness measure"),
+    "experience": Term("Patient experience", "a patient-experience measure"),
+    "data_quality": Term("Data quality", "a data-quality measure"),
+}
+
 VOCABULARIES: dict[str, dict[str, Term]] = {
     "funnel_position": FUNNEL_POSITION, "outlier_status": OUTLIER_STATUS, "comparison": COMPARISON,
     "status": STATUS, "variation": VARIATION, "subgroup": SUBGROUP, "direction": DIRECTION,
+    "level": LEVEL, "characteristic": CHARACTERISTIC, "indicator_type": INDICATOR_TYPE,
 }
 
 
