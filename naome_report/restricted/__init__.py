@@ -46,6 +46,11 @@ def find_restricted(text: str, identifiers: set[str] | frozenset[str] = frozense
     hits += [phrase for phrase in LETTER_PHRASES if phrase in text]
     hits += re.findall(rf"""(?:href|src)\s*=\s*["'][^"']*\b{RESTRICTED_DIR}/[^"']*""", text)
     if identifiers:
-        words = set(re.findall(r"[0-9A-Za-z_-]+", text))
-        hits += sorted(words & set(identifiers))
+        words = set(text.encode("utf-8").translate(_WORD_BREAKS).split())  # bytes: several times faster than re
+        hits += sorted(w.decode() for w in words & {i.encode() for i in identifiers})
     return hits
+
+
+# Every ASCII character that cannot be part of an identifier, as a space (identifiers: letters, digits, _ and -).
+_WORD_BREAKS = bytes(c if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "_-") or c >= 128 else 32
+                     for c in range(256))
