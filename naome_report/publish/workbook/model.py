@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from naome_report.config import Config
 from naome_report.hub import Results
@@ -27,6 +27,8 @@ from naome_report.vocabulary import (
 )
 
 NUMBER_KINDS = ("count", "percent", "ratio", "decimal", "general")
+# Control characters XML 1.0 cannot hold (tab, line feed and carriage return it can).
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 TEXT_KINDS = ("text", "wrap")
 # Shorthand of the Analysis Function's "Symbols in tables" standard used here.
 SHORTHAND = {
@@ -218,7 +220,7 @@ def clean_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return XML_ILLEGAL.sub("", str(value))
 
 
 def long_date(value: date) -> str:
