@@ -76,7 +76,7 @@ def write_readme(restricted_dir: Path, config: Config, synthetic: bool) -> Path:
     process = load_process(config)
     text = environment().get_template("README.md.j2").render(
         handling=HANDLING, marker=MARKER, synthetic=synthetic, audit=config.section("audit"),
-        items=[item.label for item in load_items(config)], guidance=process.guidance,
+        items=[item["title"] for item in load_items(config)], guidance=process.guidance,
         example_reference=case_reference(config.primary_period, "ZAA", "mort30_sact", "all"))
     restricted_dir.mkdir(parents=True, exist_ok=True)
     path = restricted_dir / "README.md"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import jinja2
 import pandas as pd
 
 from naome_report.config import PROJECT_ROOT, Config
+from naome_report.numbers import format_fixed
 from naome_report.publish.workbook.model import long_date
 from naome_report.restricted import HANDLING, MARKER
 from naome_report.restricted.outlier_process import Process, Stage, add_working_days, timetable
@@ -45,12 +45,12 @@ def _percent(value: Any) -> str:
     number = _number(value)
     if number is None:
         return "[c]"
-    return f"{Decimal(repr(number)).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+    return f"{format_fixed(number, 1)}%"
 
 
 def _count(value: Any) -> str:
     number = _number(value)
-    return "[c]" if number is None else f"{int(number):,}"
+    return "[c]" if number is None else format_fixed(number, 0, thousands=True)
 
 
 def case_rows(cases: pd.DataFrame) -> list[dict[str, Any]]:
@@ -71,7 +71,7 @@ def case_rows(cases: pd.DataFrame) -> list[dict[str, Any]]:
             "limits_998": f"{_percent(case['funnel_lower_998'])} to {_percent(case['funnel_upper_998'])}",
             "status": OUTLIER_STATUS[case["outlier_status"]].short,
             "adjusted": (f"the result is the case-mix adjusted percentage (observed {_percent(case['percentage'])}, "
-                         f"observed / expected {float(case['observed_expected']):.2f})") if adjusted is not None
+                         f"observed / expected {format_fixed(float(case['observed_expected']), 2)})") if adjusted is not None
             and _number(case.get("observed_expected")) is not None else "",
             "method": str(case.get("funnel_method") or ""),
             "withheld": _number(case["numerator"]) is None,

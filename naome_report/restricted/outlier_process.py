@@ -77,7 +77,9 @@ def load_process(config: Config) -> Process:
         start = date.fromisoformat(str(section["start_date"]))
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"{where}: start_date must be a date (YYYY-MM-DD): {exc}") from exc
-    return Process(str(section.get("guidance", "")), start, tuple(section.get("subgroups", ["all"])), tuple(stages),
+    guidance = str(config.section("outliers")["guidance"])
+    guidance = guidance if guidance.lower().startswith("the ") else f"the {guidance}"
+    return Process(guidance, start, tuple(section.get("subgroups", ["all"])), tuple(stages),
                    dict(section.get("regulator", {})), dict(section.get("government", {})))
 
 
@@ -95,15 +97,6 @@ def add_working_days(start: date, days: int, nation: str = "England") -> date:
     return np.busday_offset(np.datetime64(start, "D"), days, roll="forward", holidays=list(off)).astype(date)
 
 
-def in_process(frame: pd.DataFrame, registry: Registry) -> pd.Series:
-    """Rows of indicators in the outlier process: the results' `outlier_process` column, or (results written
-    before that column) the registry's outlier flag."""
-    if "outlier_process" in frame.columns:
-        return frame["outlier_process"].fillna("").astype(str).str.lower().eq("yes")
-    flagged = {ind.id for ind in registry if getattr(ind, "outlier_process", ind.outlier_eligible)}
-    return frame["indicator_id"].isin(flagged)
-
-
 def case_reference(period: str, org_code: str, indicator_id: str, subgroup: str) -> str:
     """NAOME-OP-<period>-<organisation>-<indicator>[-<patient group>]."""
     tail = "" if subgroup == "all" else f"-{subgroup}"
@@ -115,7 +108,7 @@ def outlier_cases(results: Results, registry: Registry, process: Process) -> pd.
     frame = results.indicators
     keep = (frame["level"].eq("organisation") & frame["period"].eq(results.primary_period)
             & frame["subgroup"].isin(process.subgroups) & frame["outlier_status"].isin(list(STATUS_LEVEL))
-            & in_process(frame, registry))
+            & frame["outlier_process"].fillna("").astype(str).str.lower().eq("yes"))
     cases = frame.loc[keep].copy()
     order = {ind.id: i for i, ind in enumerate(registry)}
     cases["outlier_level"] = cases["outlier_status"].map(STATUS_LEVEL)

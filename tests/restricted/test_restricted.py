@@ -18,7 +18,7 @@ from naome_report.config import ConfigError, load_config
 from naome_report.hub import load_results
 from naome_report.registry import load_registry
 from naome_report.restricted import HANDLING, MARKER, find_restricted, restricted_identifiers
-from naome_report.restricted.data_quality import Item, feedback_lists, item_states, load_items, write_data_quality
+from naome_report.restricted.data_quality import feedback_lists, item_states, load_items, write_data_quality
 from naome_report.restricted.outlier_process import add_working_days, load_process, outlier_cases, timetable
 
 REF = "NAOME-OP-2023-24_to_2025-26-"
@@ -171,7 +171,8 @@ def test_readme_says_how_to_handle_the_files(restricted):
     assert "OFFICIAL-SENSITIVE. Not for publication." in text
     assert "`NAOME-OP-<period>-<organisation code>-<indicator id>[-<patient group>]`" in text
     assert "NAOME-OP-2023-24_to_2025-26-ZAA-mort30_sact" in text
-    assert "ER and HER2 status, Stage at diagnosis, Performance status, Date and type of recurrence, Ethnic group" in text
+    assert ("Performance status, Stage at diagnosis, ER and HER2 status, Date and type of recurrence, Deprivation "
+            "quintile, Ethnicity, Comorbidity (Charlson index)") in text
 
 
 def test_a_rebuild_removes_letters_no_longer_due(fixture_data, tmp_path):
@@ -189,10 +190,11 @@ def test_a_rebuild_removes_letters_no_longer_due(fixture_data, tmp_path):
 # Data-quality lists
 # ------------------------------------------------------------------------------------------------
 
-ITEMS = [Item("receptors", "ER and HER2 status", "receptors_known", False),
-         Item("stage", "Stage at diagnosis", "stage_known", False, "de_novo"),
-         Item("recurrence", "Date and type of recurrence", "recurrence_recorded", False, "recurrent"),
-         Item("ethnicity", "Ethnic group", "ethnicity_group", "Unknown")]
+ITEMS = [{"item": "er_her2", "title": "ER and HER2 status", "recorded": "receptors_known"},
+         {"item": "stage", "title": "Stage at diagnosis", "recorded": "stage_known", "patients": {"route": "de_novo"}},
+         {"item": "recurrence", "title": "Date and type of recurrence", "recorded": "recurrence_recorded",
+          "patients": {"route": "recurrent"}},
+         {"item": "ethnicity", "title": "Ethnicity", "recorded": "ethnicity_group"}]
 
 
 def _patients() -> pd.DataFrame:
@@ -205,27 +207,27 @@ def _patients() -> pd.DataFrame:
         "stage_known": [False, False, True, True, True],      # P2's stage does not apply (recurrent)
         "recurrence_recorded": [False, False, False, True, False],  # applies to P2 and P4 only
         "ethnicity_group": ["White", "Unknown", "Asian", "White", "Black"],
-        "ps_known": [True] * 5,
+        "ps_known": [True] * 5, "deprivation": ["1", "2", "3", "4", "5"], "charlson_group": ["0"] * 5,
     })
 
 
-def test_item_states_apply_items_to_their_route():
-    states = item_states(_patients(), ITEMS)
+def test_item_states_apply_items_to_their_patients():
+    states = item_states(_patients(), ITEMS, "Unknown")
     assert states.to_dict("records") == [
-        {"receptors": "recorded", "stage": "missing", "recurrence": "not applicable", "ethnicity": "recorded"},
-        {"receptors": "missing", "stage": "not applicable", "recurrence": "missing", "ethnicity": "missing"},
-        {"receptors": "recorded", "stage": "recorded", "recurrence": "not applicable", "ethnicity": "recorded"},
-        {"receptors": "recorded", "stage": "not applicable", "recurrence": "recorded", "ethnicity": "recorded"},
-        {"receptors": "recorded", "stage": "recorded", "recurrence": "not applicable", "ethnicity": "recorded"},
+        {"er_her2": "recorded", "stage": "missing", "recurrence": "not applicable", "ethnicity": "recorded"},
+        {"er_her2": "missing", "stage": "not applicable", "recurrence": "missing", "ethnicity": "missing"},
+        {"er_her2": "recorded", "stage": "recorded", "recurrence": "not applicable", "ethnicity": "recorded"},
+        {"er_her2": "recorded", "stage": "not applicable", "recurrence": "recorded", "ethnicity": "recorded"},
+        {"er_her2": "recorded", "stage": "recorded", "recurrence": "not applicable", "ethnicity": "recorded"},
     ]
 
 
 def test_feedback_lists_name_each_record_and_its_missing_items():
-    lists = feedback_lists(_patients(), ITEMS, {"ZAA": "Fairfield", "7A1": "Betsi Cadwaladr"})
+    lists = feedback_lists(_patients(), ITEMS, "Unknown", {"ZAA": "Fairfield", "7A1": "Betsi Cadwaladr"})
     assert list(lists) == ["ZAA"]  # 7A1's records are complete
     zaa = lists["ZAA"]
     assert zaa["record_id"].tolist() == ["P2", "P1"]  # by financial year
-    assert zaa["missing_items"].tolist() == ["ER and HER2 status; Date and type of recurrence; Ethnic group",
+    assert zaa["missing_items"].tolist() == ["ER and HER2 status; Date and type of recurrence; Ethnicity",
                                              "Stage at diagnosis"]
     assert zaa["items_missing"].tolist() == [3, 1]
     assert zaa["route"].tolist() == ["Recurrent", "De novo"]
@@ -233,6 +235,7 @@ def test_feedback_lists_name_each_record_and_its_missing_items():
 
 
 def test_data_quality_files_and_index(tmp_path):
+    """With the configured items (the completeness file's seven), the same two records of ZAA are listed."""
     orgs = pd.DataFrame({"org_code": ["ZAA", "7A1"], "org_name": ["Fairfield", "Betsi Cadwaladr"]})
     written = write_data_quality(_patients(), orgs, load_config(), tmp_path / "restricted")
     folder = tmp_path / "restricted" / "data-quality"
@@ -244,17 +247,18 @@ def test_data_quality_files_and_index(tmp_path):
         {"handling": HANDLING, "org_code": "ZAA", "org_name": "Fairfield", "records_in_cohort": "3",
          "records_with_missing_items": "2", "file": "ZAA_data_quality.csv"},
     ]
+    listed = pd.read_csv(folder / "ZAA_data_quality.csv", dtype=str)
+    assert list(listed.columns[-7:]) == ["performance_status", "stage", "er_her2", "recurrence", "deprivation",
+                                         "ethnicity", "comorbidity"]
     assert restricted_identifiers(tmp_path / "restricted") == {"P1", "P2"}
 
 
 def test_data_quality_items_are_checked():
-    config = load_config()
-    items = [dict(i) for i in config.section("data_quality")["items"]]
-    items[0]["route"] = "both"
-    with pytest.raises(ConfigError, match=r"entry 1 \(receptors\): route must be de_novo or recurrent"):
-        load_items(load_config(overrides={"data_quality": {"items": items}}))
+    bad = load_config(overrides={"data_quality": {"items": ["stage", "shoe_size"]}})
+    with pytest.raises(ConfigError, match=r"\[data_quality\] items: shoe_size not among the \[completeness\] items"):
+        load_items(bad)
     with pytest.raises(ConfigError, match=r"patient column\(s\) the cohort does not have: receptors_known"):
-        item_states(_patients().drop(columns="receptors_known"), ITEMS)
+        item_states(_patients().drop(columns="receptors_known"), ITEMS, "Unknown")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A small, realistic set of published results files (the contract's columns included), for the workbook tests.
+"""A small, realistic set of published results files, for the workbook and restricted-output tests.
 
 Every value is made here from simple rules, so the tests know what each cell must hold without reading the
 module under test.
@@ -17,11 +17,6 @@ from naome_report.registry import load_registry
 EVIL_NAME = '=HYPERLINK("http://x","y")'
 PRIMARY = "2023/24-2025/26"
 YEARS = ["2023/24", "2024/25", "2025/26"]
-# Columns of the results-hub contract (v2) that the data stage may not write yet.
-CONTRACT_COLUMNS = ["outlier_process", "funnel_position", "vs_national", "comparator_code", "comparator_name",
-                    "comparator_percentage", "vs_comparator", "adjusted_ci_lower_95", "adjusted_ci_upper_95",
-                    "previous_percentage", "change_points", "change_ci_lower_95", "change_ci_upper_95",
-                    "change_significant"]
 IN_PROCESS = {"mdt", "mort30_sact"}
 
 UNITS = [
@@ -67,7 +62,7 @@ def _indicator_rows() -> list[dict]:
     registry = load_registry()
     rows = []
     periods = [(PRIMARY, "pooled"), *((y, "financial_year") for y in YEARS), ("2024/25 Q1", "quarter")]
-    columns = [*FILES["naome_indicators.csv"], *CONTRACT_COLUMNS]
+    columns = list(FILES["naome_indicators.csv"])
     for p_i, (period, ptype) in enumerate(periods):
         for i_i, (ind, subgroup) in enumerate(INDICATORS):
             for u_i, unit in enumerate(UNITS):
@@ -159,17 +154,12 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def write_fixture_data(data_dir: Path, synthetic: bool = True, contract: bool = True) -> Path:
-    """Every hub file (indicators and survival filled, the rest header-only) and the run metadata.
-
-    `contract=False` leaves out the contract's new columns, as the data stage wrote the files before them.
-    """
+def write_fixture_data(data_dir: Path, synthetic: bool = True) -> Path:
+    """Every hub file (indicators and survival filled, the rest header-only) and the run metadata."""
     data_dir.mkdir(parents=True, exist_ok=True)
     for name, columns in FILES.items():
         rows = {"naome_indicators.csv": _indicator_rows(), "naome_survival.csv": _survival_rows()}.get(name, [])
         names = list(columns)
-        if name == "naome_indicators.csv" and contract:
-            names += [c for c in CONTRACT_COLUMNS if c not in names]
         _write_csv(data_dir / name, names, [{k: r.get(k, "") for k in names} for r in rows])
     meta = {"primary_period": PRIMARY, "data_cutoff": "2026-09-30", "synthetic": synthetic,
             "definitions_version": "2026.1 (reconstructed)", "built_at": "2026-11-25T10:00:00"}

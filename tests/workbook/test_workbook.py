@@ -45,7 +45,7 @@ TABLE_1_HEADERS = [
     "Case-mix adjusted percentage (%) [note 3]", "Lower 95% confidence limit of adjusted percentage (%) [note 3]",
     "Upper 95% confidence limit of adjusted percentage (%) [note 3]", "Lower 99.8% funnel limit (%) [note 13]",
     "Lower 95% funnel limit (%) [note 13]", "Upper 95% funnel limit (%) [note 13]",
-    "Upper 99.8% funnel limit (%) [note 13]", "Position against funnel limits [note 14]",
+    "Upper 99.8% funnel limit (%) [note 13]", "Funnel limits method [note 13]", "Position against funnel limits [note 14]",
     "In HQIP outlier process [note 4]", "HQIP outlier status [note 4]", "Data completeness warning [note 15]",
     "Status [note 7]", "Reason not published",
 ]
@@ -407,19 +407,6 @@ def test_classifications_come_from_the_results_files(wb, fixture_data):
             assert values[h["Compared with comparator [note 10]"]] == comparison[r["vs_comparator"]]
             assert values[h["Comparator [note 11]"]] == r["comparator_name"]
     assert seen == set(outlier)
-
-
-def test_columns_the_results_do_not_have_yet_are_left_out(tmp_path):
-    """Results files written before the contract's new columns still make a complete workbook."""
-    data = write_fixture_data(tmp_path / "data", contract=False)
-    xlsx, _ = build_workbook(load_results(data), load_registry(), load_config(), tmp_path / "out")
-    book = load_workbook(xlsx)
-    header, _ = _table_rows(book["Table_1_organisations"])
-    for absent in ["Comparator [note 11]", "Position against funnel limits [note 14]",
-                   "In HQIP outlier process [note 4]"]:
-        assert not [h for h in header if h.split(" [note")[0] == absent.split(" [note")[0]], absent
-    assert "Percentage (%)" in header
-    assert _assert_numbers_match(book, data) > 1000
 
 
 def test_survival_numbers_equal_the_csv(wb, fixture_data):

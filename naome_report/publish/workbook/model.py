@@ -15,13 +15,13 @@ from naome_report.config import Config
 from naome_report.hub import Results
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
 from naome_report.vocabulary import (
-    CHARACTERISTIC,
     COMPARISON,
     FUNNEL_POSITION,
     INDICATOR_TYPE,
     LEVEL,
     NOT_ASSESSED_REASON,
     OUTLIER_STATUS,
+    PATIENT_FACTOR,
     STATUS,
     SUBGROUP,
 )
@@ -144,16 +144,17 @@ class Notes:
         return [(f"[note {self.numbers[k]}]", self.texts[k], ", ".join(self.used_in[k])) for k in ordered]
 
 
+FUNNEL_METHODS = {"binomial": "exact binomial (Spiegelhalter 2005)", "wilson": "inverted Wilson score (Fingertips)"}
+
+
 def _note_texts(results: Results, registry: Registry, config: Config) -> dict[str, str]:
     """Every note the workbook may refer to, keyed by what it is about."""
     disclosure = config.section("disclosure")
-    methods = sorted({clean_text(m) for m in results.indicators.get("funnel_method", pd.Series(dtype=str))
-                      if clean_text(m)})
-    funnel = "; ".join(methods) if methods else f"{config.section('funnel').get('method', 'binomial')} limits"
+    funnel = config.section("funnel")
     covariates = sorted({c for ind in registry if ind.casemix for c in ind.casemix.get("covariates", [])},
-                        key=lambda c: list(CHARACTERISTIC).index(c) if c in CHARACTERISTIC else len(CHARACTERISTIC))
-    adjusted_for = ", ".join(CHARACTERISTIC[c].long if c in CHARACTERISTIC else c for c in covariates)
-    guidance = config.raw.get("outlier_process", {}).get("guidance", "the HQIP outlier guidance")
+                        key=lambda c: list(PATIENT_FACTOR).index(c) if c in PATIENT_FACTOR else len(PATIENT_FACTOR))
+    adjusted_for = ", ".join(PATIENT_FACTOR[c].long if c in PATIENT_FACTOR else c for c in covariates)
+    guidance = config.section("outliers")["guidance"]
     return {
         "periods": f"Results are given for the pooled audit period ({results.primary_period}) and for each financial "
                    "year (1 April to 31 March) of diagnosis. Quarterly results are not in this workbook: they are in "
@@ -181,11 +182,15 @@ def _note_texts(results: Results, registry: Registry, config: Config) -> dict[st
         "casemix": f"Outcome indicators are adjusted for case mix by logistic regression on {adjusted_for or 'patient factors'}. "
                    "Expected number = the sum of each patient's predicted probability; adjusted percentage = "
                    "observed / expected x national percentage.",
-        "funnel": f"Funnel-plot control limits at 95% and 99.8% around the national value, for this organisation's "
-                  f"number of patients. Method: {funnel}.",
+        "funnel": "Funnel-plot control limits at 95% and 99.8% around the national value (the case-mix adjusted "
+                  "expectation for outcome indicators), for this organisation's number of patients, calculated from "
+                  f"the true counts. Limits are {FUNNEL_METHODS.get(funnel['method'], funnel['method'])}, widened "
+                  "for overdispersion "
+                  "where organisations vary more than chance allows; the method of each row, with its dispersion "
+                  "estimate, is in the column Funnel limits method (and in naome_funnel_parameters.csv).",
         "position": "Position against the funnel limits is shown for every indicator with a rate, for local quality "
                     "improvement; it does not by itself make an organisation an outlier.",
-        "outlier": f"Following {guidance}, an organisation beyond the 95% limit of an indicator in the audit's outlier "
+        "outlier": f"Following the {guidance}, an organisation beyond the 95% limit of an indicator in the audit's outlier "
                    "process is an alert and beyond the 99.8% limit an alarm, in either direction. Only NHS trusts "
                    "and Welsh health boards are assessed, never individual clinicians.",
         "completeness": f"An indicator is flagged where a data item it depends on is recorded for fewer than "
@@ -382,6 +387,7 @@ def _measures(spec: str) -> list[Field]:
             Field("funnel_lower_95", "Lower 95% funnel limit (%)", "percent", note="funnel"),
             Field("funnel_upper_95", "Upper 95% funnel limit (%)", "percent", note="funnel"),
             Field("funnel_upper_998", "Upper 99.8% funnel limit (%)", "percent", note="funnel"),
+            Field("funnel_method", "Funnel limits method", "wrap", 60, note="funnel", result=True, published_gap="[z]"),
             Field("funnel_position", "Position against funnel limits", note="position",
                   convert=_words(FUNNEL_POSITION, "funnel_position"), result=True),
             Field("outlier_process", "In HQIP outlier process", note="outlier", convert=_yes_no),
@@ -494,15 +500,6 @@ def _gap_shorthand(frame: pd.DataFrame, fld: Field) -> np.ndarray:
     return np.where(applies, symbol, "[z]").astype(object)
 
 
-def _table_fields(spec: ResultsTable, frame: pd.DataFrame) -> list[Field]:
-    """The table's fields; a column the results files do not (yet) have is left out."""
-    optional = {"comparator_name", "comparator_percentage", "vs_comparator", "vs_national", "previous_percentage",
-                "change_points", "change_ci_lower_95", "change_ci_upper_95", "change_significant",
-                "adjusted_ci_lower_95", "adjusted_ci_upper_95", "funnel_position", "outlier_process"}
-    fields = _hierarchy(spec.hierarchy) + _measures(spec.hierarchy)
-    return [f for f in fields if f.source not in optional or f.source in frame.columns]
-
-
 def _header(fld: Field, notes: Notes, sheet: str) -> str:
     return f"{fld.header} {notes.ref(fld.note, sheet)}" if fld.note else fld.header
 
@@ -524,7 +521,7 @@ def _results_sheet(spec: ResultsTable, results: Results, registry: Registry, per
     frame = _sorted_results(frame[frame["level"].isin(spec.levels)], periods, registry, spec.hierarchy)
     titles = {ind.id: ind.title for ind in registry}
     frame = frame.assign(indicator_title=frame["indicator_id"].map(titles).fillna(frame["indicator_title"]))
-    fields = _table_fields(spec, frame)
+    fields = _hierarchy(spec.hierarchy) + _measures(spec.hierarchy)
     rows = _table_rows(frame, fields)
     markers = " ".join(notes.ref(k, spec.sheet) for k in ("periods", "allocation", "disclosure")
                        if k != "allocation" or spec.hierarchy == "organisation")
@@ -538,7 +535,7 @@ def _results_sheet(spec: ResultsTable, results: Results, registry: Registry, per
                  key_columns=(sources.index("org_code"), sources.index("org_name")))
 
 
-SURVIVAL_GROUP_TYPES = {"all": "All patients", **{k: CHARACTERISTIC[k].short for k in ("route", "subtype")}}
+SURVIVAL_GROUP_TYPES = {"all": "All patients", **{k: PATIENT_FACTOR[k].short for k in ("route", "subtype")}}
 
 
 def _survival_sheet(results: Results, periods: list[str], notes: Notes) -> Sheet:
@@ -606,12 +603,7 @@ def _window_text(text: str) -> str:
 def _casemix_text(ind: Indicator) -> str:
     if not ind.casemix:
         return "Not adjusted"
-    return ", ".join(CHARACTERISTIC[c].short if c in CHARACTERISTIC else c for c in ind.casemix.get("covariates", []))
-
-
-def _in_outlier_process(ind: Indicator) -> bool:
-    """Whether the registry puts the indicator through the HQIP outlier process."""
-    return bool(getattr(ind, "outlier_process", ind.outlier_eligible))
+    return ", ".join(PATIENT_FACTOR[c].short if c in PATIENT_FACTOR else c for c in ind.casemix.get("covariates", []))
 
 
 def _definitions_sheet(registry: Registry, notes: Notes) -> Sheet:
@@ -632,7 +624,7 @@ def _definitions_sheet(registry: Registry, notes: Notes) -> Sheet:
         ind.id, ind.title, ind.plain_title, ind.goal, ind.goal_title, INDICATOR_TYPE[ind.type].short,
         ind.numerator_text, ind.denominator_text, _exclusions_text(ind.exclusions), _window_text(ind.window), ind.source,
         ", ".join(ind.nations), _not_available_text(ind), ind.direction_text, _casemix_text(ind),
-        "Yes" if _in_outlier_process(ind) else "No",
+        "Yes" if ind.outlier_process else "No",
         ", ".join([SUBGROUP["all"].short, *(SUBGROUP[s].short for s in ind.subgroups)]),
         ind.evidence or "Not stated", ind.definitions_version,
     ) for ind in registry]
