@@ -35,7 +35,7 @@ from naome_report.progress import Progress
 from naome_report.registry import Registry, load_registry
 
 logger = logging.getLogger("naome_report.build")
-STAGES = ("extract", "data", "workbook", "documents", "packs", "portal")
+STAGES = ("extract", "data", "workbook", "documents", "packs", "portal", "restricted")
 STATE_VERSION = 2  # outputs recorded with their SHA-256, relative to the output folder
 QUARANTINE_DIR = Path("restricted") / "quarantine"  # record-level: never public
 
@@ -161,6 +161,7 @@ def stage_data(ctx: BuildContext) -> StageReport:
     from naome_report.ingest.quarantine import write_quarantine, write_restricted_csv
     from naome_report.publish.datafiles import write_data_files
     from naome_report.reconcile import published_flow, published_reconciliation, reconcile
+    from naome_report.restricted.data_quality import write_data_quality
     from naome_report.results import build_hub_tables
     from naome_report.sources import data_sources, read_manifest
 
@@ -195,6 +196,8 @@ def stage_data(ctx: BuildContext) -> StageReport:
     }
     written = write_data_files(tables, published_flow(cohort.flow(), low, high),
                                published_reconciliation(reconciliation, low, high), meta, ctx.data_dir, sources)
+    # Restricted, for each organisation's MDT data lead: never under output/data, never linked from public outputs.
+    written += write_data_quality(cohort.patients, orgs, config, config.output_dir / "restricted")
     warnings = list(validated.warnings)
     if quarantined:
         warnings.append(f"{quarantined:,} records quarantined: see {config.output_dir / QUARANTINE_DIR}")
@@ -211,7 +214,7 @@ def _results(ctx: BuildContext):
 
 def stage_workbook(ctx: BuildContext) -> StageReport:
     """The Excel metrics table and its OpenDocument copy."""
-    from naome_report.publish.workbook import build_workbook
+    from naome_report.publish.workbook.files import build_workbook
 
     return StageReport("workbook", "built", outputs=build_workbook(_results(ctx), ctx.registry, ctx.config, ctx.output_dir))
 
@@ -236,6 +239,14 @@ def stage_packs(ctx: BuildContext) -> StageReport:
     return StageReport("packs", "built", outputs=outputs)
 
 
+def stage_restricted(ctx: BuildContext) -> StageReport:
+    """The restricted outlier tracker, draft HQIP letters and the restricted folder's README."""
+    from naome_report.restricted.files import build_restricted
+
+    outputs = build_restricted(_results(ctx), ctx.registry, ctx.config, ctx.output_dir / "restricted")
+    return StageReport("restricted", "built", outputs=outputs)
+
+
 def stage_portal(ctx: BuildContext) -> StageReport:
     """The static results portal."""
     from naome_report.publish.portal import build_portal
@@ -246,23 +257,25 @@ def stage_portal(ctx: BuildContext) -> StageReport:
 
 STAGE_FUNCTIONS: dict[str, Callable[[BuildContext], StageReport]] = {
     "extract": stage_extract, "data": stage_data, "workbook": stage_workbook, "documents": stage_documents,
-    "packs": stage_packs, "portal": stage_portal,
+    "packs": stage_packs, "portal": stage_portal, "restricted": stage_restricted,
 }
 
 
 HEAD = ("extract", "data")  # one after the other: every later stage reads what they write
-TAIL = ("workbook", "documents", "packs", "portal")  # independent of each other: run at the same time
-SIDE_ORDER = ("documents", "workbook", "portal")  # the longest first, so it is not left running alone at the end
+TAIL = ("workbook", "documents", "packs", "portal", "restricted")  # independent of each other: run at the same time
+SIDE_ORDER = ("documents", "workbook", "portal", "restricted")  # the longest first, so it is not left running alone at the end
 # The data stage's modules, imported here while extract runs (the data process is forked from here).
 DATA_MODULES = ["naome_report.cohort", "naome_report.ingest.validate", "naome_report.ingest.quarantine",
-                "naome_report.publish.datafiles", "naome_report.reconcile", "naome_report.results"]
+                "naome_report.publish.datafiles", "naome_report.reconcile", "naome_report.results",
+                "naome_report.restricted.data_quality"]
 # Modules of the later stages: imported here and by the fork server while data runs, so that stage
 # processes, forked from either, start with them.
 STAGE_MODULES = {
-    "workbook": ["naome_report.publish.workbook", "naome_report.publish.ods"],
+    "workbook": ["naome_report.publish.workbook.files"],
     "documents": ["naome_report.publish.documents", "naome_report.publish.doc_context",
                   "naome_report.publish.doc_figures", "naome_report.publish.render", "weasyprint"],
     "portal": ["naome_report.publish.portal"],
+    "restricted": ["naome_report.restricted.files"],
 }
 
 
@@ -274,6 +287,7 @@ STAGE_TEMPLATES: dict[str, Callable[[], list[Path]]] = {
                           + _tree(PROJECT_ROOT / "reports")),
     "packs": lambda: _tree(PROJECT_ROOT / "templates" / "pack"),
     "portal": lambda: _tree(PROJECT_ROOT / "templates" / "portal"),
+    "restricted": lambda: _tree(PROJECT_ROOT / "templates" / "restricted"),
 }
 
 

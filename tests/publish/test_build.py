@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from naome_report.config import load_config
 from naome_report.hub import META_FILE
 from naome_report.progress import Progress
 
-from test_workbook import write_fixture_data
+sys.path.insert(0, str(Path(__file__).parent.parent / "workbook"))
+from fixture_hub import write_fixture_data  # noqa: E402
 
 
 def _config(out: Path):
