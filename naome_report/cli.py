@@ -101,7 +101,7 @@ def _print_build_summary(reports: list, config, started: float) -> None:
 
 def _cmd_pack(args: argparse.Namespace, config) -> int:
     from naome_report.hub import load_results
-    from naome_report.publish.pack_data import organisations
+    from naome_report.publish.packs.data import organisations
     from naome_report.publish.packs import build_packs
     from naome_report.registry import load_registry
 

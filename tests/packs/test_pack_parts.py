@@ -9,10 +9,10 @@ from urllib.parse import unquote
 import pytest
 
 from naome_report.hub import Results
-from naome_report.publish import pack_format as fmt
-from naome_report.publish.pack_data import common_inputs, organisations, pack_inputs
-from naome_report.publish.pack_render import css_string, page_css
-from naome_report.publish.pack_svg import data_uri, nice_ticks, run_chart_svg, survival_svg
+from naome_report.publish.packs import formatting as fmt
+from naome_report.publish.packs.data import common_inputs, organisations, pack_inputs
+from naome_report.publish.packs.render import css_string, page_css
+from naome_report.publish.packs.svg import data_uri, nice_ticks, run_chart_svg, survival_svg
 
 
 def test_formatting() -> None:
@@ -49,7 +49,7 @@ def test_page_css_escapes_names() -> None:
 
 
 def organisations_stub():
-    from naome_report.publish.pack_data import OrgInfo
+    from naome_report.publish.packs.data import OrgInfo
 
     return OrgInfo("ZZZ", "Test & Sons NHS Trust", "England", "E56000001", "Somewhere")
 
@@ -95,7 +95,7 @@ def test_nice_ticks() -> None:
 
 
 def test_full_build_removes_stale_packs(tmp_path) -> None:
-    from naome_report.publish.packs import _remove_stale
+    from naome_report.publish.packs.build import _remove_stale
 
     for name in ("AAA.pdf", "BBB.pdf"):
         (tmp_path / name).write_bytes(b"%PDF")
@@ -104,7 +104,7 @@ def test_full_build_removes_stale_packs(tmp_path) -> None:
 
 
 def test_special_cause_quarters_are_listed_as_ranges() -> None:
-    from naome_report.publish.pack_context import quarter_runs
+    from naome_report.publish.packs.context import quarter_runs
 
     quarters = [(0, "2023/24 Q1"), (1, "2023/24 Q2"), (2, "2023/24 Q3"), (5, "2024/25 Q2"), (7, "2024/25 Q4"),
                 (8, "2025/26 Q1")]
@@ -113,7 +113,7 @@ def test_special_cause_quarters_are_listed_as_ranges() -> None:
 
 
 def test_run_chart_years_go_under_the_chart_when_every_year_is_whole() -> None:
-    from naome_report.publish.pack_svg import year_labels, year_line_style
+    from naome_report.publish.packs.svg import year_labels, year_line_style
 
     points = _points([40, 55, None, 72, 50, 48, 51, 50])
     assert year_labels(points) == ["2023/24", "2024/25"]

@@ -10,8 +10,8 @@ from pypdf import PdfReader
 
 from packs_helpers import BuiltPack, normalise
 from naome_report.hub import Results
-from naome_report.publish import pack_format as fmt
-from naome_report.publish.pack_render import SYNTHETIC_LABEL
+from naome_report.publish.packs import formatting as fmt
+from naome_report.publish.packs.render import SYNTHETIC_LABEL
 from naome_report.config import default_config
 from naome_report.registry import default_registry
 

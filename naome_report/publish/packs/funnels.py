@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from naome_report.hub import Results
-from naome_report.publish.pack_data import ALL, ORG_LEVEL, primary_indicator_rows
-from naome_report.publish.pack_format import pct
+from naome_report.publish.packs.data import ALL, ORG_LEVEL, primary_indicator_rows
+from naome_report.publish.packs.formatting import pct
 from naome_report.registry import Indicator, Registry
 
 SHARED_DIR = "_shared"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from naome_report.publish import pack_format as fmt
-from naome_report.publish.pack_data import Common, OrgInfo, PackInput
-from naome_report.publish.pack_shared import FunnelAsset
-from naome_report.publish.pack_svg import run_chart_svg, survival_svg, year_labels, year_line_style
+from naome_report.publish.packs import formatting as fmt
+from naome_report.publish.packs.data import Common, OrgInfo, PackInput
+from naome_report.publish.packs.funnels import FunnelAsset
+from naome_report.publish.packs.svg import run_chart_svg, survival_svg, year_labels, year_line_style
 from naome_report.registry import GOAL_TITLES, Indicator, Registry, in_sentence
 
 UNFAVOURABLE = "worse"
-CHART_SCHEME = "pack-chart:"  # <img src> of a chart drawn for this pack, served from memory by pack_render
+CHART_SCHEME = "pack-chart:"  # <img src> of a chart drawn for this pack, served from memory by packs.render
 MIN_RUN_POINTS = 6  # fewer published quarters than this: no chart (the special-cause rules need a run of points)
 
 

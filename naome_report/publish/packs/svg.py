@@ -20,7 +20,7 @@ from naome_report.charts.style import (
     NHS_ORANGE,
     NHS_PALE_GREY,
 )
-from naome_report.publish.pack_format import is_blank
+from naome_report.publish.packs.formatting import is_blank
 
 
 
