@@ -56,8 +56,8 @@ def save_figure(fig: Figure, path: Path | str, alt_text: str, fmt: ImageFormat =
     data = _render_bytes(fig, fmt, dpi)
     if fmt == "svg":
         data = _add_svg_title(data, alt_text)
-    _write_atomic(path, data)
-    _write_atomic(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
+    write_atomic(path, data)
+    write_atomic(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
     if fmt == "png":
         width_px, height_px = _png_size(data)
     else:
@@ -119,7 +119,7 @@ def _add_svg_title(svg: bytes, alt_text: str) -> bytes:
     return (text[:start] + opening + ">" + title + text[end + 1 :]).encode("utf-8")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Replace `path` in one step so a parallel reader never sees half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

@@ -16,6 +16,8 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from naome_report.vocabulary import FUNNEL_POSITION
+
 # NHS identity: blues and neutrals.
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
@@ -87,6 +89,15 @@ OUTLIER_STATUS: dict[str, StatusStyle] = {
     "alert_low": StatusStyle("v", NHS_WARM_YELLOW, NHS_DARK_GREY, 7.5, "Below 95% limit (alert)"),
     "alarm_low": StatusStyle("v", NHS_ORANGE, NHS_BLACK, 8.5, "Below 99.8% limit (alarm)"),
     "not_assessed": StatusStyle("s", WHITE, NHS_MID_GREY, 5.5, "Not assessed"),
+}
+
+# Position against the funnel limits (every indicator, for local quality improvement): the same marks as
+# the outlier statuses they correspond to, named without "alert" or "alarm".
+FUNNEL_POSITION_STYLE: dict[str, StatusStyle] = {
+    code: StatusStyle(style.marker, style.colour, style.edge, style.size, FUNNEL_POSITION[code].short)
+    for code, style in (("above_998", OUTLIER_STATUS["alarm_high"]), ("above_95", OUTLIER_STATUS["alert_high"]),
+                        ("within", OUTLIER_STATUS["within_limits"]), ("below_95", OUTLIER_STATUS["alert_low"]),
+                        ("below_998", OUTLIER_STATUS["alarm_low"]), ("not_assessed", OUTLIER_STATUS["not_assessed"]))
 }
 
 # Making Data Count variation icons: shape and words as well as colour.

@@ -23,7 +23,7 @@ from naome_report.hub import Results
 from naome_report.machine import available_cores
 from naome_report.publish.packs.context import Settings
 from naome_report.publish.packs.data import (
-    ALL, Common, PackInput, common_inputs, organisations, pack_inputs, primary_indicator_rows,
+    ALL, Common, PackInput, check_contract, common_inputs, organisations, pack_inputs, primary_indicator_rows,
 )
 from naome_report.publish.packs.funnels import SHARED_DIR, FunnelAsset, draw_funnel, funnel_indicators
 from naome_report.registry import Indicator, Registry
@@ -72,6 +72,7 @@ def build_packs(
     from naome_report.publish.packs.render import load_settings
 
     out_dir = Path(out_dir)
+    check_contract(results)
     (out_dir / SHARED_DIR).mkdir(parents=True, exist_ok=True)
     settings = load_settings(registry, config)
     common = common_inputs(results)
@@ -85,11 +86,13 @@ def build_packs(
 
 
 def _remove_stale(out_dir: Path, built: list[Path]) -> None:
-    """After a full build, drop packs of organisations that are no longer in the results."""
+    """After a full build, drop packs of organisations that are no longer in the results, and old shared charts."""
     keep = {p.name for p in built}
     for old in out_dir.glob("*.pdf"):
         if old.name not in keep:
             old.unlink()
+    for old in (out_dir / SHARED_DIR).glob("funnel_*.jpg*"):  # raster funnels of earlier versions
+        old.unlink()
 
 
 def _ordered(inputs: list[PackInput], done: dict[str, Path]) -> list[Path]:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
+from naome_report.outlier_guidance import OutlierGuidance
 from naome_report.publish.packs import formatting as fmt
 from naome_report.publish.packs.data import Common, OrgInfo, PackInput
 from naome_report.publish.packs.funnels import FunnelAsset
+from naome_report.publish.packs.severity import Finding, findings
+from naome_report.publish.packs.standing import standing, value_text
 from naome_report.publish.packs.svg import run_chart_svg, survival_svg, year_labels, year_line_style
 from naome_report.registry import GOAL_TITLES, Indicator, Registry, in_sentence
+from naome_report.vocabulary import VARIATION
 
-UNFAVOURABLE = "worse"
 CHART_SCHEME = "pack-chart:"  # <img src> of a chart drawn for this pack, served from memory by packs.render
 MIN_RUN_POINTS = 6  # fewer published quarters than this: no chart (the special-cause rules need a run of points)
 
@@ -26,17 +30,18 @@ class SummaryRow:
     value: str
     ci: str
     counts: str
-    extra: str
-    parent: str
+    extra: list[str]
+    comparator: str
+    comparator_vs: str
     national: str
     symbol: str
     status: str
+    level: str
+    in_process: bool
     completeness: str
     note: str
     published: bool
-    outlier: str
-    judgement: str
-    completeness_note: str = ""
+    caveat: str = ""
 
 
 @dataclass
@@ -50,13 +55,12 @@ class SummaryGroup:
 
 @dataclass
 class FunnelView:
-    """One funnel plot: the shared background, this organisation's marker and a caption in words."""
+    """One funnel plot: the shared chart, this organisation's ring and a caption in words."""
 
     title: str
     src: str
     alt: str
     marker_css: str | None
-    marker_class: str
     caption: str
     method: str
 
@@ -81,6 +85,16 @@ class ActionRow:
     why: str
     review: str
     lead: str
+    kind: str = "standing"
+
+
+@dataclass(frozen=True)
+class Comparator:
+    """The unit an organisation's results are compared with, by its proper name."""
+
+    code: str
+    name: str
+    kind: str  # 'Cancer Alliance', 'Welsh region', 'nation'
 
 
 @dataclass
@@ -94,6 +108,19 @@ class Settings:
     short_name: str
     publisher: str
     funnel_method: str
+    guidance: OutlierGuidance
+
+
+ACTION_HEADINGS = {
+    "alarm": "Alarms in the HQIP outlier process",
+    "alert": "Alerts in the HQIP outlier process",
+    "beyond_998": "Beyond the 99.8% funnel limits",
+    "beyond_95": "Beyond the 95% funnel limits",
+    "completeness": "Data completeness below the threshold",
+    "better": "Better than expected: share what works",
+    "standing": "For every MDT",
+}
+CAVEAT = "Read with caution: incomplete case-mix data (page 1)."
 
 
 def _value(row: dict[str, Any], ind: Indicator, nation: str) -> str:
@@ -105,31 +132,36 @@ def _value(row: dict[str, Any], ind: Indicator, nation: str) -> str:
     return fmt.pct(row.get("percentage"))
 
 
-def _comparator(row: dict[str, Any] | None, ind: Indicator, nation: str) -> str:
-    """An alliance/region value (percentage or count)."""
-    if not row:
-        return fmt.DASH
-    if row.get("status") != "published":
-        return fmt.missing_text(str(row.get("status") or "not_available"), nation)
-    return fmt.count(row.get("numerator")) if not ind.has_rate else fmt.pct(row.get("percentage"))
-
-
 def _national(row: dict[str, Any], nat_row: dict[str, Any] | None, ind: Indicator) -> str:
-    """The national comparator: the row's own national_percentage, else the national row."""
+    """The national value: the row's own national_percentage, else the national row."""
     if ind.has_rate and not fmt.is_blank(row.get("national_percentage")):
         return fmt.pct(row["national_percentage"])
-    return _comparator(nat_row, ind, "England and Wales")
+    if not nat_row:
+        return fmt.DASH
+    if nat_row.get("status") != "published":
+        return fmt.missing_text(str(nat_row.get("status") or "not_available"), "England and Wales")
+    return fmt.count(nat_row.get("numerator")) if not ind.has_rate else fmt.pct(nat_row.get("percentage"))
 
 
-def _extra(row: dict[str, Any], ind: Indicator) -> str:
-    """A second line under the value: median days, or the case-mix adjusted rate."""
+def _comparator_value(row: dict[str, Any], ind: Indicator) -> str:
+    """The comparator's value from the row itself (adjusted for case-mix adjusted outcomes)."""
+    if not ind.has_rate or fmt.is_blank(row.get("comparator_code")):
+        return fmt.DASH
+    value = row.get("comparator_percentage")
+    return fmt.pct(value) if not fmt.is_blank(value) else "Not published"
+
+
+def _extra(row: dict[str, Any], ind: Indicator) -> list[str]:
+    """Lines under the value: median days, or the case-mix adjusted rate with its CI and O/E."""
     if row.get("status") != "published":
-        return ""
+        return []
     if not fmt.is_blank(row.get("median_days")):
-        return f"Median {fmt.days(row['median_days'])}"
+        return [f"Median {fmt.days(row['median_days'])}"]
     if ind.is_casemix_adjusted and not fmt.is_blank(row.get("adjusted_percentage")):
-        return (f"Adjusted {fmt.pct(row['adjusted_percentage'])} (O/E {fmt.ratio(row.get('observed_expected'))})")
-    return ""
+        interval = fmt.ci(row.get("adjusted_ci_lower_95"), row.get("adjusted_ci_upper_95"))
+        return [f"Adjusted {fmt.pct(row['adjusted_percentage'])}" + (f" ({interval})" if interval else ""),
+                f"O/E {fmt.ratio(row.get('observed_expected'))}"]
+    return []
 
 
 def _counts(row: dict[str, Any], ind: Indicator) -> str:
@@ -141,30 +173,27 @@ def _counts(row: dict[str, Any], ind: Indicator) -> str:
     return f"{fmt.count(row.get('denominator'))} eligible" if not fmt.is_blank(row.get("denominator")) else ""
 
 
-def summary_row(ind: Indicator, row: dict[str, Any], parent: dict[str, Any] | None, nat: dict[str, Any] | None,
-                org: OrgInfo, threshold: float) -> SummaryRow:
+def has_completeness_source(ind: Indicator) -> bool:
+    """Whether the indicator rests on a data item whose completeness is checked (its own, or case-mix items)."""
+    return bool(ind.completeness_from or ind.is_casemix_adjusted)
+
+
+def summary_row(ind: Indicator, row: dict[str, Any], nat: dict[str, Any] | None, org: OrgInfo,
+                threshold: float) -> SummaryRow:
     """One summary line, straight from the published row."""
-    status = str(row.get("outlier_status") or "not_assessed")
-    note = str(row.get("outlier_note") or "")
     published = row.get("status") == "published"
+    position = fmt.position_of(row)
+    flagged = fmt.is_flagged(row.get("completeness_flag"))
     return SummaryRow(
         id=ind.id, title=ind.title, direction=ind.direction_text, value=_value(row, ind, org.nation),
         ci=fmt.ci(row.get("ci_lower_95"), row.get("ci_upper_95")) if published else "",
-        counts=_counts(row, ind), extra=_extra(row, ind), parent=_comparator(parent, ind, org.nation),
-        national=_national(row, nat, ind), symbol=fmt.outlier_symbol(status),
-        status=fmt.outlier_words(status, note, ind.direction),
-        completeness=fmt.completeness_words(row.get("completeness_flag"), bool(ind.completeness_from), threshold),
-        note=str(row.get("status_note") or "") if published else "", published=published, outlier=status,
-        judgement=fmt.favourability(status, ind.direction),
-        completeness_note=_flag_text(row.get("completeness_flag")),
+        counts=_counts(row, ind), extra=_extra(row, ind), comparator=_comparator_value(row, ind),
+        comparator_vs=fmt.comparison_word(row.get("vs_comparator")), national=_national(row, nat, ind),
+        symbol=position.symbol, status=position.label, level=position.level, in_process=position.in_process,
+        completeness=fmt.completeness_words(row.get("completeness_flag"), has_completeness_source(ind), threshold),
+        note=fmt.text(row.get("status_note")) if published else "", published=published,
+        caveat=CAVEAT if flagged and ind.is_casemix_adjusted else "",
     )
-
-
-def _flag_text(flag: Any) -> str:
-    """The completeness flag as the CSV words it ('yes' says nothing more)."""
-    if not fmt.is_flagged(flag) or str(flag).strip().lower() in ("yes", "true", "1"):
-        return ""
-    return str(flag).strip()
 
 
 def summary(pack: PackInput, common: Common, settings: Settings) -> list[SummaryGroup]:
@@ -175,33 +204,43 @@ def summary(pack: PackInput, common: Common, settings: Settings) -> list[Summary
         if row is None:
             continue
         group = groups.setdefault(ind.goal, SummaryGroup(ind.goal, GOAL_TITLES.get(ind.goal, "")))
-        group.rows.append(summary_row(ind, row, pack.parent_rows.get(ind.id), common.national_rows.get(ind.id),
-                                      pack.org, settings.completeness_threshold))
+        group.rows.append(summary_row(ind, row, common.national_rows.get(ind.id), pack.org,
+                                      settings.completeness_threshold))
     return [groups[g] for g in sorted(groups, key=lambda g: (g == 0, g))]
+
+
+def comparator(pack: PackInput) -> Comparator:
+    """The unit the hub compares this organisation with (the same for all its rows), named and typed."""
+    named = [(fmt.text(r.get("comparator_code")), fmt.text(r.get("comparator_name"))) for r in pack.rows.values()]
+    named = [n for n in named if n[0]]
+    if not named:
+        return Comparator("", "", "")
+    code, name = max(set(named), key=named.count)
+    kind = pack.org.parent_type if code == pack.org.parent_code else "nation"
+    return Comparator(code, name, kind)
 
 
 def funnel_view(ind: Indicator, asset: FunnelAsset, row: dict[str, Any] | None, org: OrgInfo,
                 marker_css: str | None) -> FunnelView:
-    """The shared funnel with this organisation's marker, and a caption saying where it falls."""
+    """The shared funnel with this organisation's ring, and a caption saying where it falls."""
     row = row or {}
     marker = marker_css
-    status = str(row.get("outlier_status") or "not_assessed")
     if row.get("status") == "published" and not fmt.is_blank(row.get(asset.value_column)):
         what = "case-mix adjusted " if asset.value_column == "adjusted_percentage" else ""
+        position = fmt.position_of(row)
         caption = (f"{org.name} ({org.code}): {what}{fmt.pct(row[asset.value_column])} of "
-                   f"{fmt.count(row.get('denominator'))} patients, {fmt.outlier_sentence(status, str(row.get('outlier_note') or ''))}.")
+                   f"{fmt.count(row.get('denominator'))} patients, {position.sentence}.")
         if marker is None:
             caption += " The point lies outside the plotted range."
     else:
         caption = f"{org.name} ({org.code}) is not shown: {in_sentence(fmt.missing_text(str(row.get('status') or 'not_available'), org.nation))}."
         marker = None
-    return FunnelView(title=ind.title, src=asset.src, alt=asset.alt_text, marker_css=marker,
-                      marker_class=status if status in fmt.OUTLIER_WORDS else "not_assessed", caption=caption,
+    return FunnelView(title=ind.title, src=asset.src, alt=asset.alt_text, marker_css=marker, caption=caption,
                       method=asset.method)
 
 
 def funnels(pack: PackInput, assets: dict[str, FunnelAsset], settings: Settings) -> list[FunnelView]:
-    """One funnel per organisation-level indicator with a background, in registry order."""
+    """One funnel per indicator with a shared chart, in registry order."""
     return [funnel_view(ind, assets[ind.id], pack.rows.get(ind.id), pack.org, pack.funnel_markers.get(ind.id))
             for ind in settings.registry if ind.id in assets]
 
@@ -218,10 +257,10 @@ def _run_caption(points: list[dict[str, Any]], trial: bool) -> str:
     specials: dict[str, list[tuple[int, str]]] = {}
     for i, p in enumerate(points):
         if _is_published(p) and str(p.get("special_cause", "")).lower() in ("yes", "true", "1"):
-            kind = fmt.VARIATION_WORDS.get(str(p.get("variation") or ""), "special cause")
-            specials.setdefault(kind, []).append((i, str(p["period"])))
+            term = VARIATION.get(str(p.get("variation") or ""), VARIATION["neither"])
+            specials.setdefault(in_sentence(term.long), []).append((i, str(p["period"])))
     for kind, quarters in specials.items():
-        text += f" Special cause ({kind}): {quarter_runs(quarters)}."
+        text += f" {kind[0].upper()}{kind[1:]} in {quarter_runs(quarters)}."
     if not specials:
         text += " Common cause variation only."
     gaps = len(points) - len(published)
@@ -318,44 +357,61 @@ def survival_view(pack: PackInput, common: Common, charts: dict[str, str]) -> di
             "rows": survival_rows(pack, common), "has_own_curve": bool(pack.survival_curve)}
 
 
-def completeness(pack: PackInput, common: Common, settings: Settings, rows: list[SummaryGroup]) -> dict[str, Any]:
-    """Completeness indicators (with bar widths) and the indicators flagged for low completeness."""
+def completeness(pack: PackInput, common: Common, settings: Settings, groups: list[SummaryGroup]) -> dict[str, Any]:
+    """Data items against the threshold (bar widths), the items below it, and the indicators flagged."""
+    threshold = settings.completeness_threshold
     items = []
-    for ind in settings.registry:
-        row = pack.rows.get(ind.id)
-        if ind.type != "completeness" or row is None:
-            continue
-        nat = common.national_rows.get(ind.id, {})
-        own_pct = row.get("percentage") if row.get("status") == "published" else None
+    for item in pack.completeness_items:
+        own = item.get("percentage") if fmt.text(item.get("status")) in ("", "published") else None
+        national = common.national_completeness.get(item["data_item"], {}).get("percentage")
         items.append({
-            "title": ind.title, "value": _value(row, ind, pack.org.nation),
-            "ci": fmt.ci(row.get("ci_lower_95"), row.get("ci_upper_95")) if own_pct is not None else "",
-            "parent": _comparator(pack.parent_rows.get(ind.id), ind, pack.org.nation),
-            "national": _national(row, nat, ind),
-            "bar": f"{float(own_pct):.1f}" if own_pct is not None else None,
-            "national_bar": (f"{float(row['national_percentage']):.1f}" if not fmt.is_blank(row.get("national_percentage"))
-                             else None),
+            "title": fmt.text(item.get("data_item_title")) or fmt.text(item.get("data_item")),
+            "value": fmt.pct(own) if own is not None else fmt.missing_text(fmt.text(item.get("status")), pack.org.nation),
+            "counts": f"{fmt.count(item.get('recorded'))} of {fmt.count(item.get('eligible'))}" if own is not None else "",
+            "bar": f"{float(own):.1f}" if not fmt.is_blank(own) else None,
+            "national": fmt.pct(national),
+            "national_bar": f"{float(national):.1f}" if not fmt.is_blank(national) else None,
+            "below": fmt.text(item.get("below_threshold")).lower() == "yes",
         })
-    flagged = [r for g in rows for r in g.rows if r.completeness.startswith("Low")]
-    return {"items": items, "flagged": flagged, "threshold": f"{settings.completeness_threshold:.0%}"}
+    flagged = [r for g in groups for r in g.rows if r.completeness.startswith("Low")]
+    notes = {r.id: fmt.text(pack.rows[r.id].get("completeness_flag")) for r in flagged}
+    return {"items": items, "flagged": flagged, "notes": notes, "threshold": f"{threshold:.0%}",
+            "threshold_bar": f"{100 * threshold:.1f}", "below": [i for i in items if i["below"]]}
 
 
-def actions(groups: list[SummaryGroup], settings: Settings) -> list[ActionRow]:
-    """Prompts for unfavourable outliers and flagged completeness, then favourable outliers, then standing prompts."""
+def _why(finding: Finding, ind: Indicator, nation: str) -> str:
+    """The result behind an action, in a line."""
+    if finding.kind == "completeness":
+        return f"Data completeness: {fmt.text(finding.row.get('completeness_flag'))}"
+    row = finding.row
+    interval = ""
+    if row.get("status") == "published":
+        low, high = (("adjusted_ci_lower_95", "adjusted_ci_upper_95") if ind.is_casemix_adjusted
+                     else ("ci_lower_95", "ci_upper_95"))
+        interval = fmt.ci(row.get(low), row.get(high))
+    process = "HQIP outlier process: " if finding.position.in_process else ""
+    return (f"{finding.position.symbol} {process}{finding.position.label}. {value_text(row, ind, nation)}"
+            + (f" (95% CI {interval})" if interval else "") + f"; England and Wales {fmt.pct(row.get('national_percentage'))}")
+
+
+def actions(pack: PackInput, settings: Settings) -> list[ActionRow]:
+    """A prompt for every result needing attention, most severe first (subgroups included), then standing prompts."""
     prompts = settings.prompts.get("indicators", {})
-    urgent, learn = [], []
-    for row in (r for g in groups for r in g.rows):
-        entry = prompts.get(row.id, {})
-        why = f"{row.symbol} {row.status}: {row.value}" + (f" (95% CI {row.ci})" if row.ci else "")
-        if row.judgement == UNFAVOURABLE or (row.outlier.startswith("alarm") and not row.judgement):
-            urgent.append(ActionRow(row.title, why, entry.get("review", ""), entry.get("lead", "")))
-        elif row.completeness.startswith("Low"):
-            urgent.append(ActionRow(row.title, f"Data completeness {row.completeness.lower()}", entry.get("review", ""),
-                                    entry.get("lead", "")))
-        elif row.judgement == "better":
-            learn.append(ActionRow(row.title, why, settings.prompts.get("better_than_expected", ""), entry.get("lead", "")))
-    standing = [ActionRow("Every MDT", "Standing prompt", s["review"], s["lead"]) for s in settings.prompts.get("standing", [])]
-    return urgent + learn + standing
+    out = []
+    for f in findings(pack.rows, pack.subgroup_rows, settings.registry):
+        ind = settings.registry.get(f.indicator_id)
+        entry = prompts.get(ind.id, {})
+        review = settings.prompts.get("better_than_expected", "") if f.kind == "better" else entry.get("review", "")
+        topic = ind.title + (f" ({f.subgroup_label.lower()} patients)" if f.subgroup_label else "")
+        out.append(ActionRow(topic, _why(f, ind, pack.org.nation), review, entry.get("lead", ""), f.kind))
+    standing_prompts = [ActionRow("Every MDT", "Standing prompt", s["review"], s["lead"])
+                        for s in settings.prompts.get("standing", [])]
+    return out + standing_prompts
+
+
+def action_groups(rows: list[ActionRow]) -> list[tuple[str, list[ActionRow]]]:
+    """The action rows under a heading for each kind, keeping their order."""
+    return [(ACTION_HEADINGS[kind], list(group)) for kind, group in groupby(rows, key=lambda r: r.kind)]
 
 
 def build_context(pack: PackInput, common: Common, settings: Settings, assets: dict[str, FunnelAsset]) -> dict[str, Any]:
@@ -366,9 +422,10 @@ def build_context(pack: PackInput, common: Common, settings: Settings, assets: d
         "charts": charts,
         "org": pack.org, "period": common.period, "data_cutoff": common.data_cutoff, "synthetic": common.synthetic,
         "audit_name": settings.audit_name, "short_name": settings.short_name, "publisher": settings.publisher,
+        "comparator": comparator(pack), "standing": standing(pack, settings.registry, settings.guidance),
         "summary": groups, "funnels": funnels(pack, assets, settings), "run_charts": run_charts(pack, settings, charts),
         "uncharted": uncharted(pack, settings), "min_run_points": MIN_RUN_POINTS,
         "survival": survival_view(pack, common, charts), "completeness": completeness(pack, common, settings, groups),
-        "actions": actions(groups, settings), "threshold": f"{settings.completeness_threshold:.0%}",
-        "symbols": fmt.OUTLIER_WORDS, "funnel_method": settings.funnel_method,
+        "action_groups": action_groups(actions(pack, settings)), "threshold": f"{settings.completeness_threshold:.0%}",
+        "funnel_method": settings.funnel_method,
     }

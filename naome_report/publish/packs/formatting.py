@@ -1,47 +1,16 @@
-"""How numbers, statuses and flags are written in the organisation packs (formatting only, no arithmetic)."""
+"""How numbers, result codes and flags are written in the organisation packs (formatting only; words from the vocabulary)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
-from naome_report.stats.outliers import OUTLIER_SYMBOLS
+from naome_report.vocabulary import COMPARISON, FUNNEL_POSITION, NOT_ASSESSED_REASON, OUTLIER_STATUS, STATUS
 
 DASH = "\u2013"  # en dash: ranges and "nothing to show"
-MISSING_TEXT = {
-    "suppressed": "Suppressed (small numbers)",
-    "too_few": "Too few patients",
-    "not_available": "Not available",  # the nation is appended: "Not available for Wales"
-    "not_applicable": "No eligible patients",
-}
-# Short words for the summary table; the symbol carries direction, the words say it too.
-OUTLIER_WORDS = {
-    "alarm_high": "Alarm: high",
-    "alert_high": "Alert: high",
-    "within_limits": "Within limits",
-    "alert_low": "Alert: low",
-    "alarm_low": "Alarm: low",
-    "not_assessed": "Not assessed",
-}
-OUTLIER_LONG = {
-    "alarm_high": "above the 99.8% limit (alarm)",
-    "alert_high": "above the 95% limit (alert)",
-    "within_limits": "within the 95% limits",
-    "alert_low": "below the 95% limit (alert)",
-    "alarm_low": "below the 99.8% limit (alarm)",
-}
-NOT_ASSESSED_WHY = {
-    "too_few": "too few patients",
-    "not_eligible": "not eligible",
-    "not_available": "data not available",
-    "suppressed": "small numbers",
-}
-VARIATION_WORDS = {
-    "improvement": "improvement",
-    "concern": "concern",
-    "neither": "special cause (no preferred direction)",
-    "common_cause": "common cause",
-}
+IN_PROCESS_LEVELS = {"alarm_high": "alarm", "alarm_low": "alarm", "alert_high": "alert", "alert_low": "alert"}
+QI_LEVELS = {"above_998": "beyond_998", "below_998": "beyond_998", "above_95": "beyond_95", "below_95": "beyond_95"}
 
 
 def is_blank(value: Any) -> bool:
@@ -79,40 +48,75 @@ def days(value: Any) -> str:
 def missing_text(status: str, nation: str) -> str:
     """What is printed instead of a value that is not published (never a zero)."""
     if status == "not_available":
-        return f"Not available for {nation}"
-    return MISSING_TEXT.get(status, status.replace("_", " ").capitalize())
+        return f"{STATUS['not_available'].short} for {nation}"
+    term = STATUS.get(status)
+    return term.short if term else status.replace("_", " ").capitalize()
 
 
-def outlier_symbol(status: str) -> str:
-    """Text symbol of a funnel position (survives copy and pdftotext)."""
-    return OUTLIER_SYMBOLS.get(status, OUTLIER_SYMBOLS["not_assessed"])
+def text(value: Any) -> str:
+    """A text cell, '' when empty."""
+    return "" if is_blank(value) else str(value).strip()
 
 
-def outlier_words(status: str, note: str, direction: str) -> str:
-    """Short words for a funnel position, saying whether the direction is favourable."""
-    if status not in OUTLIER_WORDS or status == "not_assessed":
-        why = NOT_ASSESSED_WHY.get(note, note.replace("_", " ") if note else "")
-        return f"Not assessed ({why})" if why else "Not assessed"
-    words = OUTLIER_WORDS[status]
-    judgement = favourability(status, direction)
-    return f"{words} ({judgement})" if judgement else words
+@dataclass(frozen=True)
+class Position:
+    """Where one result stands: in the HQIP outlier process (alert, alarm) or against the funnel limits only."""
+
+    in_process: bool
+    code: str  # outlier_status code in the process, funnel_position code outside it
+    note: str  # why not assessed
+    judgement: str  # vs_national: better, similar, worse, higher, lower, not_assessed
+
+    @property
+    def level(self) -> str:
+        """alarm, alert (in the process), beyond_998, beyond_95 (outside it), within or not_assessed."""
+        if self.code in IN_PROCESS_LEVELS:
+            return IN_PROCESS_LEVELS[self.code]
+        if self.code in QI_LEVELS:
+            return QI_LEVELS[self.code]
+        return "within" if self.code in ("within", "within_limits") else "not_assessed"
+
+    @property
+    def term(self):
+        """The vocabulary entry of the code."""
+        return (OUTLIER_STATUS if self.in_process else FUNNEL_POSITION).get(self.code, FUNNEL_POSITION["not_assessed"])
+
+    @property
+    def symbol(self) -> str:
+        return self.term.symbol or DASH
+
+    @property
+    def favourable(self) -> bool:
+        return self.judgement == "better"
+
+    @property
+    def label(self) -> str:
+        """'Alarm (low): worse', 'Above 95% limit: higher', 'Within limits', 'Not assessed (too few patients to assess)'."""
+        if self.level == "not_assessed":
+            why = NOT_ASSESSED_REASON.get(self.note, self.note.replace("_", " "))
+            return f"{self.term.short} ({why})" if why else self.term.short
+        if self.level == "within":
+            return self.term.short
+        judged = COMPARISON.get(self.judgement)
+        return f"{self.term.short}: {judged.short.lower()}" if judged and self.judgement != "not_assessed" else self.term.short
+
+    @property
+    def sentence(self) -> str:
+        """The position as a phrase: 'above the upper 95% funnel limit'."""
+        return self.term.long
 
 
-def favourability(status: str, direction: str) -> str:
-    """'better' or 'worse' than expected for an outlier, given the indicator's direction; else ''."""
-    if status.endswith("_high"):
-        return {"higher_better": "better", "lower_better": "worse"}.get(direction, "")
-    if status.endswith("_low"):
-        return {"higher_better": "worse", "lower_better": "better"}.get(direction, "")
-    return ""
+def position_of(row: dict[str, Any]) -> Position:
+    """A result's position, read from its row (nothing recomputed)."""
+    in_process = text(row.get("outlier_process")).lower() == "yes"
+    code = text(row.get("outlier_status" if in_process else "funnel_position")) or "not_assessed"
+    return Position(in_process, code, text(row.get("outlier_note")), text(row.get("vs_national")) or "not_assessed")
 
 
-def outlier_sentence(status: str, note: str) -> str:
-    """A funnel position as a phrase: 'within the 95% limits'."""
-    if status in OUTLIER_LONG:
-        return OUTLIER_LONG[status]
-    why = NOT_ASSESSED_WHY.get(note, "")
-    return f"not assessed ({why})" if why else "not assessed"
+def comparison_word(code: Any) -> str:
+    """'Better', 'Similar', ... for a vs_comparator / vs_national code; '' when not compared."""
+    term = COMPARISON.get(text(code))
+    return term.short if term and text(code) != "not_assessed" else ""
 
 
 def is_flagged(flag: Any) -> bool:

@@ -17,6 +17,7 @@ from weasyprint.html import UA_COUNTER_STYLE
 from weasyprint.text.fonts import FontConfiguration
 
 from naome_report.config import PROJECT_ROOT, Config
+from naome_report.outlier_guidance import load_outlier_guidance
 from naome_report.publish.packs.context import CHART_SCHEME, Settings, build_context
 from naome_report.publish.packs.data import Common, OrgInfo, PackInput
 from naome_report.publish.packs.funnels import FunnelAsset
@@ -44,6 +45,7 @@ def load_settings(registry: Registry, config: Config) -> Settings:
         prompts=prompts,
         audit_name=audit["name"], short_name=audit["short_name"], publisher=audit["publisher"],
         funnel_method=method.get(funnel.get("method", ""), str(funnel.get("method", ""))),
+        guidance=load_outlier_guidance(config),
     )
 
 

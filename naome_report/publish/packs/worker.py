@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-import naome_report.charts.funnel  # noqa: F401  (imported in the forkserver so workers start warm)
+import naome_report.charts.funnel_svg  # noqa: F401  (imported in the forkserver so workers start warm)
 from naome_report.publish.packs.context import Settings
 from naome_report.publish.packs.data import Common, PackInput
 from naome_report.publish.packs.render import PackRenderer
