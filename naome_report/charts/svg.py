@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+import numpy as np
+
 from naome_report.charts.style import NHS_BLACK, NHS_DARK_GREY, NHS_PALE_GREY
 from naome_report.charts.svg_frame import Frame
 
@@ -32,17 +34,38 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
     return ticks
 
 
-def text(x: float, y: float, content: str, size: float = 10, anchor: str = "middle", colour: str = NHS_BLACK,
-         rotate: bool = False) -> str:
-    """One line of text; `rotate` turns it to read upwards (a y-axis title) about (x, y)."""
-    turn = f' transform="rotate(-90 {x:.1f} {y:.1f})"' if rotate else ""
+def text(x: float, y: float, content: str, size: float = 10, anchor: str = "middle", colour: str = NHS_BLACK) -> str:
+    """One line of text."""
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{colour}" '
-            f'font-family="{FONT_FAMILY}"{turn}>{escape(content)}</text>')
+            f'font-family="{FONT_FAMILY}">{escape(content)}</text>')
 
 
 def path_d(points: Sequence[tuple[float, float]]) -> str:
     """An open polyline as path data."""
     return "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points) if len(points) > 1 else ""
+
+
+def simplify(points: list[tuple[float, float]], tolerance: float = 0.25) -> list[tuple[float, float]]:
+    """The fewest points that keep a line within `tolerance` canvas units of itself (Ramer-Douglas-Peucker)."""
+    if len(points) < 3:
+        return list(points)
+    xy = np.asarray(points, dtype=float)
+    keep = np.zeros(len(xy), dtype=bool)
+    keep[[0, -1]] = True
+    stack = [(0, len(xy) - 1)]
+    while stack:
+        first, last = stack.pop()
+        if last - first < 2:
+            continue
+        (x0, y0), (x1, y1) = xy[first], xy[last]
+        inner = xy[first + 1:last]
+        length = np.hypot(x1 - x0, y1 - y0) or 1.0
+        distance = np.abs((x1 - x0) * (y0 - inner[:, 1]) - (x0 - inner[:, 0]) * (y1 - y0)) / length
+        far = int(np.argmax(distance))
+        if distance[far] > tolerance:
+            keep[first + 1 + far] = True
+            stack += [(first, first + 1 + far), (first + 1 + far, last)]
+    return [tuple(p) for p in xy[keep]]
 
 
 def path(d: str, colour: str, width: float = 1.2, dash: str = "", fill: str = "none") -> str:
@@ -59,12 +82,29 @@ def polyline(points: Sequence[tuple[float, float]], colour: str, width: float = 
     return path(path_d(points), colour, width, dash)
 
 
-def dots(centres: list[tuple[float, float]], colour: str, diameter: float) -> str:
-    """Round dots as one path of tiny round-capped strokes: two path commands a point instead of a polygon's nine."""
+def dots(centres: list[tuple[float, float]], colour: str, diameter: float, opacity: float = 1.0) -> str:
+    """Round dots as one path of tiny round-capped strokes, each moved to relative to the last.
+
+    Two short path commands a point instead of a polygon's nine: weasyprint parses path data character by
+    character each time it draws a chart, so short data is fast data.
+    """
     if not centres:
         return ""
-    d = " ".join(f"M{x - 0.05:.2f},{y:.1f} h0.1" for x, y in centres)
-    return f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="{diameter}" stroke-linecap="round"/>'
+    parts, pen = [], None  # pen: where the last stroke ended (starts are multiples of 0.05, so no drift)
+    for x, y in ((round(x, 1) - 0.05, round(y, 1)) for x, y in centres):
+        parts.append(f"M{x:.2f},{y:g}h.1" if pen is None else f"m{_num(x - pen[0])},{_num(y - pen[1])}h.1")
+        pen = (x + 0.1, y)
+    see_through = f' stroke-opacity="{opacity:g}"' if opacity < 1 else ""
+    return (f'<path d="{"".join(parts)}" fill="none" stroke="{colour}" stroke-width="{diameter}" '
+            f'stroke-linecap="round"{see_through}/>')
+
+
+def _num(value: float) -> str:
+    """A coordinate in as few characters as SVG allows: 0.5 -> .5, -0.5 -> -.5, 2.0 -> 2."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        return "0"
+    return text.replace("0.", ".", 1) if text.startswith(("0.", "-0.")) else text
 
 
 def svg_document(width: float, height: float, body: list[str], label: str) -> str:

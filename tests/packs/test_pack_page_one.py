@@ -110,10 +110,10 @@ def test_page_one_of_a_welsh_health_board(packs: dict[str, BuiltPack], results: 
     rows = every_row(results, pack.code)
     assert "Where you stand" in page and "health board, Wales" in page
     assert "Care Quality Commission" not in pack.text and "CQC" not in pack.text
-    signalled = rows[(rows.outlier_process == "yes") & rows.outlier_status.str.startswith(("alarm", "alert"), na=False)
-                     & (rows.vs_national != "better")]
-    if not signalled.empty:
-        assert "Healthcare Inspectorate Wales (HIW)" in page
+    alarms = rows[(rows.outlier_process == "yes") & rows.outlier_status.str.startswith("alarm", na=False)
+                  & (rows.vs_national != "better")]
+    if not alarms.empty:
+        assert "What happens after an alarm (Wales)" in page and "Healthcare Inspectorate Wales (HIW)" in page
 
 
 def test_a_welsh_board_alone_in_its_region_is_compared_with_wales(packs: dict[str, BuiltPack], results: Results) -> None:
@@ -173,9 +173,9 @@ def test_low_completeness_is_named_with_its_threshold(packs: dict[str, BuiltPack
     assert not low.empty
     page = pack.page(1)
     completeness = page[page.index("3. Data completeness"):]
+    assert "Below the threshold:" in completeness
     for row in low.itertuples():
-        assert f"{row.data_item_title}: recorded for {row.percentage:.1f}% of your patients (threshold {row.threshold:.0f}%)." \
-            in completeness
+        assert f"{row.data_item_title}, {row.percentage:.1f}% recorded (threshold {row.threshold:.0f}%)" in completeness
     assert f"Below the threshold: {', '.join(low.data_item_title)}." in pack.text
     assert "and the threshold (dashed)" in pack.text
 

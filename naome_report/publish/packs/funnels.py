@@ -66,9 +66,8 @@ def draw_funnel(ind: Indicator, rows: pd.DataFrame, limits: pd.DataFrame, out_di
         return None
     target = float(limits["target"].iloc[0])
     method = str(limits["method"].iloc[0]) if "method" in limits and limits["method"].notna().any() else ""
-    y_label = "Case-mix adjusted %" if ind.is_casemix_adjusted else "Patients (%)"
     alt = _alt_text(ind, len(points), target, method)
-    chart = funnel_svg(points, limits, target, y_label, alt)
+    chart = funnel_svg(points, limits, target, alt)
     src = f"{SHARED_DIR}/funnel_{ind.id}.svg"
     path = out_dir / src
     path.parent.mkdir(parents=True, exist_ok=True)

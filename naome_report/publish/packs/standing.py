@@ -36,6 +36,12 @@ class PositionLine:
     value: str
     national: str
     label: str
+    favourable: bool
+
+    @property
+    def words(self) -> str:
+        """The position without its judgement ('Above 95% limit'), for the list of favourable results."""
+        return self.label.split(":")[0]
 
 
 @dataclass
@@ -57,6 +63,14 @@ class Standing:
     positions: list[PositionLine]
     low_items: list[CompletenessLine]
     flagged: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def to_improve(self) -> list[PositionLine]:
+        return [p for p in self.positions if not p.favourable]
+
+    @property
+    def better(self) -> list[PositionLine]:
+        return [p for p in self.positions if p.favourable]
 
     @property
     def alarm_process_applies(self) -> bool:
@@ -116,7 +130,8 @@ def _positions(pack: PackInput, registry: Registry, ordered: list[Finding]) -> l
         ind = registry.get(f.indicator_id)
         national = f.row.get("national_percentage")
         lines.append(PositionLine(f.position.symbol, ind.title, f.subgroup_label,
-                                  value_text(f.row, ind, pack.org.nation), fmt.pct(national), f.position.label))
+                                  value_text(f.row, ind, pack.org.nation), fmt.pct(national), f.position.label,
+                                  f.kind == "better"))
     return lines
 
 
@@ -127,7 +142,7 @@ def _low_items(pack: PackInput) -> list[CompletenessLine]:
         if fmt.text(item.get("below_threshold")).lower() == "yes":
             threshold = f"{float(item['threshold']):.0f}%" if not fmt.is_blank(item.get("threshold")) else ""
             out.append(CompletenessLine(fmt.text(item.get("data_item_title")) or fmt.text(item.get("data_item")),
-                                        f"recorded for {fmt.pct(item.get('percentage'))} of your patients"
+                                        f"{fmt.pct(item.get('percentage'))} recorded"
                                         + (f" (threshold {threshold})" if threshold else "")))
     return out
 
