@@ -24,6 +24,7 @@ from naome_report.charts.style import (
     NHS_DARK_BLUE,
     NHS_DARK_GREY,
     NHS_MID_GREY,
+    FUNNEL_POSITION_STYLE,
     OUTLIER_STATUS,
     WHITE,
     StatusStyle,
@@ -37,6 +38,7 @@ from naome_report.charts.style import (
 
 POINT_COLUMNS = ("org_code", "org_name", "denominator", "percentage")
 STATUS_COLUMN = "outlier_status"
+POSITION_COLUMN = "funnel_position"  # indicators outside the outlier process: no alert / alarm words
 
 # Used when the caller gives no outlier status: a plain, neutral point.
 _UNCLASSIFIED = StatusStyle("o", NHS_MID_GREY, WHITE, 6.0, "Organisation")
@@ -169,15 +171,17 @@ def _draw_limits(ax: Axes, limits: pd.DataFrame, x_max: float) -> None:
 
 
 def _draw_points(ax: Axes, points: pd.DataFrame) -> None:
-    """One marker per organisation, shaped and coloured by outlier status."""
-    if STATUS_COLUMN not in points.columns:
+    """One marker per organisation, shaped and coloured by outlier status (or by funnel position)."""
+    column, styles = ((STATUS_COLUMN, OUTLIER_STATUS) if STATUS_COLUMN in points.columns
+                      else (POSITION_COLUMN, FUNNEL_POSITION_STYLE))
+    if column not in points.columns:
         _plot_group(ax, points, _UNCLASSIFIED)
         return
-    statuses = _base_status(points[STATUS_COLUMN])
-    unknown = sorted(set(statuses) - set(OUTLIER_STATUS))
+    statuses = _base_status(points[column])
+    unknown = sorted(set(statuses) - set(styles))
     if unknown:
-        raise ValueError(f"funnel_plot: unknown outlier_status value(s) {unknown}; expected {list(OUTLIER_STATUS)}")
-    for status, style in OUTLIER_STATUS.items():
+        raise ValueError(f"funnel_plot: unknown {column} value(s) {unknown}; expected {list(styles)}")
+    for status, style in styles.items():
         group = points[statuses == status]
         if not group.empty:
             _plot_group(ax, group, style)

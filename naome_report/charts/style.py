@@ -16,6 +16,7 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from naome_report.numbers import format_fixed
 from naome_report.vocabulary import FUNNEL_POSITION
 
 # NHS identity: blues and neutrals.
@@ -172,7 +173,7 @@ def format_thousands(value: float) -> str:
 
 def format_percent(value: float, decimals: int = 0) -> str:
     """A percentage UK style: 59% or 59.0%."""
-    return f"{value:.{decimals}f}%"
+    return f"{format_fixed(value, decimals)}%"
 
 
 def thousands_formatter() -> FuncFormatter:

@@ -107,8 +107,6 @@ CONTRACT_COLUMNS = (
     "outlier_process", "funnel_position", "vs_national", "comparator_code", "comparator_name", "comparator_percentage",
     "vs_comparator", "adjusted_ci_lower_95", "adjusted_ci_upper_95",
 )
-# Used when the registry has no outlier_process field yet: the case-mix adjusted outcomes and MDT discussion.
-IN_PROCESS = ("mdt", "mort30_sact", "emergency")
 POSITION = {"alarm_high": "above_998", "alert_high": "above_95", "within_limits": "within", "alert_low": "below_95",
             "alarm_low": "below_998"}
 LOW_PS_EVERY = 4  # every fourth organisation (by code hash) records performance status for under the threshold
@@ -116,8 +114,8 @@ SUBGROUP_SHARE = {"de_novo": 0.3, "recurrent": 0.7}
 
 
 def in_outlier_process(ind) -> bool:
-    """Whether the fixture treats the indicator as one of the HQIP outlier process's key indicators."""
-    return bool(getattr(ind, "outlier_process", ind.id in IN_PROCESS))
+    """Whether the indicator is one of the HQIP outlier process's key indicators (registry field)."""
+    return bool(ind.outlier_process)
 
 
 def low_performance_status(org_code: str) -> bool:
@@ -297,7 +295,7 @@ def _run_rows(ind, ent: pd.Series, rng: np.random.Generator, size: int, fys: lis
                      "period": f"{fys[q // 4]} Q{q % 4 + 1}", "period_type": "quarter", "indicator_id": ind.id,
                      "quarter_index": q + 1, "numerator": num[q] if status[q] == "published" else None,
                      "denominator": den[q] if status[q] != "not_available" else None, "percentage": pct[q],
-                     "status": status[q], "mean": round(ana["mean"][q], 2), "lower_limit": round(ana["lower"][q], 2),
+                     "status": status[q], "centre": round(ana["mean"][q], 2), "lower_limit": round(ana["lower"][q], 2),
                      "upper_limit": round(ana["upper"][q], 2), "special_cause": "yes" if ana["special_cause"][q] else "no",
                      "rule": ana["rule"][q], "rules_fired": ana["rules_fired"][q],
                      "variation": ana["variation"][q] if status[q] == "published" else "",

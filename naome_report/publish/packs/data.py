@@ -26,7 +26,7 @@ COMPLETENESS_FILE = "naome_data_completeness.csv"
 COMPLETENESS_COLUMNS = ("org_code", "data_item", "data_item_title", "recorded", "eligible", "percentage", "threshold",
                         "below_threshold", "status")
 RUN_COLUMNS = (
-    "indicator_id", "period", "quarter_index", "numerator", "denominator", "percentage", "status", "mean",
+    "indicator_id", "period", "quarter_index", "numerator", "denominator", "percentage", "status", "centre",
     "lower_limit", "upper_limit", "special_cause", "rule", "variation", "limits_status", "improvement_direction",
 )
 SURVIVAL_COLUMNS = ("time_years", "patients", "deaths", "survival_percentage", "ci_lower_95", "ci_upper_95", "status",

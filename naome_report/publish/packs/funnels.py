@@ -34,7 +34,7 @@ def funnel_indicators(registry: Registry, results: Results) -> list[Indicator]:
     """Indicators with a rate and funnel limits for the headline period (all patients)."""
     lim = results.funnel_limits
     have = set(lim.loc[(lim["period"] == results.primary_period) & (lim["subgroup"] == ALL), "indicator_id"])
-    return [ind for ind in registry if ind.has_rate and ind.id in have]
+    return [ind for ind in registry if ind.has_funnel and ind.id in have]
 
 
 def value_column(ind: Indicator) -> str:
