@@ -287,14 +287,18 @@ def _run_rows(ind, ent: pd.Series, rng: np.random.Generator, size: int, fys: lis
         status[4:8] = "not_available"
     direction = {"higher_better": "increase", "lower_better": "decrease"}.get(ind.direction, "neutral")
     spc = config.section("spc")
-    ana = run_chart_analysis(pct, direction, spc["trend_length"], spc["shift_length"], spc["min_points"])
+    ana = run_chart_analysis(pct, direction, spc["trend_length"], spc["shift_length"], spc["baseline_points"])
     rows = []
+    published = int((status == "published").sum())
+    charted = "charted" if published >= spc["min_published_points"] else "not_enough_points"
+    series = "quarterly" if ent["level"] == "national" else "rolling_12_months"
     for q in range(QUARTERS):
         rows.append({**{k: ent[k] for k in ("level", "nation", "region_code", "region_name", "parent_code",
                                             "parent_name", "org_code", "org_name")},
                      "period": f"{fys[q // 4]} Q{q % 4 + 1}", "period_type": "quarter", "indicator_id": ind.id,
                      "quarter_index": q + 1, "numerator": num[q] if status[q] == "published" else None,
                      "denominator": den[q] if status[q] != "not_available" else None, "percentage": pct[q],
+                     "series": series, "chart_status": charted, "points_published": published,
                      "status": status[q], "centre": round(ana["mean"][q], 2), "lower_limit": round(ana["lower"][q], 2),
                      "upper_limit": round(ana["upper"][q], 2), "special_cause": "yes" if ana["special_cause"][q] else "no",
                      "rule": ana["rule"][q], "rules_fired": ana["rules_fired"][q],

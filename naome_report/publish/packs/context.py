@@ -17,7 +17,6 @@ from naome_report.registry import GOAL_TITLES, Indicator, Registry, in_sentence
 from naome_report.vocabulary import VARIATION
 
 CHART_SCHEME = "pack-chart:"  # <img src> of a chart drawn for this pack, served from memory by packs.render
-MIN_RUN_POINTS = 6  # fewer published quarters than this: no chart (the special-cause rules need a run of points)
 
 
 @dataclass
@@ -109,6 +108,7 @@ class Settings:
     publisher: str
     funnel_method: str
     guidance: OutlierGuidance
+    min_run_points: int
 
 
 ACTION_HEADINGS = {
@@ -251,7 +251,9 @@ def _run_caption(points: list[dict[str, Any]], trial: bool) -> str:
     if not published:
         return "No quarter has a published value."
     last = published[-1]
-    text = (f"Latest quarter ({last['period']}): {fmt.pct(last['percentage'])}. Centre {fmt.pct(last.get('centre'))}, "
+    latest = (f"Latest 12 months (to {last['period']})" if last.get("series") == "rolling_12_months"
+              else f"Latest quarter ({last['period']})")
+    text = (f"{latest}: {fmt.pct(last['percentage'])}. Centre {fmt.pct(last.get('centre'))}, "
             f"process limits {fmt.pct(last.get('lower_limit'))} to {fmt.pct(last.get('upper_limit'))}"
             f"{' (trial limits)' if trial else ''}.")
     specials: dict[str, list[tuple[int, str]]] = {}
@@ -288,8 +290,9 @@ def _is_published(point: dict[str, Any]) -> bool:
     return point.get("status") == "published" and not fmt.is_blank(point.get("percentage"))
 
 
-def _published_count(points: list[dict[str, Any]]) -> int:
-    return sum(1 for p in points if _is_published(p))
+def _charted(points: list[dict[str, Any]]) -> bool:
+    """Whether the hub charts the series (else it has too few published points)."""
+    return fmt.text(points[0].get("chart_status")) == "charted"
 
 
 def chart_src(charts: dict[str, str], svg: str) -> str:
@@ -304,7 +307,7 @@ def run_charts(pack: PackInput, settings: Settings, charts: dict[str, str]) -> l
     views = []
     for ind in settings.registry:
         points = pack.run_charts.get(ind.id)
-        if not ind.run_chart or not points or _published_count(points) < MIN_RUN_POINTS:
+        if not ind.run_chart or not points or not _charted(points):
             continue
         trial = any(str(p.get("limits_status")) == "trial" for p in points)
         label = f"Run chart of {ind.title_in_sentence} by quarter for {pack.org.name}"
@@ -317,12 +320,12 @@ def run_charts(pack: PackInput, settings: Settings, charts: dict[str, str]) -> l
 
 
 def uncharted(pack: PackInput, settings: Settings) -> list[dict[str, str]]:
-    """Indicators with a quarterly series but too few published quarters to chart."""
+    """Indicators with a quarterly series but too few published points to chart."""
     out = []
     for ind in settings.registry:
         points = pack.run_charts.get(ind.id)
-        if ind.run_chart and points and _published_count(points) < MIN_RUN_POINTS:
-            why = f"published for {_published_count(points)} of {len(points)} quarters"
+        if ind.run_chart and points and not _charted(points):
+            why = f"published for {fmt.count(points[0].get('points_published'))} of {len(points)} quarters"
             gone = sum(1 for p in points if p.get("status") == "not_available")
             if gone:
                 why += f" ({gone} not available for {pack.org.nation})"
@@ -424,7 +427,7 @@ def build_context(pack: PackInput, common: Common, settings: Settings, assets: d
         "audit_name": settings.audit_name, "short_name": settings.short_name, "publisher": settings.publisher,
         "comparator": comparator(pack), "standing": standing(pack, settings.registry, settings.guidance),
         "summary": groups, "funnels": funnels(pack, assets, settings), "run_charts": run_charts(pack, settings, charts),
-        "uncharted": uncharted(pack, settings), "min_run_points": MIN_RUN_POINTS,
+        "uncharted": uncharted(pack, settings), "min_run_points": settings.min_run_points,
         "survival": survival_view(pack, common, charts), "completeness": completeness(pack, common, settings, groups),
         "action_groups": action_groups(actions(pack, settings)), "threshold": f"{settings.completeness_threshold:.0%}",
         "funnel_method": settings.funnel_method,

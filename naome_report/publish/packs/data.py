@@ -26,8 +26,9 @@ COMPLETENESS_FILE = "naome_data_completeness.csv"
 COMPLETENESS_COLUMNS = ("org_code", "data_item", "data_item_title", "recorded", "eligible", "percentage", "threshold",
                         "below_threshold", "status")
 RUN_COLUMNS = (
-    "indicator_id", "period", "quarter_index", "numerator", "denominator", "percentage", "status", "centre",
+    "indicator_id", "period", "series", "quarter_index", "numerator", "denominator", "percentage", "status", "centre",
     "lower_limit", "upper_limit", "special_cause", "rule", "variation", "limits_status", "improvement_direction",
+    "chart_status", "points_published",
 )
 SURVIVAL_COLUMNS = ("time_years", "patients", "deaths", "survival_percentage", "ci_lower_95", "ci_upper_95", "status",
                     "status_note")

@@ -46,6 +46,7 @@ def load_settings(registry: Registry, config: Config) -> Settings:
         audit_name=audit["name"], short_name=audit["short_name"], publisher=audit["publisher"],
         funnel_method=method.get(funnel.get("method", ""), str(funnel.get("method", ""))),
         guidance=load_outlier_guidance(config),
+        min_run_points=int(config.section("spc")["min_published_points"]),
     )
 
 
