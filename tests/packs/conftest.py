@@ -73,8 +73,9 @@ def chosen(results: Results) -> dict[str, str]:
     alone = rows[(rows.nation == "Wales") & (rows.comparator_name == "Wales")]
     items = data_completeness(results)
     low = items[(items.level == "organisation") & (items.below_threshold == "yes")]
+    low = low[low.org_code.isin(flagged)] if low.org_code.isin(flagged).any() else low
     return {"english": published.idxmax(), "welsh": sorted(welsh.org_code.unique())[0], "suppressed": hidden.idxmax(),
-            "flagged": flagged[0], "alarms": sorted(alarmed.org_code.unique())[0], "qi_only": qi_only[0],
+            "flagged": flagged[0], "alarms": sorted(alarmed.org_code.unique(), key=lambda c: (c.startswith("7A"), c))[0], "qi_only": qi_only[0],
             "welsh_alone": sorted(alone.org_code.unique())[0], "low_completeness": sorted(low.org_code.unique())[0]}
 
 

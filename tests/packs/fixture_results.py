@@ -347,7 +347,6 @@ def _frame(name: str, rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
     return frame.reindex(columns=list(FILES[name]) + extra)
 
 
-COMPLETENESS_FILE = "naome_data_completeness.csv"
 DATA_ITEMS = {  # item -> (title, typical share recorded)
     "performance_status": ("Performance status", 0.82), "stage": ("Stage", 0.75), "er_her2": ("ER and HER2 status", 0.9),
     "recurrence": ("Date and type of recurrence", 0.6), "deprivation": ("Deprivation", 0.99),
@@ -366,10 +365,12 @@ def _data_completeness(entities: pd.DataFrame, period: str, config: Config) -> p
                 share = 0.45
             recorded = int(round(eligible * share))
             pct = round(100 * recorded / eligible, 1)
-            rows.append({"period": period, "level": ent.level, "nation": ent.nation, "org_code": ent.org_code,
-                         "org_name": ent.org_name, "data_item": item, "data_item_title": title, "recorded": recorded,
+            rows.append({**{k: getattr(ent, k) for k in ("level", "nation", "region_code", "region_name", "parent_code",
+                                                         "parent_name", "org_code", "org_name")},
+                         "period": period, "period_type": "pooled", "item": item, "item_title": title, "recorded": recorded,
                          "eligible": eligible, "percentage": pct, "threshold": round(100 * threshold, 1),
-                         "below_threshold": "yes" if pct < 100 * threshold else "no", "status": "published"})
+                         "below_threshold": "yes" if pct < 100 * threshold else "no", "status": "published",
+                         "synthetic_data": "yes"})
     return pd.DataFrame(rows)
 
 
@@ -412,10 +413,10 @@ def write_fixture_results(data_dir: Path, config: Config, registry: Registry, se
         "naome_indicators.csv": ind_rows, "naome_run_charts.csv": run_rows,
         "naome_funnel_limits.csv": pd.concat(limit_frames),
         "naome_survival.csv": survival, "naome_survival_curves.csv": curves,
+        "naome_data_completeness.csv": _data_completeness(entities, period, config),
     }
     for name in FILES:
         _frame(name, frames.get(name, [])).to_csv(data_dir / name, index=False)
-    _data_completeness(entities, period, config).to_csv(data_dir / COMPLETENESS_FILE, index=False)
     meta = {"primary_period": period, "data_cutoff": str(config.data_cutoff), "synthetic": True,
             "financial_years": fys, "definitions_version": registry.definitions_version, "fixture": True}
     (data_dir / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")

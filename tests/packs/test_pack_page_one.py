@@ -10,6 +10,7 @@ import pytest
 from packs_helpers import BuiltPack, normalise
 from naome_report.config import default_config
 from naome_report.hub import Results
+from naome_report.publish.packs import formatting as fmt
 from naome_report.registry import default_registry
 
 # Expected words, written out here (the packs take theirs from the vocabulary and the configuration).
@@ -73,13 +74,15 @@ def test_page_one_of_an_organisation_with_an_alarm(packs: dict[str, BuiltPack], 
         assert f"{PROCESS_WORDS[row.outlier_status]}: worse" in process
     # What happens next under the HQIP guidance: every stage, who acts, its working-day limit, where the response goes.
     config = default_config()
-    assert "What happens after an alarm (England)" in process
+    nation = rows.nation.iloc[0]
+    assert f"What happens after an alarm ({nation})" in process
     for stage in config.section("outlier_management")["alarm_stages"]:
-        assert normalise(filled(stage["action"], "England")) in process
+        assert normalise(filled(stage["action"], nation)) in process
         if "working_days" in stage:
             assert f"Within {stage['working_days']} working days." in process
     assert "copied to your chief executive and medical director" in process
-    assert "the Care Quality Commission (CQC)" in process and "Healthcare Inspectorate" not in process
+    other = "Wales" if nation == "England" else "England"
+    assert REGULATOR[nation] in process and REGULATOR[other] not in process
     contact = config.section("audit")["contact"]
     assert f"Send your organisation's response to the NAoMe team at NATCAN ({contact})." in process
 
@@ -168,15 +171,15 @@ def test_the_action_plan_follows_severity_subgroups_included(packs: dict[str, Bu
 
 def test_low_completeness_is_named_with_its_threshold(packs: dict[str, BuiltPack], results: Results) -> None:
     pack = packs["low_completeness"]
-    items = pd.read_csv(results.data_dir / "naome_data_completeness.csv", dtype={"org_code": str})
-    low = items[(items.org_code == pack.code) & (items.below_threshold == "yes")]
+    items = results.data_completeness
+    low = items[(items.org_code == pack.code) & (items.period == results.primary_period) & (items.below_threshold == "yes")]
     assert not low.empty
     page = pack.page(1)
     completeness = page[page.index("3. Data completeness"):]
     assert "Below the threshold:" in completeness
     for row in low.itertuples():
-        assert f"{row.data_item_title}, {row.percentage:.1f}% recorded (threshold {row.threshold:.0f}%)" in completeness
-    assert f"Below the threshold: {', '.join(low.data_item_title)}." in pack.text
+        assert f"{row.item_title}, {fmt.pct(row.percentage)} recorded (threshold {row.threshold:.0f}%)" in completeness
+    assert f"Below the threshold: {', '.join(low.item_title)}." in pack.text
     assert "and the threshold (dashed)" in pack.text
 
 

@@ -366,9 +366,9 @@ def completeness(pack: PackInput, common: Common, settings: Settings, groups: li
     items = []
     for item in pack.completeness_items:
         own = item.get("percentage") if fmt.text(item.get("status")) in ("", "published") else None
-        national = common.national_completeness.get(item["data_item"], {}).get("percentage")
+        national = common.national_completeness.get(item["item"], {}).get("percentage")
         items.append({
-            "title": fmt.text(item.get("data_item_title")) or fmt.text(item.get("data_item")),
+            "title": fmt.text(item.get("item_title")) or fmt.text(item.get("item")),
             "value": fmt.pct(own) if own is not None else fmt.missing_text(fmt.text(item.get("status")), pack.org.nation),
             "counts": f"{fmt.count(item.get('recorded'))} of {fmt.count(item.get('eligible'))}" if own is not None else "",
             "bar": f"{float(own):.1f}" if not fmt.is_blank(own) else None,

@@ -22,8 +22,7 @@ INDICATOR_COLUMNS = (
     "observed_expected", "adjusted_percentage", "adjusted_ci_lower_95", "adjusted_ci_upper_95", "outlier_status",
     "outlier_note", "completeness_flag", "status", "status_note", *CONTRACT_COLUMNS,
 )
-COMPLETENESS_FILE = "naome_data_completeness.csv"
-COMPLETENESS_COLUMNS = ("org_code", "data_item", "data_item_title", "recorded", "eligible", "percentage", "threshold",
+COMPLETENESS_COLUMNS = ("org_code", "item", "item_title", "recorded", "eligible", "percentage", "threshold",
                         "below_threshold", "status")
 RUN_COLUMNS = (
     "indicator_id", "period", "series", "quarter_index", "numerator", "denominator", "percentage", "status", "centre",
@@ -110,14 +109,9 @@ def primary_indicator_rows(results: Results, subgroup: str | None = ALL) -> pd.D
 
 
 def data_completeness(results: Results) -> pd.DataFrame:
-    """Recorded / eligible per unit and data item, headline period (empty when the run has no such file)."""
-    frame = getattr(results, "data_completeness", None)
-    if frame is None:  # until the hub reads the file itself (contract v2)
-        path = results.data_dir / COMPLETENESS_FILE
-        frame = pd.read_csv(path, dtype={"org_code": str}) if path.is_file() else pd.DataFrame(columns=COMPLETENESS_COLUMNS)
-    if "period" in frame.columns and (frame["period"] == results.primary_period).any():
-        frame = frame[frame["period"] == results.primary_period]
-    return frame
+    """Recorded / eligible per unit and data item, headline period."""
+    frame = results.data_completeness
+    return frame[frame["period"] == results.primary_period]
 
 
 def organisations(results: Results) -> list[OrgInfo]:
@@ -187,12 +181,12 @@ def common_inputs(results: Results) -> Common:
     nat_survival = _survival_rows(results.survival, NATIONAL_LEVEL, results.primary_period)
     nat_curve = _curves(results.survival_curves, NATIONAL_LEVEL)
     completeness = data_completeness(results)
-    national_items = completeness[completeness["level"] == NATIONAL_LEVEL] if "level" in completeness else completeness[:0]
+    national_items = completeness[completeness["level"] == NATIONAL_LEVEL]
     return Common(
         national_rows=next(iter(_by_unit(national).values()), {}),
         national_survival=next(iter(nat_survival.values()), []),
         national_curve=next(iter(nat_curve.values()), []),
-        national_completeness={r["data_item"]: r for r in _records(national_items, COMPLETENESS_COLUMNS)},
+        national_completeness={r["item"]: r for r in _records(national_items, COMPLETENESS_COLUMNS)},
         period=results.primary_period,
         data_cutoff=str(results.meta.get("data_cutoff", "")),
         synthetic=results.synthetic,
@@ -217,7 +211,7 @@ def pack_inputs(results: Results, org_codes: list[str] | None = None) -> list[Pa
     subgroups = _by_subgroup(everyone[(everyone["level"] == ORG_LEVEL) & everyone["org_code"].isin(codes)
                                       & (everyone["subgroup"] != ALL)])
     completeness = data_completeness(results)
-    items = _items(completeness[completeness["level"] == ORG_LEVEL] if "level" in completeness else completeness, codes)
+    items = _items(completeness[completeness["level"] == ORG_LEVEL], codes)
     return [
         PackInput(org=orgs[c], rows=own.get(c, {}),
                   run_charts=runs.get(c, {}), survival=survival.get(c, []), survival_curve=curves.get(c, []),

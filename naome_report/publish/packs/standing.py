@@ -141,7 +141,7 @@ def _low_items(pack: PackInput) -> list[CompletenessLine]:
     for item in pack.completeness_items:
         if fmt.text(item.get("below_threshold")).lower() == "yes":
             threshold = f"{float(item['threshold']):.0f}%" if not fmt.is_blank(item.get("threshold")) else ""
-            out.append(CompletenessLine(fmt.text(item.get("data_item_title")) or fmt.text(item.get("data_item")),
+            out.append(CompletenessLine(fmt.text(item.get("item_title")) or fmt.text(item.get("item")),
                                         f"{fmt.pct(item.get('percentage'))} recorded"
                                         + (f" (threshold {threshold})" if threshold else "")))
     return out
