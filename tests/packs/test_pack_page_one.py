@@ -144,6 +144,14 @@ def test_an_english_trust_is_compared_with_its_cancer_alliance(packs: dict[str, 
     assert f"beside {alliance} (Cancer Alliance) and England and Wales." in pack.page(2)
 
 
+SUBGROUP_LINE = {"de_novo": "De novo patients: ", "recurrent": "Recurrent patients: ",
+                 "triple_negative": "Triple negative patients: ", "bone_metastases": "Bone metastases patients: "}
+
+
+def position_text(row: pd.Series) -> str:
+    return PROCESS_WORDS[row.outlier_status] if row.outlier_process == "yes" else POSITION_WORDS[row.funnel_position]
+
+
 @pytest.mark.parametrize("role", ["alarms", "qi_only", "english"])
 def test_the_action_plan_follows_severity_subgroups_included(packs: dict[str, BuiltPack], results: Results,
                                                            role: str) -> None:
@@ -155,18 +163,17 @@ def test_the_action_plan_follows_severity_subgroups_included(packs: dict[str, Bu
     rows = every_row(results, pack.code)
     expected = [(heading_of(pd.Series(r._asdict())), pd.Series(r._asdict())) for r in rows.itertuples()]
     expected = [(h, r) for h, r in expected if h]
-    assert any(r.subgroup != "all" for _, r in expected) or role != "alarms"
+    assert expected
     for heading, row in expected:
-        start = places[shown.index(heading)]
-        end = places[shown.index(heading) + 1]
-        assert normalise(topic(row)) in plan[start:end], (heading, topic(row))
-    # Within a heading, results for all patients come before subgroup results.
-    for i, heading in enumerate(shown[:-1]):
-        block = plan[places[i]:places[i + 1]]
-        subgroup_at = [block.index(normalise(topic(r))) for h, r in expected if h == heading and r.subgroup != "all"]
-        all_at = [block.index(normalise(topic(r))) for h, r in expected if h == heading and r.subgroup == "all"]
-        if subgroup_at and all_at:
-            assert max(all_at) < min(subgroup_at)
+        block = plan[places[shown.index(heading)]:places[shown.index(heading) + 1]]
+        title = normalise(default_registry().get(row.indicator_id).title)
+        assert title in block, (heading, title)
+        if heading == HEADINGS[5]:  # one row for everything better than expected, each result named
+            assert normalise(topic(row)) in block
+        elif row.subgroup != "all":  # a line of its indicator's row
+            assert f"{SUBGROUP_LINE[row.subgroup]}{position_text(row)}" in block, (heading, topic(row))
+    subgrouped = [r for h, r in expected if r.subgroup != "all"]
+    assert subgrouped or role != "alarms"
 
 
 def test_low_completeness_is_named_with_its_threshold(packs: dict[str, BuiltPack], results: Results) -> None:

@@ -193,7 +193,7 @@ def test_completeness_flags_are_listed(packs: dict[str, BuiltPack], results: Res
         if row.completeness_flag.strip().lower() not in ("yes", "true", "1"):
             assert normalise(row.completeness_flag) in text
         if default_registry().get(row.indicator_id).is_casemix_adjusted:  # the caveat beside the adjusted value
-            assert "Read with caution: incomplete case-mix data (page 1)." in pack.page(SUMMARY_PAGE)
+            assert "Caution: case-mix data incomplete." in pack.page(SUMMARY_PAGE)
 
 
 @pytest.mark.parametrize("role", ["english", "welsh"])

@@ -10,7 +10,7 @@ from naome_report.outlier_guidance import OutlierGuidance
 from naome_report.publish.packs import formatting as fmt
 from naome_report.publish.packs.data import Common, OrgInfo, PackInput
 from naome_report.publish.packs.funnels import FunnelAsset
-from naome_report.publish.packs.severity import Finding, findings
+from naome_report.publish.packs.severity import SEVERITY, Finding, findings
 from naome_report.publish.packs.standing import standing, value_text
 from naome_report.publish.packs.svg import run_chart_svg, survival_svg, year_labels, year_line_style
 from naome_report.registry import GOAL_TITLES, Indicator, Registry, in_sentence
@@ -81,7 +81,7 @@ class ActionRow:
     """A prompt on the action-planning page."""
 
     topic: str
-    why: str
+    why: list[str]
     review: str
     lead: str
     kind: str = "standing"
@@ -120,7 +120,7 @@ ACTION_HEADINGS = {
     "better": "Better than expected: share what works",
     "standing": "For every MDT",
 }
-CAVEAT = "Read with caution: incomplete case-mix data (page 1)."
+CAVEAT = "Caution: case-mix data incomplete."
 
 
 def _value(row: dict[str, Any], ind: Indicator, nation: str) -> str:
@@ -392,24 +392,39 @@ def _why(finding: Finding, ind: Indicator, nation: str) -> str:
         low, high = (("adjusted_ci_lower_95", "adjusted_ci_upper_95") if ind.is_casemix_adjusted
                      else ("ci_lower_95", "ci_upper_95"))
         interval = fmt.ci(row.get(low), row.get(high))
-    process = "HQIP outlier process: " if finding.position.in_process else ""
-    return (f"{finding.position.symbol} {process}{finding.position.label}. {value_text(row, ind, nation)}"
+    process = " in the HQIP outlier process" if finding.position.in_process else ""
+    return (f"{finding.position.symbol} {finding.position.label}{process}. {value_text(row, ind, nation)}"
             + (f" (95% CI {interval})" if interval else "") + f"; England and Wales {fmt.pct(row.get('national_percentage'))}")
 
 
 def actions(pack: PackInput, settings: Settings) -> list[ActionRow]:
-    """A prompt for every result needing attention, most severe first (subgroups included), then standing prompts."""
+    """Prompts for the results needing attention, most severe first, then the standing prompts.
+
+    One row per indicator and kind of finding, its subgroup results as lines of the same row (one review of
+    the indicator, not one per subgroup); every result better than expected in one row (one prompt: share
+    what works).
+    """
     prompts = settings.prompts.get("indicators", {})
-    out = []
+    rows: dict[tuple[str, str], ActionRow] = {}
     for f in findings(pack.rows, pack.subgroup_rows, settings.registry):
         ind = settings.registry.get(f.indicator_id)
-        entry = prompts.get(ind.id, {})
-        review = settings.prompts.get("better_than_expected", "") if f.kind == "better" else entry.get("review", "")
-        topic = ind.title + (f" ({f.subgroup_label.lower()} patients)" if f.subgroup_label else "")
-        out.append(ActionRow(topic, _why(f, ind, pack.org.nation), review, entry.get("lead", ""), f.kind))
-    standing_prompts = [ActionRow("Every MDT", "Standing prompt", s["review"], s["lead"])
+        line = _why(f, ind, pack.org.nation)
+        if f.kind == "better":
+            key = ("", "better")
+            line = f"{ind.title}" + (f" ({f.subgroup_label.lower()} patients)" if f.subgroup_label else "") + f": {line}"
+            row = rows.setdefault(key, ActionRow("Results better than expected", [], settings.prompts.get("better_than_expected", ""),
+                                                 settings.prompts.get("better_than_expected_lead", ""), "better"))
+        else:
+            entry = prompts.get(ind.id, {})
+            row = rows.setdefault((ind.id, f.kind), ActionRow(ind.title, [], entry.get("review", ""), entry.get("lead", ""),
+                                                              f.kind))
+            if f.subgroup_label:
+                line = f"{f.subgroup_label} patients: {line}"
+        row.why.append(line)
+    ordered = sorted(rows.values(), key=lambda r: SEVERITY.index(r.kind))  # stable: keeps severity order within a kind
+    standing_prompts = [ActionRow("Every MDT", ["Standing prompt"], s["review"], s["lead"])
                         for s in settings.prompts.get("standing", [])]
-    return out + standing_prompts
+    return ordered + standing_prompts
 
 
 def action_groups(rows: list[ActionRow]) -> list[tuple[str, list[ActionRow]]]:

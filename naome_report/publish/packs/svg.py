@@ -206,7 +206,7 @@ def survival_svg(own: list[dict[str, Any]], national: list[dict[str, Any]], labe
     observed = [t for c in curves for t in _curve_arrays(c)[0]]
     horizon = max(max(observed, default=1.0), 1.0)
     years = int(horizon)
-    frame = Frame(640, 256, 44, 12, 10, 20, 0.0, horizon, 0.0, 100.0)
+    frame = Frame(640, 210, 44, 12, 10, 20, 0.0, horizon, 0.0, 100.0)
     body = y_gridlines(frame, [0, 25, 50, 75, 100], "%")
     d = " ".join(f"M{frame.x(y):.1f},{frame.top:.1f} V{frame.height - frame.bottom:.1f}" for y in marks if y <= years)
     body.append(path(d, NHS_MID_GREY, 0.7, "1.5 2"))
