@@ -21,7 +21,7 @@ from naome_report.charts.style import (
     StatusStyle,
     require_columns,
 )
-from naome_report.charts.svg import dots, nice_ticks, path, path_d, simplify, svg_document, text, y_gridlines
+from naome_report.charts.svg import axis_ticks, dots, path, path_d, simplify, svg_document, text, y_gridlines
 from naome_report.charts.svg_frame import Frame
 
 POINT_COLUMNS = ("denominator", "percentage", "position")
@@ -129,7 +129,7 @@ def funnel_svg(points: pd.DataFrame, limits: pd.DataFrame, target: float, label:
     x_max = x_extent(points["denominator"])
     y0, y1 = y_range(points, limits, target)
     frame = Frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM, 0.0, x_max, y0, y1)
-    body = y_gridlines(frame, nice_ticks(y0, y1, 3), "%", size=TICK_SIZE)
+    body = y_gridlines(frame, axis_ticks(y0, y1, 3), "%", size=TICK_SIZE)
     grid, curves = limit_curves(limits, x_max, keep_given=False)
     inside = grid <= x_max
     xs = np.array([frame.x(n) for n in grid[inside]])
@@ -139,5 +139,5 @@ def funnel_svg(points: pd.DataFrame, limits: pd.DataFrame, target: float, label:
         body.append(path(d, NHS_BLUE, 1.1, dash))
     body.append(path(f"M{frame.left:.1f},{frame.y(target):.1f} H{frame.width - frame.right:.1f}", NHS_DARK_BLUE, 1.4))
     body += _marks(frame, points)
-    body += _x_axis(frame, nice_ticks(0.0, x_max, 3), x_label)
+    body += _x_axis(frame, axis_ticks(0.0, x_max, 4), x_label)
     return FunnelSVG(svg_document(WIDTH, HEIGHT, body, label), frame)

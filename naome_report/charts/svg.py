@@ -34,6 +34,15 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
     return ticks
 
 
+def axis_ticks(low: float, high: float, at_least: int = 3) -> list[float]:
+    """Round ticks covering low..high, at least `at_least` of them where the range allows."""
+    for count in range(at_least, at_least + 6):
+        ticks = nice_ticks(low, high, count)
+        if len(ticks) >= at_least:
+            return ticks
+    return ticks
+
+
 def text(x: float, y: float, content: str, size: float = 10, anchor: str = "middle", colour: str = NHS_BLACK) -> str:
     """One line of text."""
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{colour}" '

@@ -415,7 +415,7 @@ def actions(pack: PackInput, settings: Settings) -> list[ActionRow]:
             row = rows.setdefault(key, ActionRow("Results better than expected", [], settings.prompts.get("better_than_expected", ""),
                                                  settings.prompts.get("better_than_expected_lead", ""), "better"))
         else:
-            entry = prompts.get(ind.id, {})
+            entry = settings.prompts.get("low_completeness", {}) if f.kind == "completeness" else prompts.get(ind.id, {})
             row = rows.setdefault((ind.id, f.kind), ActionRow(ind.title, [], entry.get("review", ""), entry.get("lead", ""),
                                                               f.kind))
             if f.subgroup_label:
