@@ -10,7 +10,7 @@ import pandas as pd
 from naome_report.charts.funnel_svg import funnel_svg
 from naome_report.charts.save import alt_text_path, write_atomic
 from naome_report.hub import Results
-from naome_report.publish.packs.data import ALL, ORG_LEVEL, primary_indicator_rows
+from naome_report.publish.packs.data import ALL, ORG_LEVEL
 from naome_report.publish.packs.formatting import pct
 from naome_report.registry import Indicator, Registry
 
@@ -76,16 +76,3 @@ def draw_funnel(ind: Indicator, rows: pd.DataFrame, limits: pd.DataFrame, out_di
     positions = {p.org_code: chart.css_position(p.denominator, p.percentage)
                  for p in points.itertuples() if chart.contains(p.denominator, p.percentage)}
     return FunnelAsset(ind.id, src, alt, target, method, value_column(ind), positions)
-
-
-def draw_funnels(results: Results, registry: Registry, out_dir: Path) -> dict[str, FunnelAsset]:
-    """Every funnel, keyed by indicator id."""
-    rows = primary_indicator_rows(results)
-    lim = results.funnel_limits
-    lim = lim[(lim["period"] == results.primary_period) & (lim["subgroup"] == ALL)]
-    assets: dict[str, FunnelAsset] = {}
-    for ind in funnel_indicators(registry, results):
-        asset = draw_funnel(ind, rows, lim[lim["indicator_id"] == ind.id], out_dir)
-        if asset is not None:
-            assets[ind.id] = asset
-    return assets
