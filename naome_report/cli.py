@@ -191,7 +191,7 @@ def _cmd_audit(args: argparse.Namespace, config) -> int:
 def _cmd_pack(args: argparse.Namespace, config) -> int:
     from naome_report.hub import load_results
     from naome_report.lock import output_lock
-    from naome_report.publish.pack_data import organisations
+    from naome_report.publish.packs.data import organisations
     from naome_report.publish.packs import build_packs
     from naome_report.registry import load_registry
 

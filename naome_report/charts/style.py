@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from naome_report.numbers import format_fixed
+from naome_report.vocabulary import FUNNEL_POSITION
 
 # NHS identity: blues and neutrals.
 NHS_BLUE = "#005EB8"
@@ -91,14 +92,13 @@ OUTLIER_STATUS: dict[str, StatusStyle] = {
     "not_assessed": StatusStyle("s", WHITE, NHS_MID_GREY, 5.5, "Not assessed"),
 }
 
-# Indicators outside the outlier process are placed on the same funnel in words without alert or alarm.
+# Position against the funnel limits (every indicator, for local quality improvement): the same marks as
+# the outlier statuses they correspond to, named without "alert" or "alarm".
 FUNNEL_POSITION_STYLE: dict[str, StatusStyle] = {
-    "above_998": StatusStyle("^", NHS_ORANGE, NHS_BLACK, 8.5, "Above 99.8% limit"),
-    "above_95": StatusStyle("^", NHS_WARM_YELLOW, NHS_DARK_GREY, 7.5, "Above 95% limit"),
-    "within": StatusStyle("o", NHS_MID_GREY, WHITE, 6.0, "Within limits"),
-    "below_95": StatusStyle("v", NHS_WARM_YELLOW, NHS_DARK_GREY, 7.5, "Below 95% limit"),
-    "below_998": StatusStyle("v", NHS_ORANGE, NHS_BLACK, 8.5, "Below 99.8% limit"),
-    "not_assessed": StatusStyle("s", WHITE, NHS_MID_GREY, 5.5, "Not assessed"),
+    code: StatusStyle(style.marker, style.colour, style.edge, style.size, FUNNEL_POSITION[code].short)
+    for code, style in (("above_998", OUTLIER_STATUS["alarm_high"]), ("above_95", OUTLIER_STATUS["alert_high"]),
+                        ("within", OUTLIER_STATUS["within_limits"]), ("below_95", OUTLIER_STATUS["alert_low"]),
+                        ("below_998", OUTLIER_STATUS["alarm_low"]), ("not_assessed", OUTLIER_STATUS["not_assessed"]))
 }
 
 # Making Data Count variation icons: shape and words as well as colour.

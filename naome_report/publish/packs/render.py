@@ -17,9 +17,10 @@ from weasyprint.text.fonts import FontConfiguration
 from naome_report import atomic
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.publish.folder_urls import RELATIVE_BASE_URL, FolderFetcher
-from naome_report.publish.pack_context import CHART_SCHEME, Settings, build_context
-from naome_report.publish.pack_data import Common, OrgInfo, PackInput
-from naome_report.publish.pack_shared import FunnelAsset
+from naome_report.outlier_guidance import load_outlier_guidance
+from naome_report.publish.packs.context import CHART_SCHEME, Settings, build_context
+from naome_report.publish.packs.data import Common, OrgInfo, PackInput
+from naome_report.publish.packs.funnels import FunnelAsset
 from naome_report.publish.render import PDF_VARIANT  # tagged PDF/UA-1, like the national documents
 from naome_report.registry import Registry
 
@@ -44,6 +45,8 @@ def load_settings(registry: Registry, config: Config) -> Settings:
         prompts=prompts,
         audit_name=audit["name"], short_name=audit["short_name"], publisher=audit["publisher"],
         funnel_method=method.get(funnel.get("method", ""), str(funnel.get("method", ""))),
+        guidance=load_outlier_guidance(config),
+        min_run_points=int(config.section("spc")["min_published_points"]),
     )
 
 
