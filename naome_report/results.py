@@ -718,9 +718,21 @@ def cohort_summary(cohort: Cohort, orgs: pd.DataFrame, config: Config, synthetic
             rows.append((nation, "metastatic_site", col[4:-11], int(sub[col].sum()), total))
     frame = pd.DataFrame(rows, columns=["nation", "characteristic", "category", "patients", "total"])
     rules = config.section("disclosure")
-    small = frame.patients.between(rules["suppress_low"], rules["suppress_high"])
-    groups = (frame.nation + "|" + frame.characteristic).where(frame.characteristic != "metastatic_site")
-    small = secondary_suppression(frame.patients.to_numpy(float), small.to_numpy(), groups.to_numpy(object))
+    low, high = rules["suppress_low"], rules["suppress_high"]
+    counts = frame.patients.to_numpy(float)
+    site = (frame.characteristic == "metastatic_site").to_numpy()
+    # A site count is a yes/no split of the nation's patients: the "no" (total - count) is a count too.
+    small = primary_suppression(counts, low, high) | (site & complement_suppression(counts, frame.total, low, high))
+    # Subtraction along both relations: categories within a nation's characteristic, and England + Wales =
+    # England and Wales for each category.
+    relations = [(frame.nation + "|" + frame.characteristic).where(~site).to_numpy(object),
+                 (frame.characteristic + "|" + frame.category).where(frame.nation != "England and Wales").to_numpy(object)]
+    for _ in range(6):
+        before = small.sum()
+        for groups in relations:
+            small = secondary_suppression(counts, small, groups)
+        if small.sum() == before:
+            break
     frame["percentage"] = np.where(small, np.nan, frame.patients / frame.total * 100)
     frame["status"] = np.where(small, "suppressed", "published")
     frame["patients"] = frame.patients.where(~small)
