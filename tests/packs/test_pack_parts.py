@@ -138,3 +138,9 @@ def test_run_chart_years_go_under_the_chart_when_every_year_is_whole() -> None:
     assert "2023/24" in texts(inside) and not any("/" in t for t in texts(below))
     assert float(below.get("height")) < float(inside.get("height"))
     assert year_line_style(8, 2).startswith("margin-left: ")
+
+
+def test_a_rolling_series_starting_at_a_years_last_quarter_labels_only_the_years_with_room() -> None:
+    points = _points([40.0] * 9)[3:]  # 2023/24 Q4, then 2024/25 Q1-Q4, 2025/26 Q1
+    labels = [t.text for t in ET.fromstring(run_chart_svg(points, "a run chart")).iter("{http://www.w3.org/2000/svg}text")]
+    assert "2024/25" in labels and "2023/24" not in labels

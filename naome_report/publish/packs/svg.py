@@ -156,10 +156,12 @@ def _x_axis(frame: Frame, points: list[dict[str, Any]], with_years: bool = True)
     out = [path(d, NHS_DARK_GREY, 0.8)]
     if not with_years:
         return out
+    years = [_quarter_label(point["period"]) for point in points]
     seen: set[str] = set()
-    for i, point in enumerate(points):
-        year = _quarter_label(point["period"])
-        if year not in seen:
+    for i, year in enumerate(years):
+        # A year with a single point here (a rolling series starts at a year's last quarter) has no room for
+        # its label before the next year's: it stays unlabelled rather than overprinted.
+        if year not in seen and years.count(year) > 1:
             seen.add(year)
             out.append(text(frame.x(i) - 3, base + 14, year, size=9.5, anchor="start", colour=NHS_BLACK))
     return out
