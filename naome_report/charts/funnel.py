@@ -113,7 +113,7 @@ class FunnelBackground:
         return f"left: {x * 100:.3f}%; top: {y * 100:.3f}%;"
 
     def overlay_html(self, denominator: float, percentage: float, label: str) -> str:
-        """A ring and a label to put inside a `.funnel-figure` wrapper after its <img> (see templates/print.css).
+        """A ring and a label to put inside a `.funnel-figure` wrapper after its <img> (see templates/documents/print.css).
 
         The label sits to the right of the ring, or to its left in the right-hand part of the plot.
         """

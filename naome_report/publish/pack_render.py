@@ -17,10 +17,10 @@ from weasyprint.html import UA_COUNTER_STYLE
 from weasyprint.text.fonts import FontConfiguration
 
 from naome_report.config import PROJECT_ROOT, Config
+from naome_report.publish import PDF_VARIANT
 from naome_report.publish.pack_context import CHART_SCHEME, Settings, build_context
 from naome_report.publish.pack_data import Common, OrgInfo, PackInput
 from naome_report.publish.pack_shared import FunnelAsset
-from naome_report.publish.render import PDF_VARIANT  # tagged PDF/UA-1, like the national documents
 from naome_report.registry import Registry
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pack"

@@ -13,7 +13,7 @@ from naome_report.publish.pack_context import Settings
 from naome_report.publish.pack_data import Common, PackInput
 from naome_report.publish.pack_render import PackRenderer
 from naome_report.publish.pack_shared import FunnelAsset, draw_funnel
-from naome_report.publish.render import start_gc_batch
+from naome_report.publish.gc_batch import start_gc_batch
 from naome_report.registry import Indicator
 
 _STATE: dict[str, object] = {}

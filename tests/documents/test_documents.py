@@ -94,7 +94,7 @@ def test_a_rebuild_keeps_what_did_not_change_and_renders_what_did(built: Any, tm
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from naome_report.config import PROJECT_ROOT, load_config
     from naome_report.hub import load_results
-    from naome_report.publish import documents
+    from naome_report.publish.documents import stage as documents
     from naome_report.registry import load_registry
 
     out = tmp_path  # as deep as the first build's folder: the documents link to the data files relatively

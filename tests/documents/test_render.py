@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from naome_report.publish import render
-from naome_report.publish.render import (
+from naome_report.publish.documents import render
+from naome_report.publish.documents.render import (
     SYNTHETIC_LABEL,
     RenderError,
     RenderResult,
@@ -278,7 +278,7 @@ def test_png_data_is_what_weasyprint_would_encode(mode: str) -> None:
     from PIL import Image
     from weasyprint.images import RasterImage
 
-    from naome_report.publish.render import png_image_data
+    from naome_report.publish.documents.render import png_image_data
 
     data = _pillow_png(mode)
     original = RasterImage.__dict__["_get_png_data"].__func__
@@ -291,7 +291,7 @@ def test_png_data_is_what_weasyprint_would_encode(mode: str) -> None:
 def test_other_pngs_take_weasyprints_own_path(mode: str, save: dict) -> None:
     from PIL import Image
 
-    from naome_report.publish.render import png_image_data
+    from naome_report.publish.documents.render import png_image_data
 
     image = Image.new(mode, (5, 4))
     out = io.BytesIO()
@@ -305,7 +305,7 @@ def test_reused_png_data_gives_the_same_pdf(tmp_path: Path) -> None:
     (tmp_path / "chart.png").write_bytes(_pillow_png("RGB"))
     html.write_text('<html lang="en-GB"><head><title>t</title></head><body><p>Chart</p>'
                     '<img src="chart.png" alt="a chart"/></body></html>', encoding="utf-8")
-    script = ("import sys; from pathlib import Path; import naome_report.publish.render as r\n"
+    script = ("import sys; from pathlib import Path; import naome_report.publish.documents.render as r\n"
               "if sys.argv[1] == 'off': r.reuse_png_data = lambda: None\n"
               "r.html_to_pdf(Path(sys.argv[2]), Path(sys.argv[3]))\n")
     for mode in ("on", "off"):

@@ -2,13 +2,13 @@
 
 Templates use Jinja2 with delimiters that cannot clash with Quarto/pandoc syntax:
 `[[ expression ]]`, `[% statement %]`, `[# comment #]`. HTML comes from `quarto` when it is
-installed, otherwise from the bundled pandoc with `templates/document.html` and the Lua filter
-`templates/quarto-compat.lua`; the PDF is always printed by weasyprint with `templates/print.css`.
+installed, otherwise from the bundled pandoc with `templates/documents/document.html` and the Lua filter
+`templates/documents/quarto-compat.lua`; the PDF is always printed by weasyprint with
+`templates/documents/print.css`.
 """
 
 from __future__ import annotations
 
-import gc
 import io
 import logging
 import os
@@ -18,8 +18,6 @@ import subprocess
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,10 +26,12 @@ import jinja2
 import pypandoc
 import yaml
 
+from naome_report.config import PROJECT_ROOT
+from naome_report.publish import PDF_VARIANT
+
 log = logging.getLogger("naome_report.render")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
+TEMPLATES_DIR = PROJECT_ROOT / "templates" / "documents"
 HTML_TEMPLATE = TEMPLATES_DIR / "document.html"
 PRINT_CSS = TEMPLATES_DIR / "print.css"
 LUA_FILTER = TEMPLATES_DIR / "quarto-compat.lua"
@@ -39,7 +39,6 @@ QUARTO_PROJECT = PROJECT_ROOT / "reports" / "_quarto.yml"
 
 CSS_NAME = "naome-document.css"
 SYNTHETIC_LABEL = "Synthetic data — not real patients"
-PDF_VARIANT = "pdf/ua-1"
 MARKDOWN_FORMAT = "markdown"
 # How the Lua filter and Quarto report a reference to a figure or table that does not exist.
 _UNRESOLVED = ("unresolved cross-reference @", "Unable to resolve crossref @")
@@ -249,35 +248,9 @@ def reuse_png_data() -> None:
     RasterImage._get_png_data = staticmethod(_get_png_data)
 
 
-def start_gc_batch() -> None:
-    """Freeze what exists now (never walked again) and stop automatic collection: the caller collects."""
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-
-
-@contextmanager
-def batched_gc() -> Iterator[None]:
-    """Garbage collection off while a document (or a figure) is made, then once; the collector as before after.
-
-    Python's collector runs every few hundred allocations and walks every object that survived earlier
-    runs: the imported libraries, fonts, stylesheets and the boxes laid out so far. Freezing what exists
-    and collecting once at the end takes a tenth off printing the state of the nation, with the same PDF.
-    """
-    enabled = gc.isenabled()
-    start_gc_batch()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        gc.collect()
-        if enabled:
-            gc.enable()
-
-
 def _metadata(title: str, subtitle: str, lang: str, synthetic: bool, large_print: bool,
               prefix: str) -> dict[str, str | bool]:
-    """Document metadata shared by both renderers (variables of templates/document.html)."""
+    """Document metadata shared by both renderers (variables of templates/documents/document.html)."""
     meta: dict[str, str | bool] = {"title": title, "lang": lang, "naome-css": CSS_NAME, "resource-prefix": prefix}
     if subtitle:
         meta["subtitle"] = subtitle

@@ -21,8 +21,8 @@ from naome_report.charts.save import save_figure  # noqa: E402
 from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
 from naome_report.machine import available_cores  # noqa: E402
-from naome_report.publish.doc_context import fmt, org_rows  # noqa: E402
-from naome_report.publish.render import batched_gc, start_gc_batch  # noqa: E402
+from naome_report.publish.documents.context import fmt, org_rows  # noqa: E402
+from naome_report.publish.gc_batch import batched_gc, start_gc_batch  # noqa: E402
 from naome_report.registry import Indicator, Registry  # noqa: E402
 
 DPI = 200
