@@ -68,6 +68,7 @@ class Indicator:
     casemix: dict[str, Any] | None
     completeness_from: str | None
     evidence: str
+    axis_label: str
     definitions_version: str
 
     @property
@@ -161,6 +162,7 @@ def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source
         run_chart=bool(merged["run_chart"]), subgroups=tuple(merged["subgroups"] or ()),
         suppression=dict(merged["suppression"]), casemix=merged["casemix"],
         completeness_from=merged["completeness_from"], evidence=str(merged["evidence"] or ""),
+        axis_label=str(merged["axis_label"]),
         definitions_version=version,
     )
 

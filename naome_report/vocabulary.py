@@ -94,9 +94,18 @@ DIRECTION: dict[str, Term] = {
     "neutral": Term("No preferred direction", "neither a higher nor a lower value is better in itself"),
 }
 
+# --- Who a recommendation is addressed to --------------------------------------------------------
+AUDIENCE: dict[str, Term] = {
+    "trusts_and_health_boards": Term("NHS trusts and health boards", "NHS trusts (England) and health boards (Wales)"),
+    "cancer_alliances": Term("Cancer Alliances", "Cancer Alliances (England)"),
+    "nhs_england": Term("NHS England", "NHS England"),
+    "welsh_government": Term("Welsh Government and NHS Wales", "the Welsh Government and NHS Wales"),
+    "audit": Term("The audit (NATCAN)", "the audit team at NATCAN"),
+}
+
 VOCABULARIES: dict[str, dict[str, Term]] = {
     "funnel_position": FUNNEL_POSITION, "outlier_status": OUTLIER_STATUS, "comparison": COMPARISON,
-    "status": STATUS, "variation": VARIATION, "subgroup": SUBGROUP, "direction": DIRECTION,
+    "status": STATUS, "variation": VARIATION, "subgroup": SUBGROUP, "direction": DIRECTION, "audience": AUDIENCE,
 }
 
 

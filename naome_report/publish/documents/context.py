@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from datetime import date
 import os
 from pathlib import Path
 from typing import Any
@@ -12,11 +10,12 @@ import pandas as pd
 
 from naome_report.config import Config
 from naome_report.hub import Results
+from naome_report.publish.documents.formatting import NATIONS, NOT_SHOWN, date_words, fmt, fmt_ci, is_missing
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
 
-NATIONS = ("England and Wales", "England", "Wales")
-NOT_SHOWN = "–"
 SURVIVAL_YEARS = (1, 3)
+# A survival estimate whose people still at risk are fewer than this share of the group gets a plain caveat.
+SHORT_FOLLOW_UP = 0.25
 # Cohort summary categories as readers see them.
 CATEGORY_LABELS = {
     "de_novo": "De novo", "recurrent": "Recurrent",
@@ -31,43 +30,18 @@ CHARACTERISTICS = {
     "ps_group": "Performance status",
 }
 AGE_ORDER = ["<50", "50-59", "60-69", "70-79", "80+"]
+# The care the patient report shows, in its order (plain titles come from the registry).
+PUBLIC_INDICATORS = ("mdt", "biopsy", "receptors", "cdk46", "anti_her2", "sact", "radiotherapy", "bone_agent", "cns")
+# Case-mix model covariates in words.
+COVARIATE_WORDS = {
+    "age_band": "age", "sex": "sex", "deprivation": "deprivation", "ethnicity_group": "ethnic group",
+    "charlson_group": "comorbidity (Charlson index)", "ps_group": "performance status",
+    "route": "route to MBC (de novo or recurrent)", "subtype": "subtype",
+}
 OUTLIER_WORDS = {
     "alarm_high": "Above 99.8% limit (alarm)", "alarm_low": "Below 99.8% limit (alarm)",
     "alert_high": "Above 95% limit (alert)", "alert_low": "Below 95% limit (alert)",
 }
-
-
-# ---------------------------------------------------------------- the one formatting helper
-
-
-def fmt(value: Any, kind: str = "pct") -> str:
-    """A number as printed everywhere: 'pct' 58.5%, 'count' 17,601, 'days' 30, 'ratio' 0.68, 'or' 1.09."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return NOT_SHOWN
-    value = float(value)
-    if kind == "pct":
-        return f"{value:,.1f}%"
-    if kind in ("count", "days"):
-        return f"{value:,.0f}"
-    if kind == "ratio":
-        return f"{value:.2f}"
-    if kind == "or":
-        return f"{value:.2f}"
-    if kind == "p":
-        return "<0.001" if value < 0.001 else f"{value:.3f}"
-    raise ValueError(f"fmt: unknown kind {kind!r}")
-
-
-def fmt_ci(lower: Any, upper: Any) -> str:
-    """A 95% confidence interval of percentages: '57.9% to 59.0%'."""
-    if _missing(lower) or _missing(upper):
-        return NOT_SHOWN
-    return f"{fmt(lower)} to {fmt(upper)}"
-
-
-def _missing(value: Any) -> bool:
-    """True for None and NaN."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 # ---------------------------------------------------------------- selections
@@ -111,6 +85,7 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
     return {
         "id": ind.id, "title": ind.title, "plain_title": ind.plain_title, "goal": ind.goal,
         "goal_title": ind.goal_title, "type": ind.type.replace("_", " "), "direction": ind.direction_text,
+        "direction_code": ind.direction,
         "numerator_text": ind.numerator_text, "denominator_text": ind.denominator_text,
         "exclusions": ind.exclusions, "window": ind.window, "source": ind.source, "evidence": ind.evidence,
         "allocation": ALLOCATION_TEXT.get(ind.allocation, ind.allocation), "nations": ", ".join(ind.nations),
@@ -127,8 +102,18 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
         "n_not_assessed": fmt(int(counts.get("not_assessed", 0)), "count"),
         "outliers": outlier_list(outliers, ind),
         "alarms": [o for o in outlier_list(outliers, ind) if o["alarm"]],
-        "figures": {"funnel": None, "alliance": None},
+        "adjustment": adjustment_words(ind) if ind.is_casemix_adjusted else "",
+        "figures": {"funnel": None, "alliance": None, "run": None},
     }
+
+
+def adjustment_words(ind: Indicator) -> str:
+    """'Case-mix adjusted for age, sex, ...' from the indicator's model covariates."""
+    covariates = [COVARIATE_WORDS.get(c, c.replace("_", " ")) for c in (ind.casemix or {}).get("covariates", [])]
+    if not covariates:
+        return "Case-mix adjusted"
+    listed = covariates[0] if len(covariates) == 1 else ", ".join(covariates[:-1]) + " and " + covariates[-1]
+    return f"Case-mix adjusted for {listed}"
 
 
 ALLOCATION_TEXT = {
@@ -163,8 +148,20 @@ def survival_entries(results: Results, period: str) -> list[dict[str, str]]:
             entry[f"y{year}"] = fmt(row.survival_percentage.iloc[0]) if ok else NOT_SHOWN
             entry[f"y{year}_whole"] = fmt(row.survival_percentage.iloc[0], "count") if ok else NOT_SHOWN
             entry[f"y{year}_ci"] = fmt_ci(row.ci_lower_95.iloc[0], row.ci_upper_95.iloc[0]) if ok else NOT_SHOWN
+            entry[f"y{year}_at_risk"] = fmt(row.at_risk.iloc[0], "count") if len(row) else NOT_SHOWN
+        last = rows[rows.time_years == max(SURVIVAL_YEARS)]
+        entry["short_follow_up"] = bool(len(last)) and float(last.at_risk.iloc[0]) < SHORT_FOLLOW_UP * float(
+            rows.patients.iloc[0])
         out.append(entry)
     return out
+
+
+def at_risk_table(results: Results, group_type: str) -> pd.DataFrame:
+    """People still followed (at risk) at diagnosis and at each time point of the survival file, per group."""
+    s = results.survival
+    s = s[(s.level == "national") & (s.period == results.primary_period) & (s.group_type == group_type)]
+    start = s.drop_duplicates("group").assign(time_years=0.0, at_risk=lambda f: f.patients)
+    return pd.concat([start, s])[["group", "time_years", "at_risk"]].reset_index(drop=True)
 
 
 def cohort_tables(results: Results) -> list[dict[str, Any]]:
@@ -221,13 +218,13 @@ def _ascertained(results: Results, period: str, nation: str, fallback: float) ->
     """Patients in the cohort of one nation: the ascertainment indicator's count."""
     d = national_rows(results, period)
     hit = d[(d.indicator_id == "ascertainment") & (d.nation == nation)]
-    return float(hit.numerator.iloc[0]) if len(hit) and not _missing(hit.numerator.iloc[0]) else fallback
+    return float(hit.numerator.iloc[0]) if len(hit) and not is_missing(hit.numerator.iloc[0]) else fallback
 
 
 def _pick(frame: pd.DataFrame, category: str, column: str) -> float:
     """One value of a cohort-summary category, NaN when absent."""
     hit = frame[frame.category.astype(str) == category]
-    return float(hit[column].iloc[0]) if len(hit) and not _missing(hit[column].iloc[0]) else float("nan")
+    return float(hit[column].iloc[0]) if len(hit) and not is_missing(hit[column].iloc[0]) else float("nan")
 
 
 def flow_entries(results: Results) -> list[dict[str, str]]:
@@ -288,19 +285,38 @@ def goals(registry: Registry, entries: dict[str, dict[str, Any]]) -> list[dict[s
     return out
 
 
-def base_context(results: Results, registry: Registry, config: Config, out_dir: Path) -> dict[str, Any]:
-    """The context every document template is filled from."""
+def base_context(results: Results, registry: Registry, config: Config, out_dir: Path,
+                 reports_dir: Path) -> dict[str, Any]:
+    """The context every document template is filled from (`reports_dir` holds the analysts' content files)."""
+    from naome_report.publish.documents.messages import key_messages
+    from naome_report.publish.documents.publication import load_publication
+    from naome_report.publish.documents.recommendations import load_recommendations
+    from naome_report.publish.workbook import workbook_filename
+
     period = results.primary_period
     nat = national_rows(results, period)
     entries = {ind.id: indicator_entry(ind, nat, results, period) for ind in registry}
+    for ind in registry:
+        entries[ind.id]["years"] = year_rows(results, ind)
     audit = config.section("audit")
+    publication = load_publication(reports_dir / "publication.yaml", config)
     return {
+        "publication": publication, "key_messages": key_messages(results, registry),
+        "recommendations": load_recommendations(reports_dir / "recommendations.yaml", results),
+        "links": {
+            "sotn": "state-of-the-nation.html", "sotn_pdf": "state-of-the-nation.pdf",
+            "patient": "patient-report.html", "patient_pdf": "patient-report.pdf",
+            "methodology": "methodology-supplement.html", "methodology_pdf": "methodology-supplement.pdf",
+            "portal": "portal/index.html", "workbook": workbook_filename(period, audit["output_version"]),
+            "data": relative(results.data_dir / "README.md", out_dir), "packs": "packs/",
+        },
         "audit": audit, "period": period, "meta": results.meta, "synthetic": results.synthetic,
         "financial_years": ", ".join(results.meta.get("financial_years", [])),
         "data_cutoff": date_words(results.meta.get("data_cutoff", "")),
         "definitions_version": results.meta.get("definitions_version", registry.definitions_version),
         "ind": entries, "indicators": [entries[i.id] for i in registry],
         "rate_indicators": [entries[i.id] for i in registry if i.has_rate],
+        "public_indicators": [entries[i] for i in PUBLIC_INDICATORS if i in entries],
         "goals": goals(registry, entries), "survival": survival_entries(results, period),
         "survival_def": registry.survival, "cohort": cohort_counts(results, period),
         "cohort_tables": cohort_tables(results), "flow": flow_entries(results),
@@ -313,19 +329,25 @@ def base_context(results: Results, registry: Registry, config: Config, out_dir: 
         "cohort_link": relative(results.data_dir / "naome_cohort_summary.csv", out_dir),
         "flow_link": relative(results.data_dir / "naome_patient_flow.csv", out_dir),
         "casemix_link": relative(results.data_dir / "naome_casemix_models.csv", out_dir),
+        "run_link": relative(results.data_dir / "naome_run_charts.csv", out_dir),
         "period_words": period_words(results.meta.get("financial_years", [])),
         "fmt": fmt, "organisations": fmt(results.meta.get("organisations"), "count"),
         "quarantined": fmt(results.meta.get("quarantined_records"), "count"),
     }
 
 
-def date_words(iso: str) -> str:
-    """An ISO date as '30 September 2026' (unchanged when it is not a date)."""
-    try:
-        day = date.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return str(iso)
-    return f"{day.day} {day:%B %Y}"
+def year_rows(results: Results, ind: Indicator) -> list[dict[str, Any]]:
+    """The indicator's value in each financial year, for each nation (all patients)."""
+    d = results.indicators
+    d = d[(d.indicator_id == ind.id) & (d.period_type == "financial_year") & d.level.isin(["national", "nation"])
+          & (d.subgroup == "all")]
+    out = []
+    for year in results.meta.get("financial_years", []):
+        rows = d[d.period == year]
+        cells = {n: value_cell(rows[rows.nation == n].iloc[0] if (rows.nation == n).any() else None, ind)
+                 for n in NATIONS}
+        out.append({"year": year, "ew": cells["England and Wales"], "england": cells["England"], "wales": cells["Wales"]})
+    return out
 
 
 def period_words(years: list[str]) -> str:

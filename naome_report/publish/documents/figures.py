@@ -1,4 +1,4 @@
-"""The national documents' figures, each drawn once into `<out_dir>/figures` with its alt text."""
+"""The national documents' figures, each drawn once into `<out_dir>/figures` as SVG (text kept as text) with its alt text."""
 
 from __future__ import annotations
 
@@ -17,23 +17,34 @@ from matplotlib.figure import Figure  # noqa: E402
 from naome_report.charts.bars import ranked_bar_chart  # noqa: E402
 from naome_report.charts.flow import patient_flow_diagram  # noqa: E402
 from naome_report.charts.funnel import funnel_plot  # noqa: E402
+from naome_report.charts.public import out_of_100_chart  # noqa: E402
+from naome_report.charts.run_chart import run_chart  # noqa: E402
 from naome_report.charts.save import save_figure  # noqa: E402
+from naome_report.charts.style import A4_TEXT_WIDTH_IN  # noqa: E402
 from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
 from naome_report.machine import available_cores  # noqa: E402
-from naome_report.publish.documents.context import fmt, org_rows  # noqa: E402
+from naome_report.publish.documents.context import PUBLIC_INDICATORS, adjustment_words, at_risk_table, org_rows  # noqa: E402
+from naome_report.publish.documents.formatting import fmt  # noqa: E402
 from naome_report.publish.gc_batch import batched_gc, start_gc_batch  # noqa: E402
 from naome_report.registry import Indicator, Registry  # noqa: E402
 
-DPI = 200
 FIGURE_DIR = "figures"
+UNIT_TYPE = {"England": "Cancer Alliance", "Wales": "Welsh region"}  # the alliance level's units, by nation
+RUN_CHART_SIZE_IN = (A4_TEXT_WIDTH_IN, 3.1)  # lower than the funnels: it shares a page with the yearly table
+SURVIVAL_GROUPS = {"route": "de novo and recurrent metastatic breast cancer", "subtype": "subtype"}
 
 
 def _save(fig: Figure, out_dir: Path, name: str, alt: str) -> dict[str, str]:
-    """Save a PNG under figures/ and return its relative path and alt text (the figure is garbage once unused)."""
+    """Save an SVG under figures/ and return its relative path and alt text (the figure is garbage once unused)."""
     alt = " ".join(alt.replace('"', "'").split())
-    asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.png", alt, fmt="png", dpi=DPI)
-    return {"path": f"{FIGURE_DIR}/{name}.png", "alt": asset.alt_text}
+    asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.svg", alt, fmt="svg")
+    return {"path": f"{FIGURE_DIR}/{name}.svg", "alt": asset.alt_text}
+
+
+def value_label(ind: Indicator) -> str:
+    """The value axis title: what is measured, and of whom; case-mix adjustment on a line of its own."""
+    return ind.axis_label + ("\ncase-mix adjusted" if ind.is_casemix_adjusted else "")
 
 
 def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str] | None:
@@ -50,11 +61,11 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
         return None
     target = float(lim.target.iloc[0])
     points = rows[["org_code", "org_name", "denominator", "percentage", "outlier_status"]]
-    adjusted = " (case-mix adjusted)" if ind.is_casemix_adjusted else ""
-    fig = funnel_plot(points, lim, target, f"{ind.title}{adjusted}", "Patients (%)")
+    fig = funnel_plot(points, lim, target, ind.title, value_label(ind))
     counts = points.outlier_status.value_counts()
-    alt = (f"Funnel plot of {ind.title_in_sentence}{adjusted} for {fmt(len(points), 'count')} organisations, "
-           f"{period}. The national value is {fmt(target)}. {fmt(counts.get('alarm_high', 0), 'count')} "
+    adjusted = f" {adjustment_words(ind)}." if ind.is_casemix_adjusted else ""
+    alt = (f"Funnel plot of {ind.title_in_sentence} for {fmt(len(points), 'count')} organisations, "
+           f"{period}.{adjusted} The national value is {fmt(target)}. {fmt(counts.get('alarm_high', 0), 'count')} "
            f"organisations are above and {fmt(counts.get('alarm_low', 0), 'count')} below the 99.8% limits; "
            f"{fmt(counts.get('alert_high', 0), 'count')} above and {fmt(counts.get('alert_low', 0), 'count')} "
            "below the 95% limits only. The data are in naome_indicators.csv.")
@@ -62,44 +73,78 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
 
 
 def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: Path) -> dict[str, str] | None:
-    """Cancer alliances and Welsh regions ranked, with 95% CIs and the national value."""
+    """Cancer alliances and Welsh regions ranked, with 95% CIs and the national value (adjusted where the indicator is)."""
     rows = org_rows(results, ind.id, results.primary_period, level="alliance")
     if rows.empty or pd.isna(national):
         return None
-    frame = pd.DataFrame({
-        "label": rows.org_name, "percentage": rows.percentage.where(rows.status == "published"),
-        "ci_lower": rows.ci_lower_95, "ci_upper": rows.ci_upper_95,
-        "group": rows.nation.map({"England": "Cancer Alliance", "Wales": "Welsh region"}),
-    })
-    fig = ranked_bar_chart(frame, national, "By Cancer Alliance and Welsh region",
-                           "Patients (%)", national_label="National")
+    published = rows.status == "published"
+    if ind.is_casemix_adjusted:
+        value, lower, upper = rows.adjusted_percentage, _column(rows, "adjusted_ci_lower_95"), _column(rows, "adjusted_ci_upper_95")
+    else:
+        value, lower, upper = rows.percentage, rows.ci_lower_95, rows.ci_upper_95
+    frame = pd.DataFrame({"label": rows.org_name, "percentage": value.where(published), "ci_lower": lower,
+                          "ci_upper": upper, "group": rows.nation.map(UNIT_TYPE)})
+    fig = ranked_bar_chart(frame, national, "By Cancer Alliance and Welsh region", value_label(ind),
+                           national_label="England and Wales")
     shown = frame.dropna(subset=["percentage"]).sort_values("percentage")
     span = (f"Values range from {fmt(shown.percentage.iloc[0])} ({shown.label.iloc[0]}) to "
             f"{fmt(shown.percentage.iloc[-1])} ({shown.label.iloc[-1]}). " if len(shown) else "")
+    adjusted = f"{adjustment_words(ind)}. " if ind.is_casemix_adjusted else ""
     alt = (f"Bar chart of {ind.title_in_sentence} for {len(frame)} Cancer Alliances and Welsh regions, ranked, "
-           f"with 95% confidence intervals and the England and Wales value of {fmt(national)}. {span}"
+           f"with 95% confidence intervals and the England and Wales value of {fmt(national)}. {adjusted}{span}"
            "The data are in naome_indicators.csv.")
     return _save(fig, out_dir, f"alliance-{ind.id}", alt)
 
 
+def _column(rows: pd.DataFrame, name: str) -> pd.Series:
+    """A column of the indicator rows, empty where this run's results do not have it."""
+    return rows[name] if name in rows else pd.Series(float("nan"), index=rows.index)
+
+
+def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str] | None:
+    """The national quarterly run chart of one indicator (England and Wales)."""
+    r = results.run_charts
+    r = r[(r.level == "national") & (r.indicator_id == ind.id)].sort_values("quarter_index")
+    if r.empty or r.percentage.notna().sum() < 2:
+        return None
+    frame = pd.DataFrame({
+        "period_label": r.period.astype(str), "value": r.percentage, "mean": r["mean"],
+        "lower": r.lower_limit, "upper": r.upper_limit, "special_cause": r.special_cause.eq("yes"),
+        "variation": r.variation.where(r.variation.isin(["improvement", "concern", "neither"]), "common_cause"),
+    })
+    trial = bool(r.limits_status.eq("trial").any())
+    fig = run_chart(frame, "England and Wales, by quarter", ind.axis_label, trial_limits=trial, percent=True,
+                    x_label="Quarter of diagnosis of metastatic breast cancer", size=RUN_CHART_SIZE_IN)
+    signals = r[r.special_cause.eq("yes")]
+    found = (f"{len(signals)} quarters show special-cause variation ({', '.join(signals.period.astype(str))})."
+             if len(signals) else "No quarter shows special-cause variation.")
+    alt = (f"Run chart of {ind.title_in_sentence}, England and Wales, by quarter from {r.period.iloc[0]} to "
+           f"{r.period.iloc[-1]}, with the mean of {fmt(r['mean'].iloc[0])} and "
+           f"{'trial ' if trial else ''}process limits. {found} The data are in naome_run_charts.csv.")
+    return _save(fig, out_dir, f"run-{ind.id}", alt)
+
+
 def km_figure(results: Results, group_type: str, out_dir: Path) -> dict[str, str] | None:
-    """Kaplan–Meier curves of the national cohort by route or subtype."""
+    """Kaplan–Meier curves of the national cohort by route or subtype, with the numbers at risk beneath."""
     c = results.survival_curves
     c = c[(c.level == "national") & (c.group_type == group_type)]
     if c.empty:
         return None
     curves = c.rename(columns={"survival_percentage": "survival", "ci_lower_95": "ci_lower",
                                "ci_upper_95": "ci_upper"})[["group", "time_years", "survival", "ci_lower", "ci_upper"]]
-    words = {"route": "de novo and recurrent metastatic breast cancer", "subtype": "subtype"}[group_type]
-    fig = km_plot(curves, f"Survival by {words}")
+    words = SURVIVAL_GROUPS[group_type]
+    at_risk = at_risk_table(results, group_type)
+    fig = km_plot(curves, f"Survival by {words}", at_risk=at_risk)
     s = results.survival
     s = s[(s.level == "national") & (s.period == results.primary_period) & (s.group_type == group_type)
           & (s.status == "published")]
     parts = [f"{g}: {fmt(r[r.time_years == 1].survival_percentage.iloc[0])} at 1 year and "
-             f"{fmt(r[r.time_years == 3].survival_percentage.iloc[0])} at 3 years"
+             f"{fmt(r[r.time_years == 3].survival_percentage.iloc[0])} at 3 years "
+             f"({fmt(r[r.time_years == 3].at_risk.iloc[0], 'count')} still at risk at 3 years)"
              for g, r in s.groupby("group", sort=False) if set(r.time_years) >= {1, 3}]
-    alt = (f"Kaplan–Meier survival curves by {words}, England and Wales, with 95% confidence bands. "
-           + "; ".join(parts) + ". The data are in naome_survival_curves.csv.")
+    alt = (f"Kaplan–Meier survival curves by {words}, England and Wales, with 95% confidence bands and the "
+           "number of people still at risk beneath. " + "; ".join(parts)
+           + ". The data are in naome_survival_curves.csv and naome_survival.csv.")
     return _save(fig, out_dir, f"survival-{group_type}", alt)
 
 
@@ -119,6 +164,22 @@ def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
     alt = ("Patient-flow diagram. " + "; ".join(f"{r.label}: {fmt(r.count, 'count')}" for r in flow.itertuples())
            + ". The data are in naome_patient_flow.csv.")
     return _save(fig, out_dir, "patient-flow", alt)
+
+
+def public_figure(results: Results, registry: Registry, out_dir: Path) -> dict[str, str] | None:
+    """The patient report's chart: out of every 100 people in England and Wales, how many had each kind of care."""
+    d = results.indicators
+    d = d[(d.level == "national") & (d.period == results.primary_period) & (d.subgroup == "all")
+          & d.indicator_id.isin(PUBLIC_INDICATORS)]
+    value = d.set_index("indicator_id").percentage.where(d.set_index("indicator_id").status == "published")
+    rows = [(registry.get(i).plain_title, value.get(i)) for i in PUBLIC_INDICATORS if i in value.index]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["label", "percentage"])
+    fig = out_of_100_chart(frame, "Out of every 100 people")
+    alt = ("Bar chart: out of every 100 people in the audit in England and Wales, how many had each kind of care. "
+           + "; ".join(f"{label}: {fmt(v, 'count')} in 100" for label, v in rows if pd.notna(v)) + ".")
+    return _save(fig, out_dir, "public-care", alt)
 
 
 _SHARED: dict[str, Any] = {}
@@ -141,19 +202,29 @@ def _draw(job: tuple[str, str]) -> tuple[str, str, dict[str, str] | None]:
     if kind == "alliance":
         ind = registry.get(key)
         return kind, key, alliance_figure(results, ind, _national_value(results, ind), out_dir)
+    if kind == "run":
+        return kind, key, run_figure(results, registry.get(key), out_dir)
     if kind == "km":
         return kind, key, km_figure(results, key, out_dir)
+    if kind == "public":
+        return kind, key, public_figure(results, registry, out_dir)
     return kind, key, flow_figure(results, out_dir)
 
 
 def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, Any]], out_dir: Path,
              workers: int = 0) -> dict[str, Any]:
     """Draw every figure once (in parallel); indicator figures are stored in each entry's 'figures'."""
-    jobs: list[tuple[str, str]] = [("flow", ""), ("km", "route"), ("km", "subtype")]
+    jobs: list[tuple[str, str]] = [("flow", ""), ("km", "route"), ("km", "subtype"), ("public", "")]
     for ind in registry:
         if ind.has_rate:
             jobs += [("funnel", ind.id)] if ind.outlier_eligible else []
             jobs.append(("alliance", ind.id))
+            jobs += [("run", ind.id)] if ind.run_chart else []
+    figure_dir = out_dir / FIGURE_DIR
+    if figure_dir.is_dir():  # figures of an earlier build (or of an older format) would linger beside the new
+        for old in figure_dir.iterdir():
+            if old.is_file():
+                old.unlink()
     _SHARED.update(results=results, registry=registry, out_dir=out_dir)
     workers = workers or available_cores()
     if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
@@ -167,12 +238,12 @@ def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, 
                 done = [_draw_job(job) for job in jobs]
     finally:
         _SHARED.clear()
-    shared: dict[str, Any] = {"flow": None, "km_route": None, "km_subtype": None}
+    shared: dict[str, Any] = {"flow": None, "km_route": None, "km_subtype": None, "public": None}
     for kind, key, asset in done:
-        if kind in ("funnel", "alliance"):
+        if kind in ("funnel", "alliance", "run"):
             entries[key]["figures"][kind] = asset
         else:
-            shared["flow" if kind == "flow" else f"km_{key}"] = asset
+            shared[f"km_{key}" if kind == "km" else kind] = asset
     return shared
 
 

@@ -9,11 +9,9 @@ installed, otherwise from the bundled pandoc with `templates/documents/document.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import shutil
-import struct
 import subprocess
 import tempfile
 import time
@@ -21,6 +19,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import jinja2
 import pypandoc
@@ -144,16 +143,19 @@ def render_document(
     out_dir: Path,
     title: str,
     subtitle: str = "",
+    date: str = "",
     synthetic: bool,
     resource_dir: Path,
     lang: str = "en-GB",
     large_print: bool = False,
     toc: bool = True,
     engine: Literal["auto", "pandoc", "quarto"] = "auto",
+    web_address: str | None = None,
 ) -> RenderResult:
     """Render filled Markdown to `<out_dir>/<stem>.html` and a tagged A4 `<stem>.pdf`.
 
-    `engine="auto"` uses Quarto when `quarto` is on PATH, else the bundled pandoc.
+    `engine="auto"` uses Quarto when `quarto` is on PATH, else the bundled pandoc. `date` is printed under
+    the title; `web_address` is where `out_dir` is published, for the PDF's links (see `html_to_pdf`).
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -161,6 +163,8 @@ def render_document(
     _write_if_changed(out_dir / CSS_NAME, PRINT_CSS.read_bytes())
     html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
     meta = _metadata(title, subtitle, lang, synthetic, large_print, _resource_prefix(Path(resource_dir), out_dir))
+    if date:
+        meta["date"] = date
     quarto = shutil.which("quarto") if engine != "pandoc" else None
     if engine == "quarto" and not quarto:
         raise RenderError("engine='quarto' was asked for, but there is no `quarto` on PATH")
@@ -168,18 +172,26 @@ def render_document(
         renderer = _quarto_html(quarto, qmd_text, html_path, meta, toc)
     else:
         renderer = _pandoc_html(qmd_text, html_path, meta, toc)
-    html_to_pdf(html_path, pdf_path)
+    html_to_pdf(html_path, pdf_path, web_address)
     seconds = time.perf_counter() - started
     log.info("%s: rendered with %s in %.2f s (%s)", stem, renderer, seconds, pdf_path)
     return RenderResult(html_path, pdf_path, renderer, seconds)
 
 
-def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:
-    """Print HTML to a tagged (PDF/UA-1) A4 PDF; title and language come from the HTML."""
+def html_to_pdf(html_path: Path, pdf_path: Path, web_address: str | None = None) -> Path:
+    """Print HTML to a tagged (PDF/UA-1) A4 PDF; title and language come from the HTML.
+
+    With `web_address` (where the HTML's folder is published), the PDF's links to other files point there,
+    not to this machine's file paths; its images and stylesheet are still read from the folder.
+    """
     import weasyprint  # 0.6 s to import: only when a PDF is wanted.
 
-    reuse_png_data()
-    document = weasyprint.HTML(filename=str(html_path), base_url=str(html_path.parent))
+    if web_address:
+        base = web_address.rstrip("/") + "/"
+        document = weasyprint.HTML(filename=str(html_path), base_url=base + html_path.name,
+                                   url_fetcher=_published_files_fetcher(base, html_path.parent))
+    else:
+        document = weasyprint.HTML(filename=str(html_path), base_url=str(html_path.parent))
     fd, tmp = tempfile.mkstemp(dir=pdf_path.parent, prefix=f".{pdf_path.name}.", suffix=".part")
     os.close(fd)
     try:
@@ -191,61 +203,17 @@ def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:
     return pdf_path
 
 
-def png_image_data(pillow_image: Any) -> bytes | None:
-    """The compressed pixel data of a plain PNG, ready for a PDF image stream; None for any other image.
+def _published_files_fetcher(base: str, folder: Path) -> Any:
+    """A weasyprint URL fetcher that reads an address under `base` from the same path under `folder`."""
+    from weasyprint import URLFetcher
 
-    A PDF Flate stream with PNG predictors (what weasyprint writes for PNG images) holds exactly the
-    concatenated IDAT chunks of an 8-bit, non-interlaced RGB or greyscale PNG without transparency.
-    """
-    source = getattr(pillow_image, "fp", None)
-    if (getattr(pillow_image, "format", None) != "PNG" or pillow_image.mode not in ("RGB", "L")
-            or not isinstance(source, io.BytesIO)):
-        return None
-    data = source.getvalue()
-    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return None
-    position, chunks, header = 8, [], False
-    while position + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
-        if len(body) != length:
-            return None
-        if kind == b"IHDR":
-            _width, _height, depth, colour, _method, _filter, interlace = struct.unpack(">IIBBBBB", body)
-            if depth != 8 or interlace or colour != {"RGB": 2, "L": 0}[pillow_image.mode]:
-                return None
-            header = True
-        elif kind in (b"tRNS", b"PLTE"):
-            return None
-        elif kind == b"IDAT":
-            chunks.append(body)
-        elif kind == b"IEND":
-            break
-        position += 12 + length
-    return b"".join(chunks) if header and chunks else None
+    class PublishedFilesFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith(base):
+                url = (folder / unquote(url[len(base):].split("#", 1)[0])).resolve().as_uri()
+            return super().fetch(url, headers)
 
-
-def reuse_png_data() -> None:
-    """Let weasyprint embed a plain PNG's compressed data as it is, instead of decoding and re-encoding it.
-
-    weasyprint decodes every PNG and compresses it again with Pillow to get the same kind of data
-    (a third of the time of printing a document with 34 figures). Charts saved by `charts.save` are
-    Pillow PNGs with default settings, so the PDF comes out byte-identical; any other image takes
-    weasyprint's own path.
-    """
-    from weasyprint.images import RasterImage
-
-    original = RasterImage.__dict__.get("_get_png_data")
-    if not isinstance(original, staticmethod) or getattr(original.__func__, "naome_reuse", False):
-        return  # not the weasyprint this was written for, or already done
-
-    def _get_png_data(pillow_image: Any) -> bytes:
-        data = png_image_data(pillow_image)
-        return data if data is not None else original.__func__(pillow_image)
-
-    _get_png_data.naome_reuse = True  # type: ignore[attr-defined]
-    _get_png_data.original = original.__func__  # type: ignore[attr-defined]
-    RasterImage._get_png_data = staticmethod(_get_png_data)
+    return PublishedFilesFetcher()
 
 
 def _metadata(title: str, subtitle: str, lang: str, synthetic: bool, large_print: bool,

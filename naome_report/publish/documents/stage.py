@@ -38,6 +38,17 @@ class DocumentSpec:
     large_print: bool = False
 
 
+@dataclass(frozen=True)
+class RenderJob:
+    """One filled document to render, with what its title block says."""
+
+    text: str
+    spec: DocumentSpec
+    subtitle: str
+    date: str
+    web_address: str
+
+
 DOCUMENTS = (
     DocumentSpec("state-of-the-nation", "State of the Nation report", "National Audit of Metastatic Breast Cancer"),
     DocumentSpec("patient-report", "Metastatic breast cancer care in England and Wales",
@@ -64,7 +75,7 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     state = _load_state(out_dir) if inputs_key else {}
-    context = base_context(results, registry, config, out_dir)
+    context = base_context(results, registry, config, out_dir, REPORTS_DIR)
     if inputs_key and _figures_kept(state, inputs_key, context["ind"], out_dir):
         context["figures"] = state["figures"]["shared"]
         _tick(progress, "figures unchanged: kept")
@@ -76,19 +87,22 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
         "documents": {}}
     jobs, kept = [], []
     templates = _templates_digest()
+    publication = context["publication"]
+    dated = f"Published {publication.date} · Version {publication.version}"
     for spec in DOCUMENTS:
-        subtitle = f"{spec.subtitle} · {context['period']}"
-        text = fill_template(REPORTS_DIR / f"{spec.stem}.qmd", {**context, "doc": spec})
-        key = hashlib.sha256("\0".join([inputs_key or "", templates, subtitle, text]).encode()).hexdigest()
+        job = RenderJob(fill_template(REPORTS_DIR / f"{spec.stem}.qmd", {**context, "doc": spec}), spec,
+                        f"{spec.subtitle} · {context['period']}", dated, publication.web_address)
+        key = hashlib.sha256("\0".join([inputs_key or "", templates, job.subtitle, job.date, job.web_address,
+                                        job.text]).encode()).hexdigest()
         new_state["documents"][spec.stem] = key
         if inputs_key and state.get("documents", {}).get(spec.stem) == key and _outputs_exist(out_dir, spec.stem):
             kept.append(spec.stem)
         else:
-            jobs.append((text, spec, subtitle))
+            jobs.append(job)
     done = _render_all(jobs, out_dir, results.synthetic, workers, progress)
     if inputs_key:
         _save_state(out_dir, new_state)
-    paths: list[Path] = [Path(f) for f in sorted((out_dir / "figures").glob("*.png"))]
+    paths: list[Path] = [Path(f) for f in sorted((out_dir / "figures").glob("*.svg"))]
     paths += [out_dir / f"{spec.stem}.{ext}" for spec in DOCUMENTS for ext in ("html", "pdf")]
     warnings: list[str] = []
     renderers = sorted({renderer for _, _, renderer, _ in done})
@@ -106,7 +120,7 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
     return paths, warnings
 
 
-def _render_all(jobs: list[tuple[str, DocumentSpec, str]], out_dir: Path, synthetic: bool, workers: int,
+def _render_all(jobs: list[RenderJob], out_dir: Path, synthetic: bool, workers: int,
                 progress: Callable[[str], Any] | None) -> list[tuple[Path, Path, str, float]]:
     """Render the filled documents, in parallel when there are several and workers to spare."""
     args = (jobs, [out_dir] * len(jobs), [synthetic] * len(jobs))
@@ -169,15 +183,15 @@ def _save_state(out_dir: Path, state: dict) -> None:
     os.replace(tmp, out_dir / STATE_FILE)
 
 
-def _render_one(job: tuple[str, DocumentSpec, str], out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:
+def _render_one(job: RenderJob, out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:
     """Render one filled document (runs in a worker process)."""
     from naome_report.publish.documents.render import render_document
 
-    text, spec, subtitle = job
     with batched_gc():
-        result = render_document(text, stem=spec.stem, out_dir=out_dir, title=spec.title, subtitle=subtitle,
-                                 synthetic=synthetic, resource_dir=out_dir, lang="en-GB",
-                                 large_print=spec.large_print, toc=True)
+        result = render_document(job.text, stem=job.spec.stem, out_dir=out_dir, title=job.spec.title,
+                                 subtitle=job.subtitle, date=job.date, synthetic=synthetic, resource_dir=out_dir,
+                                 lang="en-GB", large_print=job.spec.large_print, toc=True,
+                                 web_address=job.web_address)
     return result.html_path, result.pdf_path, result.renderer, result.seconds
 
 

@@ -1,0 +1,173 @@
+"""The State of the Nation report's key messages: numbered sentences written from the results, never typed.
+
+Each message states its figures and what they are compared with; which indicator a message picks (the
+widest variation, the lowest value) is read off the published values, so the words follow the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from naome_report.hub import Results
+from naome_report.publish.documents.formatting import fmt
+from naome_report.registry import Indicator, Registry
+
+# How each goal's message opens (the goal titles are long; these say the same in a few words).
+GOAL_LEADS = {
+    1: "Care pathway",
+    2: "Systemic anti-cancer treatment",
+    3: "Palliative treatment",
+    4: "Nursing support",
+    5: "Outcomes",
+}
+
+
+@dataclass(frozen=True)
+class KeyMessage:
+    """One numbered key message: a short lead and its sentences."""
+
+    number: int
+    lead: str
+    text: str
+
+
+class _Values:
+    """Published national, nation and alliance values of the headline period, looked up by indicator."""
+
+    def __init__(self, results: Results) -> None:
+        d = results.indicators
+        d = d[(d.period == results.primary_period) & (d.subgroup == "all")]
+        published = d[d.status.eq("published") & d.percentage.notna()]
+        nat = published[published.level.isin(["national", "nation"])]
+        self.nation = {(r.indicator_id, r.nation): float(r.percentage) for r in nat.itertuples()}
+        self.alliances = published[published.level == "alliance"]
+        self.organisations = d[d.level == "organisation"]
+
+    def pct(self, indicator: str, nation: str = "England and Wales") -> str:
+        return fmt(self.nation.get((indicator, nation)))
+
+    def has(self, indicator: str) -> bool:
+        return (indicator, "England and Wales") in self.nation
+
+    def nations(self, indicator: str) -> str:
+        """'59.1% (England 59.8%, Wales 47.2%)', or without the nations that have no published value."""
+        parts = [f"{n} {self.pct(indicator, n)}" for n in ("England", "Wales") if (indicator, n) in self.nation]
+        return self.pct(indicator) + (f" ({', '.join(parts)})" if parts else "")
+
+    def alliance_range(self, indicator: str) -> tuple[float, pd.Series, pd.Series] | None:
+        """The spread between Cancer Alliances and Welsh regions: (width, lowest row, highest row)."""
+        rows = self.alliances[self.alliances.indicator_id == indicator].sort_values(["percentage", "org_name"])
+        if len(rows) < 2:
+            return None
+        low, high = rows.iloc[0], rows.iloc[-1]
+        return float(high.percentage - low.percentage), low, high
+
+    def organisations_at(self, indicator: str, status: str) -> int:
+        rows = self.organisations[self.organisations.indicator_id == indicator]
+        return int(rows.outlier_status.eq(status).sum())
+
+
+def key_messages(results: Results, registry: Registry) -> list[KeyMessage]:
+    """The key messages of the headline period, numbered from 1."""
+    values = _Values(results)
+    rated = [i for i in registry if i.has_rate and values.has(i.id)]
+    texts: list[tuple[str, str]] = [("Who was in the audit", _cohort(results))]
+    completeness = [i for i in rated if i.type == "completeness"]
+    if completeness:
+        texts.append(("Data completeness", _completeness(completeness, values)))
+    for goal in range(1, 5):
+        inds = [i for i in rated if i.goal == goal and i.type != "completeness"]
+        if inds:
+            texts.append((GOAL_LEADS[goal], _goal(inds, values)))
+    outcomes = [i for i in rated if i.goal == 5]
+    if outcomes:
+        texts.append((GOAL_LEADS[5], _outcomes(outcomes, values)))
+    survival = _survival(results)
+    if survival:
+        texts.append(("Survival", survival))
+    return [KeyMessage(n, lead, text) for n, (lead, text) in enumerate(texts, start=1)]
+
+
+def _cohort(results: Results) -> str:
+    c = results.cohort_summary
+    route = c[(c.nation == "England and Wales") & (c.characteristic == "route") & (c.status == "published")]
+    by = {str(r.category): r for r in route.itertuples()}
+    total = fmt(route.patients.sum(), "count")
+    years = results.meta.get("financial_years", [])
+    span = f" diagnosed in the financial years {years[0]} to {years[-1]}" if years else ""
+    parts = []
+    if "de_novo" in by:
+        parts.append(f"{fmt(by['de_novo'].patients, 'count')} ({fmt(by['de_novo'].percentage)}) had de novo MBC, "
+                     "metastatic when their breast cancer was first found")
+    if "recurrent" in by:
+        parts.append(f"{fmt(by['recurrent'].patients, 'count')} ({fmt(by['recurrent'].percentage)}) had recurrent MBC, "
+                     "after an earlier breast cancer")
+    return f"The audit includes {total} people in England and Wales with metastatic breast cancer (MBC){span}: " \
+           + ", and ".join(parts) + "."
+
+
+def _completeness(inds: list[Indicator], values: _Values) -> str:
+    ranked = sorted(inds, key=lambda i: values.nation[(i.id, "England and Wales")])
+    items = [f"{i.title_in_sentence} {values.nations(i.id)}" for i in ranked]
+    text = "Key data items were often not recorded, so some results rest on incomplete data: " + "; ".join(items) + "."
+    in_wales = [i for i in ranked if (i.id, "Wales") in values.nation]
+    if in_wales:
+        lowest = min(in_wales, key=lambda i: values.nation[(i.id, "Wales")])
+        text += (f" In Wales the least complete item was {lowest.title_in_sentence}, at {values.pct(lowest.id, 'Wales')}"
+                 f" against {values.pct(lowest.id, 'England')} in England.")
+    return text
+
+
+def _goal(inds: list[Indicator], values: _Values) -> str:
+    text = "; ".join(f"{i.title_in_sentence}: {values.nations(i.id)}" for i in inds)
+    text = text[0].upper() + text[1:] + "."
+    spreads = [(r, i) for i in inds if (r := values.alliance_range(i.id)) is not None]
+    if spreads:
+        (_, low, high), ind = max(spreads, key=lambda item: item[0][0])
+        text += (f" Variation between Cancer Alliances and Welsh regions was widest for *{ind.title}*: "
+                 f"from {fmt(low.percentage)} ({low.org_name}) to {fmt(high.percentage)} ({high.org_name}).")
+    return text
+
+
+def _outcomes(inds: list[Indicator], values: _Values) -> str:
+    text = "; ".join(f"{i.title_in_sentence}: {values.nations(i.id)}" for i in inds)
+    text = text[0].upper() + text[1:] + "."
+    above = [f"{_organisations(n)} for {i.title_in_sentence}" for i in inds if i.is_casemix_adjusted
+             and (n := values.organisations_at(i.id, "alarm_high"))]
+    if above:
+        text += " After case-mix adjustment, organisations above the upper 99.8% funnel limit: " + "; ".join(above) + "."
+    return text
+
+
+def _organisations(count: int) -> str:
+    """'1 organisation' or '3 organisations'."""
+    return f"{fmt(count, 'count')} organisation{'' if count == 1 else 's'}"
+
+
+def _survival(results: Results) -> str:
+    s = results.survival
+    s = s[(s.level == "national") & (s.period == results.primary_period) & (s.status == "published")]
+    if s.empty:
+        return ""
+    at = {(r.group, r.time_years): r for r in s.itertuples()}
+    parts = []
+    for group in s[s.group_type == "route"].group.drop_duplicates():
+        if (group, 1) in at and (group, 3) in at:
+            parts.append(f"{fmt(at[group, 1].survival_percentage)} of people with {group.lower()} MBC were alive "
+                         f"1 year after diagnosis and {fmt(at[group, 3].survival_percentage)} after 3 years")
+    text = "; ".join(parts)
+    text = (text[0].upper() + text[1:] + ".") if text else ""
+    subtypes = s[(s.group_type == "subtype") & (s.time_years == 1) & (s.group != "Unknown")]
+    if len(subtypes):
+        worst = subtypes.sort_values("survival_percentage").iloc[0]
+        text += (f" Survival was lowest for {worst.group.lower()} breast cancer: {fmt(worst.survival_percentage)} "
+                 "at 1 year.")
+    overall = s[(s.group_type == "all") & (s.time_years == 3)]
+    if len(overall):
+        row = overall.iloc[0]
+        text += (f" Only {fmt(row.at_risk, 'count')} of the {fmt(row.patients, 'count')} people were still being "
+                 "followed 3 years after diagnosis (the others had died or were diagnosed too recently), so the 3-year "
+                 "figures are less certain than the 1-year figures.")
+    return text.strip()
