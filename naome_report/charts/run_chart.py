@@ -83,8 +83,9 @@ def _label_axes(ax: Axes, frame: pd.DataFrame, title: str, x_label: str, y_label
     labels = frame["period_label"].astype(str).tolist()
     step = max(1, -(-len(labels) // 12))
     ticks = list(range(0, len(labels), step))
-    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=45 if len(ticks) > 6 else 0,
-                  ha="right" if len(ticks) > 6 else "center")
+    # Long labels are slanted to fit; short ones (e.g. "Q1" over its year on a second line) stay level.
+    slant = len(ticks) > 6 and max(len(line) for label in labels for line in label.split("\n")) > 7
+    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=45 if slant else 0, ha="right" if slant else "center")
     ax.set_xlim(-0.5, len(labels) - 0.5)
     if percent:
         ax.yaxis.set_major_formatter(percent_formatter())

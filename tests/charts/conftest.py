@@ -62,7 +62,7 @@ def bar_frame() -> pd.DataFrame:
             "label": ["Greater Manchester", "Peninsula", "Somerset, Wiltshire, Avon and Gloucestershire",
                       "North Wales", "South East Wales", "Mid and West Wales"],
             "percentage": [64.0, 55.5, 58.1, 70.2, 66.0, np.nan],
-            "group": ["England", "England", "England", "Wales", "Wales", "Wales"],
+            "group": ["Cancer Alliance"] * 3 + ["Welsh region"] * 3,
         }
     )
     frame["ci_lower"] = frame["percentage"] - 4

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from naome_report.hub import Results
 from naome_report.publish.documents.formatting import NATIONS, NOT_SHOWN, date_words, fmt, fmt_ci, is_missing
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
 
+DATA_FOLDER = "data"  # where the published data files sit beside the documents (output/data)
 SURVIVAL_YEARS = (1, 3)
 # A survival estimate whose people still at risk are fewer than this share of the group gets a plain caveat.
 SHORT_FOLLOW_UP = 0.25
@@ -270,11 +270,6 @@ def term_label(term: str) -> str:
     return term
 
 
-def relative(path: Path, start: Path) -> str:
-    """A POSIX path of `path` relative to `start` (links from the HTML)."""
-    return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
-
-
 def goals(registry: Registry, entries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """QI goals 1–5 with their indicators (data-quality indicators are reported under completeness)."""
     out = []
@@ -285,8 +280,7 @@ def goals(registry: Registry, entries: dict[str, dict[str, Any]]) -> list[dict[s
     return out
 
 
-def base_context(results: Results, registry: Registry, config: Config, out_dir: Path,
-                 reports_dir: Path) -> dict[str, Any]:
+def base_context(results: Results, registry: Registry, config: Config, reports_dir: Path) -> dict[str, Any]:
     """The context every document template is filled from (`reports_dir` holds the analysts' content files)."""
     from naome_report.publish.documents.messages import key_messages
     from naome_report.publish.documents.publication import load_publication
@@ -308,7 +302,7 @@ def base_context(results: Results, registry: Registry, config: Config, out_dir: 
             "patient": "patient-report.html", "patient_pdf": "patient-report.pdf",
             "methodology": "methodology-supplement.html", "methodology_pdf": "methodology-supplement.pdf",
             "portal": "portal/index.html", "workbook": workbook_filename(period, audit["output_version"]),
-            "data": relative(results.data_dir / "README.md", out_dir), "packs": "packs/",
+            "data": f"{DATA_FOLDER}/README.md", "packs": "packs/",
         },
         "audit": audit, "period": period, "meta": results.meta, "synthetic": results.synthetic,
         "financial_years": ", ".join(results.meta.get("financial_years", [])),
@@ -324,12 +318,12 @@ def base_context(results: Results, registry: Registry, config: Config, out_dir: 
         "disclosure": config.section("disclosure"), "funnel": config.section("funnel"),
         "spc": config.section("spc"), "cohort_config": config.section("cohort"),
         "funnel_method": _funnel_method(results, period),
-        "data_link": relative(results.data_dir / "naome_indicators.csv", out_dir),
-        "survival_link": relative(results.data_dir / "naome_survival_curves.csv", out_dir),
-        "cohort_link": relative(results.data_dir / "naome_cohort_summary.csv", out_dir),
-        "flow_link": relative(results.data_dir / "naome_patient_flow.csv", out_dir),
-        "casemix_link": relative(results.data_dir / "naome_casemix_models.csv", out_dir),
-        "run_link": relative(results.data_dir / "naome_run_charts.csv", out_dir),
+        "data_link": f"{DATA_FOLDER}/naome_indicators.csv",
+        "survival_link": f"{DATA_FOLDER}/naome_survival_curves.csv",
+        "cohort_link": f"{DATA_FOLDER}/naome_cohort_summary.csv",
+        "flow_link": f"{DATA_FOLDER}/naome_patient_flow.csv",
+        "casemix_link": f"{DATA_FOLDER}/naome_casemix_models.csv",
+        "run_link": f"{DATA_FOLDER}/naome_run_charts.csv",
         "period_words": period_words(results.meta.get("financial_years", [])),
         "fmt": fmt, "organisations": fmt(results.meta.get("organisations"), "count"),
         "quarantined": fmt(results.meta.get("quarantined_records"), "count"),

@@ -42,9 +42,17 @@ def _save(fig: Figure, out_dir: Path, name: str, alt: str) -> dict[str, str]:
     return {"path": f"{FIGURE_DIR}/{name}.svg", "alt": asset.alt_text}
 
 
-def value_label(ind: Indicator) -> str:
-    """The value axis title: what is measured, and of whom; case-mix adjustment on a line of its own."""
-    return ind.axis_label + ("\ncase-mix adjusted" if ind.is_casemix_adjusted else "")
+def value_label(ind: Indicator, adjusted: bool | None = None) -> str:
+    """The value axis title on two lines: what is measured, then of whom (and whether case-mix adjusted).
+
+    'Died within 30 days of SACT (% of treated)' reads 'Died within 30 days of SACT' over
+    '(% of treated, case-mix adjusted)' where the values are adjusted.
+    """
+    adjusted = ind.is_casemix_adjusted if adjusted is None else adjusted
+    measure, _, unit = ind.axis_label.rpartition(" (")
+    if not measure:
+        return ind.axis_label + ("\n(case-mix adjusted)" if adjusted else "")
+    return f"{measure}\n({unit.rstrip(')')}{', case-mix adjusted' if adjusted else ''})"
 
 
 def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str] | None:
@@ -108,13 +116,13 @@ def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str
     if r.empty or r.percentage.notna().sum() < 2:
         return None
     frame = pd.DataFrame({
-        "period_label": r.period.astype(str), "value": r.percentage, "mean": r["mean"],
+        "period_label": r.period.astype(str).map(quarter_label), "value": r.percentage, "mean": r["mean"],
         "lower": r.lower_limit, "upper": r.upper_limit, "special_cause": r.special_cause.eq("yes"),
         "variation": r.variation.where(r.variation.isin(["improvement", "concern", "neither"]), "common_cause"),
     })
     trial = bool(r.limits_status.eq("trial").any())
-    fig = run_chart(frame, "England and Wales, by quarter", ind.axis_label, trial_limits=trial, percent=True,
-                    x_label="Quarter of diagnosis of metastatic breast cancer", size=RUN_CHART_SIZE_IN)
+    fig = run_chart(frame, "England and Wales, by quarter", value_label(ind, adjusted=False), trial_limits=trial,
+                    percent=True, x_label="Quarter of diagnosis of metastatic breast cancer", size=RUN_CHART_SIZE_IN)
     signals = r[r.special_cause.eq("yes")]
     found = (f"{len(signals)} quarters show special-cause variation ({', '.join(signals.period.astype(str))})."
              if len(signals) else "No quarter shows special-cause variation.")
@@ -122,6 +130,12 @@ def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str
            f"{r.period.iloc[-1]}, with the mean of {fmt(r['mean'].iloc[0])} and "
            f"{'trial ' if trial else ''}process limits. {found} The data are in naome_run_charts.csv.")
     return _save(fig, out_dir, f"run-{ind.id}", alt)
+
+
+def quarter_label(period: str) -> str:
+    """'2023/24 Q1' as 'Q1' over '2023/24' (the year under each first quarter only), so labels stay level."""
+    year, _, quarter = period.partition(" ")
+    return f"{quarter}\n{year}" if quarter == "Q1" else quarter or period
 
 
 def km_figure(results: Results, group_type: str, out_dir: Path) -> dict[str, str] | None:

@@ -75,7 +75,7 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     state = _load_state(out_dir) if inputs_key else {}
-    context = base_context(results, registry, config, out_dir, REPORTS_DIR)
+    context = base_context(results, registry, config, REPORTS_DIR)
     if inputs_key and _figures_kept(state, inputs_key, context["ind"], out_dir):
         context["figures"] = state["figures"]["shared"]
         _tick(progress, "figures unchanged: kept")
