@@ -153,6 +153,12 @@ def test_html_is_accessible_and_cross_referenced(sample: tuple[RenderResult, str
     assert "SYNTHETIC DATA" in html
 
 
+def test_table_cells_are_aligned_by_class_not_inline_style(sample: tuple[RenderResult, str]) -> None:
+    _, html = sample
+    assert '<td class="align-right">14,678</td>' in html and '<th class="align-left">Nation</th>' in html
+    assert "text-align" not in html
+
+
 def test_callout_becomes_a_titled_aside(sample: tuple[RenderResult, str]) -> None:
     _, html = sample
     match = re.search(r'<aside class="callout callout-note" aria-labelledby="([^"]+)">\s*<div id="\1" '
