@@ -68,6 +68,8 @@ STATUS: dict[str, Term] = {
     "too_few": Term("Too few patients", "too few patients to show a rate", "", "none"),
     "not_available": Term("Not available", "data not available", "[x]", "none"),
     "not_applicable": Term("Not applicable", "not applicable (no eligible patients)", "[z]", "none"),
+    "too_few_at_risk": Term("Too few at risk", "too few patients still at risk for an estimate", "", "none"),
+    "not_estimable": Term("Not estimable", "not estimable (follow-up too short)", "", "none"),
 }
 
 # --- Making Data Count variation of a run-chart point ----------------------------------------------
@@ -77,6 +79,31 @@ VARIATION: dict[str, Term] = {
     "concern": Term("Concern", "special-cause variation: concern", "\u25c6", "worse"),
     "neither": Term("Special cause", "special-cause variation (no preferred direction)", "\u2b22", "neutral"),
     "not_available": Term("No value", "no published value", "", "none"),
+}
+
+# --- Run charts: which chart, which limits, which rule ------------------------------------------------
+CHART: dict[str, Term] = {
+    "p": Term("p-chart", "a p-chart, with limits from each point's own number of patients"),
+    "p_prime": Term("Laney p\u2032 chart", "a Laney p\u2032 chart, with limits widened for variation beyond chance"),
+}
+LIMITS_STATUS: dict[str, Term] = {
+    "trial": Term("Trial limits", "trial limits, from fewer points than a baseline needs"),
+    "baseline": Term("Baseline limits", "baseline limits"),
+    "recalculated": Term("Recalculated limits", "limits recalculated after a sustained shift"),
+}
+CHART_STATUS: dict[str, Term] = {
+    "charted": Term("Charted", "charted"),
+    "not_enough_points": Term("Not enough points", "not enough published points to draw a run chart", "", "none"),
+}
+SERIES: dict[str, Term] = {
+    "quarterly": Term("Quarterly", "a value for each quarter"),
+    "rolling_12_months": Term("Rolling 12 months", "a value for the 12 months up to each quarter"),
+}
+RULE: dict[str, Term] = {
+    "outside_limits": Term("Outside the limits", "a point outside the process limits"),
+    "trend": Term("Trend", "a run of points all going up or all going down"),
+    "two_of_three": Term("Two of three near a limit", "two of three points beyond two sigma on the same side"),
+    "shift": Term("Shift", "a run of points all on one side of the centre line"),
 }
 
 # --- Who a row covers ---------------------------------------------------------------------------------
@@ -105,7 +132,8 @@ AUDIENCE: dict[str, Term] = {
 
 VOCABULARIES: dict[str, dict[str, Term]] = {
     "funnel_position": FUNNEL_POSITION, "outlier_status": OUTLIER_STATUS, "comparison": COMPARISON,
-    "status": STATUS, "variation": VARIATION, "subgroup": SUBGROUP, "direction": DIRECTION, "audience": AUDIENCE,
+    "status": STATUS, "variation": VARIATION, "subgroup": SUBGROUP, "direction": DIRECTION, "chart": CHART,
+    "limits_status": LIMITS_STATUS, "chart_status": CHART_STATUS, "series": SERIES, "rule": RULE, "audience": AUDIENCE,
 }
 
 

@@ -1,4 +1,4 @@
-"""The public data files: complete, disclosure-safe, reconciled, and finding the designed outliers."""
+"""The public data files: complete, disclosure-safe and reconciled (outliers: tests/test_methods_hub.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from naome_report.config import load_config
 from naome_report.hub import FILES
 from naome_report.registry import load_registry
 
-COUNT_COLUMNS = ("numerator", "denominator", "patients", "deaths")
+COUNT_COLUMNS = ("numerator", "denominator", "patients", "deaths", "at_risk")
 
 
 @pytest.fixture(scope="module")
@@ -116,17 +116,6 @@ def test_wales_biopsy_not_available_in_2024_25(indicators):
     assert rows.numerator.isna().all() and rows.percentage.isna().all()
     cpes_wales = indicators[(indicators.indicator_id == "cpes_cns") & (indicators.nation == "Wales")]
     assert (cpes_wales.status == "not_available").all()
-
-
-def test_designed_outliers_are_found(indicators, output_dir):
-    truth = json.loads((output_dir / "extract" / "_synthetic_truth.json").read_text())
-    primary = load_config().primary_period
-    names = {"mort30": "mort30_sact"}
-    for outlier in truth["designed_outliers"]:
-        ind = names.get(outlier["indicator"], outlier["indicator"])
-        row = indicators[(indicators.indicator_id == ind) & (indicators.org_code == outlier["org_code"])
-                         & (indicators.period == primary) & (indicators.subgroup == "all")].iloc[0]
-        assert row.outlier_status.endswith(outlier["direction"]), (ind, outlier, row.outlier_status)
 
 
 def test_reconciliation_balances(data_dir):

@@ -7,6 +7,7 @@ everything common once; each pack overlays its own organisation's marker in HTML
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from naome_report.charts.style import (
     NHS_DARK_BLUE,
     NHS_DARK_GREY,
     NHS_MID_GREY,
+    FUNNEL_POSITION_STYLE,
     OUTLIER_STATUS,
     WHITE,
     StatusStyle,
@@ -39,6 +41,7 @@ from naome_report.charts.style import (
 POINT_COLUMNS = ("org_code", "org_name", "denominator", "percentage")
 LIMIT_COLUMNS = ("n", "lower_95", "upper_95", "lower_998", "upper_998")
 STATUS_COLUMN = "outlier_status"
+POSITION_COLUMN = "funnel_position"  # indicators outside the outlier process: no alert / alarm words
 
 # Used when the caller gives no outlier status: a plain, neutral point.
 _UNCLASSIFIED = StatusStyle("o", NHS_MID_GREY, WHITE, 6.0, "Organisation")
@@ -58,11 +61,16 @@ def funnel_plot(
     x_label: str = "Number of patients (denominator)",
     target_label: str = "National value",
     size: tuple[float, float] = DEFAULT_SIZE_IN,
+    status_labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """A funnel plot (percent 0–100); `highlight` is an org_code drawn large with its name."""
+    """A funnel plot (percent 0–100); `highlight` is an org_code drawn large with its name.
+
+    `status_labels` replaces the legend words of outlier statuses (e.g. positions without 'alert' or 'alarm'
+    for an indicator outside the outlier process); markers and colours stay those of the status.
+    """
     fig = new_figure(*size)
     ax = fig.add_subplot()
-    _draw_funnel(ax, points, limits, target, title, y_label, x_label, target_label)
+    _draw_funnel(ax, points, limits, target, title, y_label, x_label, target_label, status_labels)
     if highlight is not None:
         _draw_highlight(ax, points, highlight)
     _add_legend(fig, ax)
@@ -142,6 +150,7 @@ def _draw_funnel(
     y_label: str,
     x_label: str,
     target_label: str,
+    status_labels: Mapping[str, str] | None = None,
 ) -> None:
     """Limits, national line and every organisation's point."""
     require_columns(points, POINT_COLUMNS, "funnel_plot points")
@@ -151,7 +160,7 @@ def _draw_funnel(
     ax.set_xlim(0, x_max)
     _draw_limits(ax, limits, x_max)
     ax.axhline(target, color=NHS_DARK_BLUE, linewidth=1.4, zorder=2, label=f"{target_label} ({format_percent(target, 1)})")
-    _draw_points(ax, points)
+    _draw_points(ax, points, status_labels or {})
     ax.set_ylim(*_y_range(points, limits, target))
     ax.set_title(title)
     ax.set_xlabel(x_label)
@@ -188,19 +197,21 @@ def _smooth(n: pd.Series, values: pd.Series, grid: np.ndarray) -> np.ndarray:
     return PchipInterpolator(n.to_numpy(float), values.to_numpy(float))(grid)
 
 
-def _draw_points(ax: Axes, points: pd.DataFrame) -> None:
-    """One marker per organisation, shaped and coloured by outlier status."""
-    if STATUS_COLUMN not in points.columns:
+def _draw_points(ax: Axes, points: pd.DataFrame, labels: Mapping[str, str]) -> None:
+    """One marker per organisation, shaped and coloured by outlier status (or by funnel position)."""
+    column, styles = ((STATUS_COLUMN, OUTLIER_STATUS) if STATUS_COLUMN in points.columns
+                      else (POSITION_COLUMN, FUNNEL_POSITION_STYLE))
+    if column not in points.columns:
         _plot_group(ax, points, _UNCLASSIFIED)
         return
-    statuses = _base_status(points[STATUS_COLUMN])
-    unknown = sorted(set(statuses) - set(OUTLIER_STATUS))
+    statuses = _base_status(points[column])
+    unknown = sorted(set(statuses) - set(styles))
     if unknown:
-        raise ValueError(f"funnel_plot: unknown outlier_status value(s) {unknown}; expected {list(OUTLIER_STATUS)}")
-    for status, style in OUTLIER_STATUS.items():
+        raise ValueError(f"funnel_plot: unknown {column} value(s) {unknown}; expected {list(styles)}")
+    for status, style in styles.items():
         group = points[statuses == status]
         if not group.empty:
-            _plot_group(ax, group, style)
+            _plot_group(ax, group, style, labels.get(status, style.label))
 
 
 def _base_status(status: pd.Series) -> pd.Series:
@@ -215,11 +226,11 @@ def _check_units(limits: pd.DataFrame, target: float) -> None:
         raise ValueError("funnel_plot: limits look like proportions (0–1); give them as percentages (0–100)")
 
 
-def _plot_group(ax: Axes, group: pd.DataFrame, style: StatusStyle) -> None:
+def _plot_group(ax: Axes, group: pd.DataFrame, style: StatusStyle, label: str | None = None) -> None:
     """Points sharing one status."""
     ax.plot(group["denominator"], group["percentage"], linestyle="none", marker=style.marker,
             markersize=style.size, markerfacecolor=style.colour, markeredgecolor=style.edge,
-            markeredgewidth=0.7, zorder=3, label=style.label)
+            markeredgewidth=0.7, zorder=3, label=label or style.label)
 
 
 def _y_range(points: pd.DataFrame, limits: pd.DataFrame, target: float) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Run charts in the NHS England "Making Data Count" (XmR) style."""
+"""Run charts in the NHS England "Making Data Count" style: XmR or p-charts (limits may change point to point)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from naome_report.charts.style import (
     row_major,
 )
 
-RUN_COLUMNS = ("period_label", "value", "mean", "lower", "upper", "special_cause", "variation")
+RUN_COLUMNS = ("period_label", "value", "centre", "lower", "upper", "special_cause", "variation")
 TRIAL_TITLE = "Trial limits"
 TRIAL_LIMIT_LABEL = "Trial limits (too few points to fix them)"
 
@@ -34,7 +34,8 @@ def run_chart(
     x_label: str = "Period",
     size: tuple[float, float] = DEFAULT_SIZE_IN,
 ) -> Figure:
-    """An XmR chart: grey points, special causes by colour and shape, mean solid, limits dashed.
+    """A run chart: grey points, special causes by colour and shape, centre line solid, limits dashed (as steps,
+    since a p-chart's limits follow each point's own denominator).
 
     `trial_limits` defaults to any true value in an optional `trial_limits` column.
     """
@@ -45,10 +46,11 @@ def run_chart(
     trial = _is_trial(frame, trial_limits)
     x = list(range(len(frame)))
     ax.plot(x, frame["value"], color=NHS_MID_GREY, linewidth=1.2, zorder=2)
-    ax.plot(x, frame["mean"], color=NHS_DARK_BLUE, linewidth=1.4, zorder=1, label="Mean")
+    ax.plot(x, frame["centre"], color=NHS_DARK_BLUE, linewidth=1.4, zorder=1, label="Centre line",
+            drawstyle="steps-mid")
     ax.plot(x, frame["upper"], color=NHS_DARK_GREY, linewidth=1.0, linestyle="--", zorder=1,
-            label=TRIAL_LIMIT_LABEL if trial else "Process limits")
-    ax.plot(x, frame["lower"], color=NHS_DARK_GREY, linewidth=1.0, linestyle="--", zorder=1)
+            label=TRIAL_LIMIT_LABEL if trial else "Process limits", drawstyle="steps-mid")
+    ax.plot(x, frame["lower"], color=NHS_DARK_GREY, linewidth=1.0, linestyle="--", zorder=1, drawstyle="steps-mid")
     _draw_points(ax, x, frame)
     _label_axes(ax, frame, title, x_label, y_label, percent)
     if trial:

@@ -60,7 +60,7 @@ DATA_FILE_TEXT = {
     "naome_casemix_calibration.csv": "case-mix model calibration",
     META_FILE: "when and how these files were built",
 }
-OUTLIER_ORDER = ("alarm_low", "alert_low", "within_limits", "alert_high", "alarm_high", "not_assessed")
+OUTLIER_ORDER = ("alarm_low", "alert_low", "within_limits", "alert_high", "alarm_high", "not_assessed", "not_in_process")
 
 
 @dataclass
@@ -326,7 +326,7 @@ def _organisation(model: Portal, registry: Registry, org: Organisation, funnels:
     rows = [_org_value_set(model, ind, org) for ind in registry]
     counts = {k: 0 for k in OUTLIER_ORDER}
     for r in rows:
-        if r["ind"].outlier_eligible and r["value"].published:
+        if r["ind"].outlier_process and r["value"].published:
             counts[r["value"].outlier] = counts.get(r["value"].outlier, 0) + 1
     goals = []
     for goal in registry.by_goal():
@@ -351,7 +351,7 @@ def _org_indicator(model: Portal, org: Organisation, r: dict[str, Any], funnel: 
     if org.nation not in ind.nations:
         return item  # the value says 'Not available for <nation>'; there is nothing to chart
     item["history"] = _org_history(model, ind, org)
-    item["history_html"] = _rows_html([_history_cells(h, ind.outlier_eligible) for h in item["history"]], frozenset({2}))
+    item["history_html"] = _rows_html([_history_cells(h, ind.outlier_process) for h in item["history"]], frozenset({2}))
     if funnel and funnel.curves and ind.has_rate:
         label = charts.funnel_position_text(org, val, ind.title, r["national"])
         item["funnel"] = {"svg": Markup(charts.funnel_position_svg(
@@ -420,7 +420,7 @@ def _quarter_cells(row: dict) -> tuple[str, ...]:
     patients = f"{fmt_count(row['numerator'])} of {fmt_count(row['denominator'])}" if published and not is_missing(
         row.get("denominator")) else ""
     variation = VARIATION_TEXT.get(str(row.get("variation") or "common_cause"), str(row.get("variation"))) if published else ""
-    return (str(row["period"]), fmt_pct(row["percentage"]) if published else status, patients, fmt_pct(row.get("mean")),
+    return (str(row["period"]), fmt_pct(row["percentage"]) if published else status, patients, fmt_pct(row.get("centre")),
             limits, variation)
 
 
@@ -464,7 +464,7 @@ def _definition(ind: Indicator) -> list[tuple[str, str]]:
         ("Data source", ind.source),
         ("Nations covered", " and ".join(ind.nations)),
         ("Not available", unavailable),
-        ("Assessed for outliers", "Yes" if ind.outlier_eligible else "No"),
+        ("Assessed for outliers", "Yes" if ind.outlier_process else "No"),
         ("Evidence and standards", ind.evidence),
         ("Definitions version", ind.definitions_version),
     ]

@@ -23,9 +23,9 @@ from naome_report.publish.portal_model import (
 # Making Data Count colours (charts.style): blue improvement, orange concern, grey common cause.
 COLOURS = {"improvement": "#005EB8", "concern": "#ED8B00", "common_cause": "#768692", "neither": "#330072"}
 OUTLIER_FILL = {"alarm_high": "#ED8B00", "alert_high": "#FFB81C", "within_limits": "#768692",
-                "alert_low": "#FFB81C", "alarm_low": "#ED8B00", "not_assessed": "#FFFFFF"}
+                "alert_low": "#FFB81C", "alarm_low": "#ED8B00", "not_assessed": "#FFFFFF", "not_in_process": "#AEB7BD"}
 OUTLIER_SHAPE = {"alarm_high": "up", "alert_high": "up", "within_limits": "circle", "alert_low": "down",
-                 "alarm_low": "down", "not_assessed": "square"}
+                 "alarm_low": "down", "not_assessed": "square", "not_in_process": "circle"}
 VARIATION_SHAPE = {"common_cause": "circle", "improvement": "square", "concern": "diamond", "neither": "hexagon"}
 QUARTER = re.compile(r"^(?P<fy>\S+)\s+Q(?P<q>[1-4])$")
 
@@ -167,13 +167,13 @@ def run_chart_svg(rows: list[Row], chart_id: str, title: str) -> str:
     n = len(rows)
     published = [r for r in rows if not is_missing(r.get("percentage"))]
     values = [float(r["percentage"]) for r in published]
-    values += [float(r[k]) for r in rows for k in ("mean", "lower_limit", "upper_limit") if not is_missing(r.get(k))]
+    values += [float(r[k]) for r in rows for k in ("centre", "lower_limit", "upper_limit") if not is_missing(r.get(k))]
     lo, hi, step = y_range(values)
     fr = Frame(480, 300, 56, 10, 36, 52, 0.5, n + 0.5, lo, hi)
     out = [f'<svg class="run-chart" id="{chart_id}" viewBox="0 0 {fr.width} {fr.height}" role="group" '
            f'aria-label="{escape(title)}: run chart, one point per quarter; use arrow keys to move between points">',
            '<g aria-hidden="true">', *_y_axis(fr, step, "Percentage of patients"), *_x_quarters(fr, rows)]
-    for key, cls in (("upper_limit", "limit"), ("lower_limit", "limit"), ("mean", "mean")):
+    for key, cls in (("upper_limit", "limit"), ("lower_limit", "limit"), ("centre", "mean")):
         pts = [(fr.x(i + 1), fr.y(min(max(float(r[key]), lo), hi))) for i, r in enumerate(rows) if not is_missing(r.get(key))]
         out.append(_polyline(pts, cls))
     segment: list[tuple[float, float]] = []
@@ -230,9 +230,9 @@ def run_chart_summary(rows: list[Row], direction_text: str) -> str:
     text = [f"{len(published)} of {len(rows)} quarters from {first} to {last} have a published value. "
             f"The latest published quarter, {published[-1]['period']}, was {fmt_pct(published[-1]['percentage'])}."]
     ref = published[-1]
-    if not is_missing(ref.get("mean")):
+    if not is_missing(ref.get("centre")):
         limits = "Trial limits" if str(ref.get("limits_status")) == "trial" else "Process limits"
-        text.append(f"The mean was {fmt_pct(ref['mean'])}; {limits.lower()} run from "
+        text.append(f"The centre line was {fmt_pct(ref['centre'])}; {limits.lower()} run from "
                     f"{fmt_pct(ref.get('lower_limit'))} to {fmt_pct(ref.get('upper_limit'))}"
                     + (" (fewer quarters than needed to fix the limits)." if limits == "Trial limits" else "."))
     missing = [r for r in rows if is_missing(r.get("percentage"))]

@@ -10,8 +10,10 @@ from typing import Any
 import pandas as pd
 
 from naome_report.hub import Results
+from naome_report.numbers import format_fixed
 from naome_report.registry import Indicator, Registry
 from naome_report.stats.outliers import OUTLIER_LABELS, OUTLIER_SYMBOLS
+from naome_report.vocabulary import term
 
 Row = dict[str, Any]
 ALL = "all"
@@ -35,12 +37,12 @@ def is_missing(value: Any) -> bool:
 
 def fmt_pct(value: Any, decimals: int = 1) -> str:
     """A percentage as shown everywhere in the portal: 59.4%."""
-    return "" if is_missing(value) else f"{float(value):.{decimals}f}%"
+    return "" if is_missing(value) else f"{format_fixed(float(value), decimals)}%"
 
 
 def fmt_count(value: Any) -> str:
     """A count with thousands separators: 11,468."""
-    return "" if is_missing(value) else f"{int(round(float(value))):,}"
+    return "" if is_missing(value) else format_fixed(float(value), 0, thousands=True)
 
 
 def fmt_ci(row: Row) -> str:
@@ -186,6 +188,8 @@ class Value:
 
     @property
     def outlier_short(self) -> str:
+        if self.outlier == "not_in_process":
+            return term("outlier_status", self.outlier).short
         return OUTLIER_SHORT.get(self.outlier, "Not assessed")
 
     @cached_property
@@ -194,6 +198,8 @@ class Value:
         key = self.outlier if self.outlier != "not_assessed" or is_missing(note) else f"not_assessed:{note}"
         if self.row is None:
             key = "not_assessed:not_available"
+        if key == "not_in_process":
+            return term("outlier_status", key).long
         return OUTLIER_LABELS.get(key, OUTLIER_LABELS.get(self.outlier, "Not assessed"))
 
     @property

@@ -15,9 +15,9 @@ PERIOD = "2023/24-2025/26"
 
 def _row(level: str, nation: str, org: str, percentage: float | None, *, indicator: str = "mdt",
          subgroup: str = "all", period: str = PERIOD, status: str = "published",
-         outlier_status: str = "not_assessed") -> dict:
+         funnel_position: str = "not_assessed") -> dict:
     return {"indicator_id": indicator, "subgroup": subgroup, "period": period, "level": level, "nation": nation,
-            "org_name": org, "percentage": percentage, "status": status, "outlier_status": outlier_status}
+            "org_name": org, "percentage": percentage, "status": status, "funnel_position": funnel_position}
 
 
 @pytest.fixture
@@ -28,15 +28,15 @@ def results() -> SimpleNamespace:
         _row("nation", "England", "England", 59.7975),
         _row("nation", "Wales", "Wales", 47.2222),
         _row("nation", "Wales", "Wales", None, indicator="cdk46", status="suppressed"),
-        _row("national", "England and Wales", "England and Wales", 61.26, subgroup="de_novo"),
+        _row("national", "England and Wales", "England and Wales", 61.25, subgroup="de_novo"),  # halves round away from zero
         _row("nation", "Wales", "Wales", 44.05, period="2025/26"),
         _row("alliance", "England", "Cheshire and Merseyside", 65.0929),
         _row("alliance", "Wales", "South West Wales", 43.6831),
         _row("alliance", "England", "Peninsula", 55.0),
-        _row("organisation", "England", "Trust A", 80.0, outlier_status="alarm_high"),
-        _row("organisation", "England", "Trust B", 70.0, outlier_status="alert_high"),
-        _row("organisation", "England", "Trust C", 30.0, outlier_status="alarm_low"),
-        _row("organisation", "Wales", "Board D", 58.0, outlier_status="within_limits"),
+        _row("organisation", "England", "Trust A", 80.0, funnel_position="above_998"),
+        _row("organisation", "England", "Trust B", 70.0, funnel_position="above_95"),
+        _row("organisation", "England", "Trust C", 30.0, funnel_position="below_998"),
+        _row("organisation", "Wales", "Board D", 58.0, funnel_position="within"),
     ]
     return SimpleNamespace(indicators=pd.DataFrame(rows), primary_period=PERIOD)
 
@@ -58,7 +58,7 @@ def test_references_are_filled_from_the_results(tmp_path: Path, results: SimpleN
     path = _write(tmp_path, "{mdt: England and Wales} overall; {mdt: England} in England, {mdt: Wales} in Wales; "
                             "{mdt/de_novo: England and Wales} de novo; {mdt: Wales, 2025/26} in 2025/26.")
     (rec,) = load_recommendations(path, results)
-    assert rec.evidence == ("59.1% overall; 59.8% in England, 47.2% in Wales; 61.3% de novo; 44.0% in 2025/26.")
+    assert rec.evidence == ("59.1% overall; 59.8% in England, 47.2% in Wales; 61.3% de novo; 44.1% in 2025/26.")
     assert rec.number == 1 and rec.kind == "Clinical care" and rec.cites == "mdt"
     assert rec.audiences == ("NHS trusts and health boards", "Welsh Government and NHS Wales")
     assert rec.goal_title == "Improve how patients move through the care pathway"

@@ -31,8 +31,18 @@ def pct(value: float) -> str:
     return f"{Decimal(repr(float(value))).quantize(Decimal('0.1'), ROUND_HALF_UP):,}%"
 
 
+def decimal(value: float) -> str:
+    return pct(value)[:-1]
+
+
+def points(value: float) -> str:
+    """A change in percentage points, signed: '+1.1', '-0.2', '0.0'."""
+    text = decimal(value)
+    return text if text.startswith("-") or text == "0.0" else "+" + text
+
+
 def count(value: float) -> str:
-    return f"{int(value):,}"
+    return f"{Decimal(repr(float(value))).quantize(Decimal('1'), ROUND_HALF_UP):,}"
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +149,7 @@ def test_each_indicator_has_a_table_per_financial_year_and_a_run_chart(built: An
             continue
         table = _section(sotn, f"{ind.title}: each financial year of diagnosis", "Variation between organisations")
         for row in years[years.indicator_id == ind.id].itertuples():
-            cell = f"{row.period} {pct(row.percentage)} {pct(row.ci_lower_95)} to {pct(row.ci_upper_95)}"
+            cell = f"{row.period} {pct(row.percentage)} ({pct(row.ci_lower_95)} to {pct(row.ci_upper_95)})"
             assert cell in table, (ind.id, cell)
         if ind.run_chart and (runs.indicator_id == ind.id).sum() >= 2:
             assert f"figures/run-{ind.id}.svg" in sources, ind.id
@@ -174,12 +184,12 @@ def test_chart_text_is_text_in_the_pdf(sotn: str) -> None:
 
 
 def test_captions_of_case_mix_adjusted_charts_say_so(built: Any) -> None:
-    text = squash(pdf_text(built.out_dir / "state-of-the-nation.pdf"))
+    text = squash(pdf_text(built.out_dir / "state-of-the-nation.pdf")).replace("-", "")  # pdftotext drops a line-end hyphen
     for ind in load_registry():
         if not ind.is_casemix_adjusted:
             continue
-        captions = re.findall(rf"Figure \d+: {re.escape(ind.title)}.*? Data:", text)
-        stated = re.compile(r"Case-?mix adjusted for age|not case-?mix adjusted")  # pdftotext drops a line-end hyphen
+        captions = re.findall(rf"Figure \d+: {re.escape(ind.title.replace('-', ''))}.*? Data:", text)
+        stated = re.compile(r"Casemix adjusted for age|not casemix adjusted")
         assert len(captions) == 3 and all(stated.search(c) for c in captions), (ind.id, captions)
 
 
@@ -209,6 +219,8 @@ def test_every_figure_has_alt_text_in_the_tagged_pdf(built: Any, stem: str) -> N
 
     walk(reader.trailer["/Root"]["/StructTreeRoot"])
     assert len(figures) == len(images)
+    html = (built.out_dir / f"{stem}.html").read_text(encoding="utf-8")
+    assert html.count("<figure") == len(images), "every image stands as a numbered figure with its caption"
     assert all(alt.strip() for alt in figures)
 
 

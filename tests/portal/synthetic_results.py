@@ -154,8 +154,8 @@ def _finish(ind: Indicator, f: pd.DataFrame, method: str) -> pd.DataFrame:
             f.loc[idx, f"funnel_{k}"] = (100 * lim[k].to_numpy()).round(4)
         f.loc[idx, "funnel_method"] = lim["method"].iloc[0]
     status = assign_outlier_status(value, f.funnel_lower_95 / 100, f.funnel_upper_95 / 100, f.funnel_lower_998 / 100,
-                                   f.funnel_upper_998 / 100, assessable=np.full(len(f), ind.outlier_eligible),
-                                   reason_not_assessed=np.where(~ind.outlier_eligible, "not_eligible", f.status.replace("published", "not_available")))
+                                   f.funnel_upper_998 / 100, assessable=np.full(len(f), ind.outlier_process),
+                                   reason_not_assessed=np.where(~ind.outlier_process, "not_eligible", f.status.replace("published", "not_available")))
     split = pd.Series(status).str.split(":", n=1, expand=True).reindex(columns=[0, 1])
     f["outlier_status"] = np.where(is_org, split[0], np.nan)
     f["outlier_note"] = np.where(is_org, split[1].fillna(""), "")
@@ -202,7 +202,7 @@ def _run_chart_rows(ind: Indicator, units: pd.DataFrame, base: pd.Series, fys: l
         for i, q in enumerate(quarters):
             rows.append({**u, "period": q, "period_type": "quarter", "indicator_id": ind.id, "quarter_index": i + 1,
                          "numerator": num[i] if pub[i] else np.nan, "denominator": den[i] if pub[i] else np.nan,
-                         "percentage": round(pct[i], 4), "status": status[i], "mean": round(x["mean"], 4),
+                         "percentage": round(pct[i], 4), "status": status[i], "centre": round(x["mean"], 4),
                          "lower_limit": round(x["lower"], 4), "upper_limit": round(x["upper"], 4),
                          "special_cause": "yes" if x["special"][i] else "no",
                          "rule": "outside_limits" if x["special"][i] else "", "rules_fired": "outside_limits" if x["special"][i] else "",

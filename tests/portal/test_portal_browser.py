@@ -169,7 +169,7 @@ def test_keyboard_alone_reaches_an_organisation_with_visible_focus(desktop, port
 
 def test_indicator_table_sorts_by_result(desktop, portal_dir, registry):
     page = desktop.page
-    ind = next(i for i in registry if i.has_rate and i.outlier_eligible)
+    ind = next(i for i in registry if i.has_rate and i.outlier_process)
     desktop.open(portal_dir / "indicators" / f"{safe_name(ind.id)}.html")
     header = page.locator("table.sortable th", has=page.locator("button", has_text="Result"))
     header.locator("button").click()
@@ -197,7 +197,7 @@ def _page_for(portal_dir: Path, orgs: dict[str, str], registry, which: str) -> P
     if which == "index":
         return portal_dir / "index.html"
     if which == "indicator":
-        ind = next(i for i in registry if i.has_rate and i.outlier_eligible)
+        ind = next(i for i in registry if i.has_rate and i.outlier_process)
         return portal_dir / "indicators" / f"{safe_name(ind.id)}.html"
     if which not in orgs:
         pytest.skip(f"no {which} organisation in these results")

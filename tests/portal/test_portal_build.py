@@ -150,7 +150,7 @@ def test_landing_page_embeds_the_search_index(portal_dir, results):
 
 
 def test_indicator_page_lists_every_organisation(portal_dir, results, registry):
-    ind = next(i for i in registry if i.has_rate and i.outlier_eligible)
+    ind = next(i for i in registry if i.has_rate and i.outlier_process)
     html = (portal_dir / "indicators" / f"{safe_name(ind.id)}.html").read_text(encoding="utf-8")
     rows = set(re.findall(r'<tr data-org="([^"]+)"', html))
     expected = {c for c in _org_codes(results)}

@@ -9,11 +9,22 @@ import pandas as pd
 
 from naome_report.config import Config
 from naome_report.hub import Results
-from naome_report.publish.documents.formatting import NATIONS, NOT_SHOWN, date_words, fmt, fmt_ci, is_missing
+from naome_report.publish.documents.formatting import (
+    NATIONS,
+    NOT_SHOWN,
+    date_words,
+    fmt,
+    fmt_ci,
+    fmt_range,
+    is_missing,
+)
+from naome_report.publish.methods_context import methods_context
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
+from naome_report.vocabulary import OUTLIER_STATUS
 
 DATA_FOLDER = "data"  # where the published data files sit beside the documents (output/data)
 SURVIVAL_YEARS = (1, 3)
+MONTHS_PER_YEAR = 12
 # A survival estimate whose people still at risk are fewer than this share of the group gets a plain caveat.
 SHORT_FOLLOW_UP = 0.25
 # Cohort summary categories as readers see them.
@@ -38,10 +49,8 @@ COVARIATE_WORDS = {
     "charlson_group": "comorbidity (Charlson index)", "ps_group": "performance status",
     "route": "route to MBC (de novo or recurrent)", "subtype": "subtype",
 }
-OUTLIER_WORDS = {
-    "alarm_high": "Above 99.8% limit (alarm)", "alarm_low": "Below 99.8% limit (alarm)",
-    "alert_high": "Above 95% limit (alert)", "alert_low": "Below 95% limit (alert)",
-}
+CHANGE_WORDS = {"yes": "Yes", "no": "No"}  # is the change since the year before beyond chance
+BEYOND_LIMITS = ("alarm_high", "alarm_low", "alert_high", "alert_low")  # outlier statuses listed as outliers
 
 
 # ---------------------------------------------------------------- selections
@@ -66,11 +75,16 @@ def value_cell(row: pd.Series | None, ind: Indicator) -> dict[str, str]:
                 "status": "not_available", "note": "No result", "published": False}
     published = row["status"] == "published"
     note = "" if published else str(row.get("status_note") or row["status"]).replace("_", " ")
+    change = row.get("change_points")
     return {
         "pct": fmt(row["percentage"]) if published else NOT_SHOWN,
         "ci": fmt_ci(row["ci_lower_95"], row["ci_upper_95"]) if published else NOT_SHOWN,
         "num": fmt(row["numerator"], "count"), "den": fmt(row["denominator"], "count"),
         "median": fmt(row["median_days"], "days"), "status": row["status"], "note": note, "published": published,
+        "change": fmt(change, "points"),
+        "change_ci": fmt_range(row.get("change_ci_lower_95"), row.get("change_ci_upper_95"), "points"),
+        "change_beyond_chance": row.get("change_significant") == "yes",
+        "change_words": CHANGE_WORDS.get(row.get("change_significant"), ""),
     }
 
 
@@ -80,8 +94,9 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
     by_nation = {n: (rows[rows.nation == n].iloc[0] if (rows.nation == n).any() else None) for n in NATIONS}
     values = {n: value_cell(by_nation[n], ind) for n in NATIONS}
     orgs = org_rows(results, ind.id, period)
-    outliers = orgs[orgs.outlier_status.isin(list(OUTLIER_WORDS))]
-    counts = orgs.outlier_status.value_counts()
+    outliers = orgs[orgs.outlier_status.isin(BEYOND_LIMITS)]
+    status = orgs.outlier_status.value_counts()
+    position = orgs.funnel_position.value_counts()
     return {
         "id": ind.id, "title": ind.title, "plain_title": ind.plain_title, "goal": ind.goal,
         "goal_title": ind.goal_title, "type": ind.type.replace("_", " "), "direction": ind.direction_text,
@@ -90,16 +105,19 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
         "exclusions": ind.exclusions, "window": ind.window, "source": ind.source, "evidence": ind.evidence,
         "allocation": ALLOCATION_TEXT.get(ind.allocation, ind.allocation), "nations": ", ".join(ind.nations),
         "not_available": [f"{u.nation} {', '.join(u.financial_years)}: {u.reason}" for u in ind.not_available],
-        "casemix": ind.is_casemix_adjusted, "has_rate": ind.has_rate, "outlier_eligible": ind.outlier_eligible,
+        "casemix": ind.is_casemix_adjusted, "has_rate": ind.has_rate, "outlier_process": ind.outlier_process,
         "ew": values["England and Wales"], "england": values["England"], "wales": values["Wales"],
         "values": [{"nation": n, **values[n]} for n in NATIONS],
         "timeliness": ind.type == "timeliness",
         "n_orgs": fmt(len(orgs), "count"),
-        "n_assessed": fmt(int((orgs.outlier_status != "not_assessed").sum()), "count"),
-        "n_within": fmt(int(counts.get("within_limits", 0)), "count"),
-        "n_alert": fmt(int(counts.get("alert_high", 0) + counts.get("alert_low", 0)), "count"),
-        "n_alarm": fmt(int(counts.get("alarm_high", 0) + counts.get("alarm_low", 0)), "count"),
-        "n_not_assessed": fmt(int(counts.get("not_assessed", 0)), "count"),
+        "n_assessed": fmt(int((orgs.funnel_position != "not_assessed").sum()), "count"),
+        "n_within": fmt(int(position.get("within", 0)), "count"),
+        "n_beyond_95": fmt(int(position.get("above_95", 0) + position.get("below_95", 0)), "count"),
+        "n_beyond_998": fmt(int(position.get("above_998", 0) + position.get("below_998", 0)), "count"),
+        "n_outlier_assessed": fmt(int(orgs.outlier_status.isin([*BEYOND_LIMITS, "within_limits"]).sum()), "count"),
+        "n_outlier_within": fmt(int(status.get("within_limits", 0)), "count"),
+        "n_alert": fmt(int(status.get("alert_high", 0) + status.get("alert_low", 0)), "count"),
+        "n_alarm": fmt(int(status.get("alarm_high", 0) + status.get("alarm_low", 0)), "count"),
         "outliers": outlier_list(outliers, ind),
         "alarms": [o for o in outlier_list(outliers, ind) if o["alarm"]],
         "adjustment": adjustment_words(ind) if ind.is_casemix_adjusted else "",
@@ -128,7 +146,7 @@ def outlier_list(outliers: pd.DataFrame, ind: Indicator) -> list[dict[str, str]]
     ranked = outliers.assign(_o=outliers.outlier_status.map(order)).sort_values(["_o", "org_name"])
     column = "adjusted_percentage" if ind.is_casemix_adjusted else "percentage"
     return [{
-        "org": f"{r.org_name} ({r.org_code})", "nation": r.nation, "status": OUTLIER_WORDS[r.outlier_status],
+        "org": f"{r.org_name} ({r.org_code})", "nation": r.nation, "status": OUTLIER_STATUS[r.outlier_status].short,
         "side": "Below" if r.outlier_status.endswith("low") else "Above",
         "alarm": r.outlier_status.startswith("alarm"), "value": fmt(getattr(r, column)),
         "den": fmt(r.denominator, "count"),
@@ -157,11 +175,11 @@ def survival_entries(results: Results, period: str) -> list[dict[str, str]]:
 
 
 def at_risk_table(results: Results, group_type: str) -> pd.DataFrame:
-    """People still followed (at risk) at diagnosis and at each time point of the survival file, per group."""
-    s = results.survival
-    s = s[(s.level == "national") & (s.period == results.primary_period) & (s.group_type == group_type)]
-    start = s.drop_duplicates("group").assign(time_years=0.0, at_risk=lambda f: f.patients)
-    return pd.concat([start, s])[["group", "time_years", "at_risk"]].reset_index(drop=True)
+    """People still followed (at risk) at diagnosis and at each whole year of the survival curves, per group."""
+    c = results.survival_curves
+    c = c[(c.level == "national") & (c.group_type == group_type) & c.at_risk.notna()]
+    whole = (c.time_years * MONTHS_PER_YEAR).round() % MONTHS_PER_YEAR == 0  # the curves step by month
+    return c[whole].assign(time_years=c.time_years.round())[["group", "time_years", "at_risk"]].reset_index(drop=True)
 
 
 def cohort_tables(results: Results) -> list[dict[str, Any]]:
@@ -317,7 +335,7 @@ def base_context(results: Results, registry: Registry, config: Config, reports_d
         "reconciliation": reconciliation_entries(results), "casemix": casemix_entries(results, registry),
         "disclosure": config.section("disclosure"), "funnel": config.section("funnel"),
         "spc": config.section("spc"), "cohort_config": config.section("cohort"),
-        "funnel_method": _funnel_method(results, period),
+        "funnel_method": _funnel_method(results, period), "methods": methods_context(results, registry, config),
         "data_link": f"{DATA_FOLDER}/naome_indicators.csv",
         "survival_link": f"{DATA_FOLDER}/naome_survival_curves.csv",
         "cohort_link": f"{DATA_FOLDER}/naome_cohort_summary.csv",

@@ -28,10 +28,14 @@ from naome_report.publish.documents.context import PUBLIC_INDICATORS, adjustment
 from naome_report.publish.documents.formatting import fmt  # noqa: E402
 from naome_report.publish.gc_batch import batched_gc, start_gc_batch  # noqa: E402
 from naome_report.registry import Indicator, Registry  # noqa: E402
+from naome_report.vocabulary import FUNNEL_POSITION  # noqa: E402
 
 FIGURE_DIR = "figures"
 UNIT_TYPE = {"England": "Cancer Alliance", "Wales": "Welsh region"}  # the alliance level's units, by nation
-RUN_CHART_SIZE_IN = (A4_TEXT_WIDTH_IN, 3.1)  # lower than the funnels: it shares a page with the yearly table
+RUN_CHART_SIZE_IN = (A4_TEXT_WIDTH_IN, 2.8)  # lower than the funnels: it shares a page with the yearly table
+# An indicator outside the outlier process is drawn by funnel position with the marker of the matching status.
+POSITION_STYLE = {"above_998": "alarm_high", "above_95": "alert_high", "within": "within_limits",
+                  "below_95": "alert_low", "below_998": "alarm_low", "not_assessed": "not_assessed"}
 SURVIVAL_GROUPS = {"route": "de novo and recurrent metastatic breast cancer", "subtype": "subtype"}
 
 
@@ -68,14 +72,20 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
     if rows.empty or lim.empty:
         return None
     target = float(lim.target.iloc[0])
-    points = rows[["org_code", "org_name", "denominator", "percentage", "outlier_status"]]
-    fig = funnel_plot(points, lim, target, ind.title, value_label(ind))
-    counts = points.outlier_status.value_counts()
+    if ind.outlier_process:  # drawn by HQIP outlier status: alerts and alarms
+        points = rows[["org_code", "org_name", "denominator", "percentage", "outlier_status"]]
+        fig = funnel_plot(points, lim, target, ind.title, value_label(ind))
+    else:  # drawn by funnel position, in words without 'alert' or 'alarm'
+        points = rows[["org_code", "org_name", "denominator", "percentage"]].assign(
+            outlier_status=rows.funnel_position.map(POSITION_STYLE))
+        labels = {style: FUNNEL_POSITION[position].short for position, style in POSITION_STYLE.items()}
+        fig = funnel_plot(points, lim, target, ind.title, value_label(ind), status_labels=labels)
+    counts = rows.funnel_position.value_counts()
     adjusted = f" {adjustment_words(ind)}." if ind.is_casemix_adjusted else ""
     alt = (f"Funnel plot of {ind.title_in_sentence} for {fmt(len(points), 'count')} organisations, "
-           f"{period}.{adjusted} The national value is {fmt(target)}. {fmt(counts.get('alarm_high', 0), 'count')} "
-           f"organisations are above and {fmt(counts.get('alarm_low', 0), 'count')} below the 99.8% limits; "
-           f"{fmt(counts.get('alert_high', 0), 'count')} above and {fmt(counts.get('alert_low', 0), 'count')} "
+           f"{period}.{adjusted} The national value is {fmt(target)}. {fmt(counts.get('above_998', 0), 'count')} "
+           f"organisations are above and {fmt(counts.get('below_998', 0), 'count')} below the 99.8% limits; "
+           f"{fmt(counts.get('above_95', 0), 'count')} above and {fmt(counts.get('below_95', 0), 'count')} "
            "below the 95% limits only. The data are in naome_indicators.csv.")
     return _save(fig, out_dir, f"funnel-{ind.id}", alt)
 
@@ -113,10 +123,10 @@ def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str
     """The national quarterly run chart of one indicator (England and Wales)."""
     r = results.run_charts
     r = r[(r.level == "national") & (r.indicator_id == ind.id)].sort_values("quarter_index")
-    if r.empty or r.percentage.notna().sum() < 2:
+    if r.empty or not r.chart_status.eq("charted").all():
         return None
     frame = pd.DataFrame({
-        "period_label": r.period.astype(str).map(quarter_label), "value": r.percentage, "mean": r["mean"],
+        "period_label": r.period.astype(str).map(quarter_label), "value": r.percentage, "centre": r.centre,
         "lower": r.lower_limit, "upper": r.upper_limit, "special_cause": r.special_cause.eq("yes"),
         "variation": r.variation.where(r.variation.isin(["improvement", "concern", "neither"]), "common_cause"),
     })
@@ -127,7 +137,7 @@ def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str
     found = (f"{len(signals)} quarters show special-cause variation ({', '.join(signals.period.astype(str))})."
              if len(signals) else "No quarter shows special-cause variation.")
     alt = (f"Run chart of {ind.title_in_sentence}, England and Wales, by quarter from {r.period.iloc[0]} to "
-           f"{r.period.iloc[-1]}, with the mean of {fmt(r['mean'].iloc[0])} and "
+           f"{r.period.iloc[-1]}, with its centre line at {fmt(r.centre.iloc[-1])} and "
            f"{'trial ' if trial else ''}process limits. {found} The data are in naome_run_charts.csv.")
     return _save(fig, out_dir, f"run-{ind.id}", alt)
 
@@ -231,7 +241,7 @@ def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, 
     jobs: list[tuple[str, str]] = [("flow", ""), ("km", "route"), ("km", "subtype"), ("public", "")]
     for ind in registry:
         if ind.has_rate:
-            jobs += [("funnel", ind.id)] if ind.outlier_eligible else []
+            jobs += [("funnel", ind.id)] if ind.has_funnel else []
             jobs.append(("alliance", ind.id))
             jobs += [("run", ind.id)] if ind.run_chart else []
     figure_dir = out_dir / FIGURE_DIR

@@ -13,6 +13,7 @@ import pandas as pd
 from naome_report.hub import Results
 from naome_report.publish.documents.formatting import fmt
 from naome_report.registry import Indicator, Registry
+from naome_report.vocabulary import COMPARISON
 
 # How each goal's message opens (the goal titles are long; these say the same in a few words).
 GOAL_LEADS = {
@@ -42,6 +43,7 @@ class _Values:
         published = d[d.status.eq("published") & d.percentage.notna()]
         nat = published[published.level.isin(["national", "nation"])]
         self.nation = {(r.indicator_id, r.nation): float(r.percentage) for r in nat.itertuples()}
+        self.versus = {(r.indicator_id, r.nation): r.vs_national for r in nat.itertuples()}
         self.alliances = published[published.level == "alliance"]
         self.organisations = d[d.level == "organisation"]
 
@@ -64,9 +66,9 @@ class _Values:
         low, high = rows.iloc[0], rows.iloc[-1]
         return float(high.percentage - low.percentage), low, high
 
-    def organisations_at(self, indicator: str, status: str) -> int:
+    def organisations_at(self, indicator: str, position: str) -> int:
         rows = self.organisations[self.organisations.indicator_id == indicator]
-        return int(rows.outlier_status.eq(status).sum())
+        return int(rows.funnel_position.eq(position).sum())
 
 
 def key_messages(results: Results, registry: Registry) -> list[KeyMessage]:
@@ -112,17 +114,33 @@ def _completeness(inds: list[Indicator], values: _Values) -> str:
     ranked = sorted(inds, key=lambda i: values.nation[(i.id, "England and Wales")])
     items = [f"{i.title_in_sentence} {values.nations(i.id)}" for i in ranked]
     text = "Key data items were often not recorded, so some results rest on incomplete data: " + "; ".join(items) + "."
-    in_wales = [i for i in ranked if (i.id, "Wales") in values.nation]
-    if in_wales:
-        lowest = min(in_wales, key=lambda i: values.nation[(i.id, "Wales")])
-        text += (f" In Wales the least complete item was {lowest.title_in_sentence}, at {values.pct(lowest.id, 'Wales')}"
-                 f" against {values.pct(lowest.id, 'England')} in England.")
+    text += _wales(ranked, values)
     return text
 
 
-def _goal(inds: list[Indicator], values: _Values) -> str:
+def _wales(inds: list[Indicator], values: _Values) -> str:
+    """Where Wales differs from England and Wales as a whole beyond chance (its 95% CI excludes the national value)."""
+    parts = []
+    for code in ("worse", "better", "lower", "higher"):
+        named = [f"*{i.title}*" for i in inds if values.versus.get((i.id, "Wales")) == code]
+        if named:
+            parts.append(f"{_and(named)} {'was' if len(named) == 1 else 'were'} {COMPARISON[code].long} in England and "
+                         "Wales as a whole")
+    return f" In Wales, {'; '.join(parts)}." if parts else ""
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _values_sentence(inds: list[Indicator], values: _Values) -> str:
+    """'Title: 59.1% (England 59.8%, Wales 47.2%); ...' and how Wales differs from the whole."""
     text = "; ".join(f"{i.title_in_sentence}: {values.nations(i.id)}" for i in inds)
-    text = text[0].upper() + text[1:] + "."
+    return text[0].upper() + text[1:] + "." + _wales(inds, values)
+
+
+def _goal(inds: list[Indicator], values: _Values) -> str:
+    text = _values_sentence(inds, values)
     spreads = [(r, i) for i in inds if (r := values.alliance_range(i.id)) is not None]
     if spreads:
         (_, low, high), ind = max(spreads, key=lambda item: item[0][0])
@@ -132,10 +150,9 @@ def _goal(inds: list[Indicator], values: _Values) -> str:
 
 
 def _outcomes(inds: list[Indicator], values: _Values) -> str:
-    text = "; ".join(f"{i.title_in_sentence}: {values.nations(i.id)}" for i in inds)
-    text = text[0].upper() + text[1:] + "."
+    text = _values_sentence(inds, values)
     above = [f"{_organisations(n)} for {i.title_in_sentence}" for i in inds if i.is_casemix_adjusted
-             and (n := values.organisations_at(i.id, "alarm_high"))]
+             and (n := values.organisations_at(i.id, "above_998"))]
     if above:
         text += " After case-mix adjustment, organisations above the upper 99.8% funnel limit: " + "; ".join(above) + "."
     return text

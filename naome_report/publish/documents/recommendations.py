@@ -23,14 +23,14 @@ from naome_report.vocabulary import AUDIENCE, SUBGROUP
 KINDS = {"data_quality": "Data quality", "clinical": "Clinical care"}
 FIELDS = ("title", "goal", "audiences", "action", "evidence")
 REFERENCE = re.compile(r"\{([^{}]*)\}")
-# Organisations counted by funnel position: which outlier statuses each phrase covers.
+# Organisations counted by funnel position: which positions each phrase covers.
 POSITIONS = {
-    "above 99.8% limit": ("alarm_high",),
-    "below 99.8% limit": ("alarm_low",),
-    "beyond 99.8% limits": ("alarm_high", "alarm_low"),
-    "above 95% limit": ("alarm_high", "alert_high"),
-    "below 95% limit": ("alarm_low", "alert_low"),
-    "beyond 95% limits": ("alarm_high", "alarm_low", "alert_high", "alert_low"),
+    "above 99.8% limit": ("above_998",),
+    "below 99.8% limit": ("below_998",),
+    "beyond 99.8% limits": ("above_998", "below_998"),
+    "above 95% limit": ("above_998", "above_95"),
+    "below 95% limit": ("below_998", "below_95"),
+    "beyond 95% limits": ("above_998", "below_998", "above_95", "below_95"),
 }
 ALLIANCE_RANGE = "alliance range"
 
@@ -110,11 +110,11 @@ class ResultReferences:
         return f"{fmt(low.percentage)} ({low.org_name}) to {fmt(high.percentage)} ({high.org_name})"
 
     @staticmethod
-    def _organisations(rows: pd.DataFrame, statuses: tuple[str, ...], where: str) -> str:
+    def _organisations(rows: pd.DataFrame, positions: tuple[str, ...], where: str) -> str:
         orgs = rows[rows.level == "organisation"]
         if orgs.empty:
             raise RecommendationError(f"no organisation results: {where}")
-        count = int(orgs.outlier_status.isin(statuses).sum())
+        count = int(orgs.funnel_position.isin(positions).sum())
         return f"{fmt(count, 'count')} organisation{'' if count == 1 else 's'}"
 
 
