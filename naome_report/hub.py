@@ -38,6 +38,8 @@ FILES: dict[str, dict[str, str]] = {
         "expected": "Expected number of patients from the case-mix model (outcome indicators, organisations)",
         "observed_expected": "Observed / expected ratio (case-mix adjusted outcome indicators)",
         "adjusted_percentage": "Case-mix adjusted percentage = observed / expected x national percentage",
+        "adjusted_ci_lower_95": "Lower 95% confidence limit of adjusted_percentage: the exact Poisson (Garwood) limit of observed / expected, times the national percentage (method in [casemix] interval_method)",
+        "adjusted_ci_upper_95": "Upper 95% confidence limit of adjusted_percentage, calculated the same way and capped at 100",
         "funnel_lower_95": "Lower 95% funnel-plot control limit at this organisation's number of patients, percent (empty where the row is suppressed: the limit would reveal the denominator)",
         "funnel_upper_95": "Upper 95% funnel-plot control limit, percent",
         "funnel_lower_998": "Lower 99.8% funnel-plot control limit, percent",
@@ -48,6 +50,15 @@ FILES: dict[str, dict[str, str]] = {
         "outlier_status": "Outlier-process indicators: alarm_high, alarm_low (beyond the 99.8% limits), alert_high, alert_low (beyond 95%), within_limits or not_assessed; other indicators: not_in_process. Published even where the counts are suppressed",
         "outlier_note": "Why an organisation was not placed on the funnel: too_few (under the minimum number of patients), no_patients, not_available or not_eligible (no funnel for this indicator)",
         "vs_national": "better, similar or worse than the national value (higher, similar or lower for indicators with no preferred direction), or not_assessed: organisations from their 95% funnel position, other units from whether their 95% CI excludes the national value; empty on national rows",
+        "comparator_code": "Code of the unit this row is best compared with: an English trust's Cancer Alliance; a Welsh health board's Welsh region where it holds more than one board, otherwise Wales; an alliance's NHS region (Wales for a Welsh region); a region's nation (England); a nation's England and Wales. Never the unit itself; empty on the England and Wales rows",
+        "comparator_name": "Name of the comparator unit",
+        "comparator_percentage": "The comparator's published value of the same indicator, period and subgroup: the case-mix adjusted percentage for adjusted indicators, otherwise the percentage",
+        "vs_comparator": "better / similar / worse (indicators with a preferred direction) or higher / similar / lower (no preferred direction): whether this row's 95% confidence interval (the adjusted interval for adjusted indicators) lies wholly above or below comparator_percentage; not_assessed when either value is not published; empty on England and Wales rows",
+        "previous_percentage": "Financial-year rows: the crude percentage of the previous financial year (same unit, indicator and subgroup); empty for the first year or when either year is not published",
+        "change_points": "Financial-year rows: percentage minus previous_percentage, in percentage points (crude percentages, not case-mix adjusted)",
+        "change_ci_lower_95": "Lower 95% confidence limit of change_points (Newcombe hybrid score interval for a difference of independent proportions), percentage points",
+        "change_ci_upper_95": "Upper 95% confidence limit of change_points, percentage points",
+        "change_significant": "yes when the 95% interval of change_points excludes 0, no when it does not; empty where no change is calculated",
         "completeness_flag": "Set when the data item this indicator depends on is recorded for fewer patients than the completeness threshold",
         "status": "published, suppressed (small numbers: no numerator, denominator or percentage is shown), too_few (denominator under the minimum), not_available (data not collected for this nation/period) or not_applicable",
         "status_note": "Plain-English reason for a status other than published",
@@ -127,6 +138,57 @@ FILES: dict[str, dict[str, str]] = {
         "percentage": "Percentage of the nation's cohort", "status": "published or suppressed",
         "synthetic_data": "yes when computed from the synthetic cohort",
     },
+    "naome_breakdowns.csv": {
+        "period": "The pooled audit period", "period_type": "pooled",
+        "level": "national (England and Wales) or nation", "org_code": "ONS code of England and Wales, England or Wales",
+        "nation": "England and Wales, England or Wales (patients count against the nation of the organisation the indicator allocates them to)",
+        "indicator_id": "Indicator identifier (every indicator with a rate computed from patient records)",
+        "indicator_title": "Indicator title",
+        "characteristic": "route (de novo or recurrent), age_band (at MBC diagnosis), sex, deprivation (IMD quintile in England, WIMD quintile in Wales, 1 = most deprived; England and Wales rows pool the two) or ethnicity_group",
+        "category": "The category of the characteristic",
+        "category_order": "Display order of the category within its characteristic (the order of the trend test's scores)",
+        "numerator": "Patients meeting the indicator (empty when suppressed)",
+        "denominator": "Patients eligible for the indicator (empty when suppressed)",
+        "percentage": "numerator / denominator, percent; crude (not case-mix adjusted) for every indicator; empty unless status is published",
+        "ci_lower_95": "Lower 95% confidence limit of percentage (Wilson score), percent",
+        "ci_upper_95": "Upper 95% confidence limit of percentage (Wilson score), percent",
+        "status": "published, suppressed (a count from 1 to 4, or one that would reveal such a count: the categories of a characteristic add up to the nation's total and England and Wales to the national value), too_few (denominator under the minimum: counts shown, no rate) or not_applicable (no eligible patients)",
+        "status_note": "Plain-English reason for a status other than published; for published rows, any note on the data covered (e.g. a nation's missing year)",
+        "in_test": "yes when the category takes part in the test of the characteristic (categories in [breakdowns] not_tested, such as Unknown, and empty categories do not)",
+        "test": "chi_squared (Pearson chi-squared test of independence across the categories, no continuity correction) or chi_squared_trend (Cochran-Armitage chi-squared test for trend, 1 df, for ordered characteristics: age band and deprivation)",
+        "chi_squared": "Test statistic (the same on every row of the indicator, nation and characteristic); computed from the true counts",
+        "df": "Degrees of freedom of the test",
+        "p_value": "p-value of the test before adjustment for multiple testing",
+        "p_value_adjusted": "p-value adjusted for multiple testing over every test in this file (Holm's step-down method by default, [breakdowns] multiple_testing)",
+        "beyond_chance": "yes when p_value_adjusted is below the significance level (0.05, [breakdowns] significance): the differences between categories are larger than chance would explain; no otherwise; empty where no test was run",
+        "test_status": "tested; withheld (a count in the test is suppressed, and the statistic could reveal it); too_few (an expected count under [breakdowns] min_expected, too small for the chi-squared approximation); too_few_categories (fewer than two categories with patients); no_variation (every patient, or none, meets the indicator)",
+        "synthetic_data": "yes when computed from the synthetic cohort",
+    },
+    "naome_data_completeness.csv": {
+        **HIERARCHY,
+        "item": "Key data item: performance_status, stage, er_her2, recurrence, deprivation, ethnicity or comorbidity ([completeness] items)",
+        "item_title": "Name of the data item",
+        "recorded": "Patients with the item recorded (empty when suppressed)",
+        "eligible": "Patients the item applies to (stage: de novo; recurrence: recurrent; others: all), counted against the diagnosing organisation (empty when suppressed)",
+        "percentage": "recorded / eligible, percent; empty unless status is published",
+        "threshold": "Completeness threshold, percent ([disclosure] completeness_threshold)",
+        "below_threshold": "yes when the percentage recorded is below threshold, no when not. Also given for a suppressed row whose eligible count leaves more possible counts on either side of the threshold than the suppressed range holds (so the flag narrows a hidden count less than suppression does); empty otherwise",
+        "status": "published, suppressed, too_few (eligible under the minimum) or not_applicable (no eligible patients)",
+        "status_note": "Reason for a status other than published",
+        "synthetic_data": "yes when computed from the synthetic cohort",
+    },
+    "naome_survival_comparison.csv": {
+        "group_type": "all, route or subtype", "group": "The group of patients (as in naome_survival.csv)",
+        "nation": "England or Wales (nation of the diagnosing organisation)",
+        "patients": "Patients in the group (empty when suppressed)", "deaths": "Deaths up to the data cut-off (empty when suppressed)",
+        "expected_deaths": "Deaths expected in the nation if survival were the same in England and Wales (log-rank)",
+        "test": "log_rank: the log-rank test of survival in England against Wales, follow-up from MBC diagnosis to death or the data cut-off",
+        "chi_squared": "Log-rank statistic (1 df), the same on both rows of a group",
+        "p_value": "p-value of the log-rank test",
+        "difference_beyond_chance": "yes when p_value is below 0.05, no otherwise; empty where no test is published",
+        "status": "published, suppressed (a count from 1 to 4 in either nation: no test is published for the group) or not_estimable",
+        "synthetic_data": "yes when computed from the synthetic cohort",
+    },
     "naome_patient_flow.csv": {
         "step": "Step of the cohort derivation", "label": "What the step is", "count": "People at or removed by this step",
     },
@@ -159,7 +221,8 @@ TABLE_OF_FILE = {
     "naome_cohort_summary.csv": "cohort_summary",
     "naome_patient_flow.csv": "flow", "naome_reconciliation.csv": "reconciliation",
     "naome_casemix_models.csv": "casemix_models", "naome_casemix_fit.csv": "casemix_fit",
-    "naome_casemix_calibration.csv": "casemix_calibration",
+    "naome_casemix_calibration.csv": "casemix_calibration", "naome_breakdowns.csv": "breakdowns",
+    "naome_data_completeness.csv": "data_completeness", "naome_survival_comparison.csv": "survival_comparison",
 }
 META_FILE = "naome_run.json"  # period, cut-off, synthetic flag, registry version, config used, build time
 
@@ -181,6 +244,9 @@ class Results:
     casemix_models: pd.DataFrame
     casemix_fit: pd.DataFrame
     casemix_calibration: pd.DataFrame
+    breakdowns: pd.DataFrame
+    data_completeness: pd.DataFrame
+    survival_comparison: pd.DataFrame
     meta: dict
 
     @property
@@ -203,7 +269,9 @@ def _read(path: Path) -> pd.DataFrame:
     text = {"org_code", "parent_code", "region_code", "category", "funnel_method", "outlier_status", "outlier_note",
             "completeness_flag", "status_note", "rule", "rules_fired", "median_days_note", "funnel_position", "outlier_process",
             "vs_national", "series", "window_start", "chart", "limits_status", "chart_status", "special_cause", "method",
-            "overdispersed", "overdispersion_model"}
+            "overdispersed", "overdispersion_model",
+            "comparator_code", "vs_comparator", "change_significant", "beyond_chance", "below_threshold",
+            "difference_beyond_chance", "in_test"}
     try:
         header = pd.read_csv(path, nrows=0).columns
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from naome_report.adjusted_intervals import add_adjusted_intervals
+from naome_report.breakdowns import breakdown_table
 from naome_report.cohort import Cohort, indicator_flags
+from naome_report.comparators import add_comparators
+from naome_report.completeness import casemix_completeness_flags, completeness_table, suppressed_indicator_counts
 from naome_report.config import Config
-from naome_report.indicators import NATIONAL_CODE, all_indicator_counts, entity_table, periods_for
+from naome_report.indicators import NATIONAL_CODE, PatientCodes, all_indicator_counts, entity_table, periods_for
 from naome_report.method_settings import DisclosureSettings, MethodSettings, method_settings
 from naome_report.registry import Indicator, Registry
 from naome_report.stats.casemix import CasemixModel, fit_casemix_model
@@ -35,6 +39,8 @@ from naome_report.stats.outliers import (
 from naome_report.stats.spc import p_chart_columns
 from naome_report.stats.survival import kaplan_meier, survival_by_group
 from naome_report.stats.wilson import wilson_interval
+from naome_report.survival_comparison import survival_comparison_table
+from naome_report.year_change import add_year_change
 
 IMPROVEMENT = {"higher_better": "increase", "lower_better": "decrease", "neutral": "neutral"}
 DAYS_PER_YEAR = 365.25
@@ -54,6 +60,9 @@ class HubTables:
     casemix_models: pd.DataFrame
     casemix_fit: pd.DataFrame
     casemix_calibration: pd.DataFrame
+    breakdowns: pd.DataFrame
+    data_completeness: pd.DataFrame
+    survival_comparison: pd.DataFrame
 
 
 # --- case-mix -----------------------------------------------------------------------------------
@@ -700,12 +709,22 @@ def build_hub_tables(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpe
     expected, models = fit_casemix(registry, cohort, cutoff)
     counts = all_indicator_counts(registry, cohort, orgs, periods, cutoff, cpes, expected)
     tables = indicator_results(counts, registry, orgs, periods, config, synthetic)
+    indicators = add_adjusted_intervals(tables.published, config.section("casemix")["interval_method"])
+    indicators = add_comparators(indicators, orgs, registry)
+    indicators = add_year_change(indicators, config.financial_years)
+    codes = PatientCodes(cohort, orgs, periods)
+    suppressed = suppressed_indicator_counts(counts, indicators)
+    completeness = completeness_table(cohort, orgs, codes, config, suppressed, synthetic)
+    indicators["completeness_flag"] = casemix_completeness_flags(indicators, completeness, registry, config)
+    summary = cohort_summary(cohort, orgs, config, synthetic)
+    breakdowns = breakdown_table(registry, cohort, orgs, codes, config, suppressed, indicators, summary, synthetic)
+    tables.published = indicators
     run_charts = run_chart_table(tables, registry, periods, orgs, config)
-    survival, survival_curves = survival_tables(cohort, orgs, config, config.primary_period, synthetic,
-                                                tables.published)
+    survival, survival_curves = survival_tables(cohort, orgs, config, config.primary_period, synthetic, indicators)
     coefs, fits, calib = casemix_tables(models)
-    return HubTables(indicators=tables.published, survival=survival, survival_curves=survival_curves,
+    return HubTables(indicators=indicators, survival=survival, survival_curves=survival_curves,
                      run_charts=run_charts, funnel_limits=tables.funnel_curves,
-                     funnel_parameters=tables.funnel_parameters,
-                     cohort_summary=cohort_summary(cohort, orgs, config, synthetic),
-                     casemix_models=coefs, casemix_fit=fits, casemix_calibration=calib)
+                     funnel_parameters=tables.funnel_parameters, cohort_summary=summary,
+                     casemix_models=coefs, casemix_fit=fits, casemix_calibration=calib, breakdowns=breakdowns,
+                     data_completeness=completeness,
+                     survival_comparison=survival_comparison_table(cohort, orgs, config, synthetic))

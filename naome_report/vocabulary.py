@@ -130,10 +130,46 @@ AUDIENCE: dict[str, Term] = {
     "audit": Term("The audit (NATCAN)", "the audit team at NATCAN"),
 }
 
+# --- Breakdowns by patient characteristic, and the tests across their categories ---------------------
+CHARACTERISTIC: dict[str, Term] = {
+    "route": Term("Route to MBC", "route to metastatic breast cancer (de novo or recurrent)"),
+    "age_band": Term("Age at diagnosis", "age at diagnosis of metastatic breast cancer"),
+    "sex": Term("Sex", "sex"),
+    "deprivation": Term("Deprivation quintile", "deprivation quintile (IMD in England, WIMD in Wales; 1 is the most deprived)"),
+    "ethnicity_group": Term("Ethnic group", "ethnic group"),
+}
+
+ASSOCIATION_TEST: dict[str, Term] = {
+    "chi_squared": Term("Chi-squared test", "a chi-squared test of the differences between groups"),
+    "chi_squared_trend": Term("Chi-squared test for trend", "a chi-squared test for a trend across the ordered groups"),
+    "log_rank": Term("Log-rank test", "a log-rank test comparing survival"),
+}
+
+TEST_STATUS: dict[str, Term] = {
+    "tested": Term("Tested", "tested"),
+    "withheld": Term("Not published", "not published because a count in the test is suppressed", "[c]", "none"),
+    "too_few": Term("Too few patients", "too few patients for the test", "", "none"),
+    "too_few_categories": Term("Nothing to compare", "fewer than two groups with patients to compare", "", "none"),
+    "no_variation": Term("No variation", "every patient, or none, met the indicator", "", "none"),
+}
+
+BEYOND_CHANCE: dict[str, Term] = {
+    "yes": Term("Beyond chance", "larger than chance alone would explain"),
+    "no": Term("Within chance", "no larger than chance alone would explain"),
+}
+
+# --- Data completeness of a key item ----------------------------------------------------------------
+BELOW_THRESHOLD: dict[str, Term] = {
+    "yes": Term("Below threshold", "recorded for fewer patients than the completeness threshold", "\u25bc", "worse"),
+    "no": Term("Meets threshold", "recorded for at least the threshold share of patients", "\u25cf", "neutral"),
+}
+
 VOCABULARIES: dict[str, dict[str, Term]] = {
     "funnel_position": FUNNEL_POSITION, "outlier_status": OUTLIER_STATUS, "comparison": COMPARISON,
     "status": STATUS, "variation": VARIATION, "subgroup": SUBGROUP, "direction": DIRECTION, "chart": CHART,
-    "limits_status": LIMITS_STATUS, "chart_status": CHART_STATUS, "series": SERIES, "rule": RULE, "audience": AUDIENCE,
+    "limits_status": LIMITS_STATUS, "chart_status": CHART_STATUS, "series": SERIES, "rule": RULE,
+    "characteristic": CHARACTERISTIC, "association_test": ASSOCIATION_TEST, "test_status": TEST_STATUS,
+    "beyond_chance": BEYOND_CHANCE, "below_threshold": BELOW_THRESHOLD, "audience": AUDIENCE,
 }
 
 
