@@ -38,7 +38,9 @@ def decimal(value: float) -> str:
 def points(value: float) -> str:
     """A change in percentage points, signed: '+1.1', '-0.2', '0.0'."""
     text = decimal(value)
-    return text if text.startswith("-") or text == "0.0" else "+" + text
+    if text in ("0.0", "-0.0"):
+        return "0.0"  # no change has no sign
+    return text if text.startswith("-") else "+" + text
 
 
 def count(value: float) -> str:
@@ -50,6 +52,11 @@ def sotn(built: Any) -> str:
     """The report's text, whitespace collapsed, without the contents pages."""
     text = squash(pdf_text(built.out_dir / "state-of-the-nation.pdf"))
     return text[text.index("About this report The"):]
+
+
+def joined(text: str) -> str:
+    """Words with their hyphens dropped, as pdftotext writes a word hyphenated at a line end ('anti-cancer')."""
+    return re.sub(r"(?<=[a-z])-(?=[a-z])", "", text)
 
 
 def _section(text: str, start: str, end: str) -> str:
@@ -144,16 +151,65 @@ def test_each_indicator_has_a_table_per_financial_year_and_a_run_chart(built: An
     runs = pd.read_csv(built.data_dir / "naome_run_charts.csv")
     runs = runs[(runs.level == "national") & (runs.status == "published")]
     sources = {str(i["src"]) for i in parse(built.out_dir / "state-of-the-nation.html").images}
+    rows_as_printed = squash(pdf_text(built.out_dir / "state-of-the-nation.pdf", layout=True))  # a table row a line
     for ind in load_registry():
         if not ind.has_rate:
             continue
         table = _section(sotn, f"{ind.title}: each financial year of diagnosis", "Variation between organisations")
         for row in years[years.indicator_id == ind.id].itertuples():
             cell = f"{row.period} {pct(row.percentage)} ({pct(row.ci_lower_95)} to {pct(row.ci_upper_95)})"
-            assert cell in table, (ind.id, cell)
+            if pd.notna(row.change_points):
+                cell += (f" {points(row.change_points)} ({points(row.change_ci_lower_95)} to "
+                         f"{points(row.change_ci_upper_95)}) {'Yes' if row.change_significant == 'yes' else 'No'}")
+            assert cell in rows_as_printed, (ind.id, cell)
         if ind.run_chart and (runs.indicator_id == ind.id).sum() >= 2:
             assert f"figures/run-{ind.id}.svg" in sources, ind.id
             assert "England and Wales, by quarter" in table
+
+
+def test_key_message_on_change_names_each_change_beyond_chance(built: Any, sotn: str) -> None:
+    messages = joined(_section(sotn, "1. Who was in the audit.", "Headline values of every indicator"))
+    d = indicators(built.data_dir)
+    latest = d[(d.level == "national") & (d.period_type == "financial_year") & (d.subgroup == "all")
+               & d.change_significant.notna()]
+    latest = latest[latest.period == latest.period.max()]
+    moved = latest[latest.change_significant == "yes"]
+    if moved.empty:
+        assert "no indicator changed by more than chance" in messages
+    for row in moved.itertuples():
+        title = joined(load_registry().get(row.indicator_id).title_in_sentence)
+        direction = "rose" if row.change_points > 0 else "fell"
+        assert (f"{title} {direction} from {pct(row.previous_percentage)} to {pct(row.percentage)} "
+                f"({points(row.change_points)} points)") in messages
+
+
+# ---------------------------------------------------------------- people
+
+
+CHARACTERISTICS = {"route": "Route to MBC", "age_band": "Age at diagnosis", "sex": "Sex",
+                   "deprivation": "Deprivation quintile", "ethnicity_group": "Ethnic group"}
+
+
+def test_breakdowns_by_route_age_sex_deprivation_and_ethnic_group(built: Any, sotn: str) -> None:
+    b = pd.read_csv(built.data_dir / "naome_breakdowns.csv", dtype={"category": str})
+    section = _section(sotn, "Differences between groups of patients Reducing inequalities", "Survival Survival is")
+    registry = load_registry()
+    assert set(b.characteristic) == set(CHARACTERISTICS)
+    for ind_id, rows in b.groupby("indicator_id", sort=False):
+        title = registry.get(ind_id).title
+        table = _section(section, f"{title} by group of patients", "Table ") if ind_id != b.indicator_id.iloc[-1] \
+            else section[section.index(f"{title} by group of patients"):]
+        for name in CHARACTERISTICS.values():
+            assert name in table, (ind_id, name)
+        national = rows[(rows.nation == "England and Wales") & (rows.status == "published")]
+        for row in national.itertuples():
+            cell = f"{decimal(row.percentage)} ({decimal(row.ci_lower_95)}–{decimal(row.ci_upper_95)})"
+            assert cell in table, (ind_id, row.characteristic, row.category, cell)
+        beyond = rows[(rows.nation == "England and Wales") & (rows.beyond_chance == "yes")]
+        statement = section[section.index(f"{title} Differences between groups beyond chance:"):][:400]
+        expected = [CHARACTERISTICS[c][0].lower() + CHARACTERISTICS[c][1:] for c in dict.fromkeys(beyond.characteristic)]
+        nationally = statement.split("England and Wales, ", 1)[1].split(";", 1)[0]
+        assert (nationally == "none") == (not expected) and all(e in nationally for e in expected), (ind_id, statement)
 
 
 # ---------------------------------------------------------------- survival
@@ -173,6 +229,18 @@ def test_survival_tables_give_the_numbers_at_risk(built: Any, sotn: str) -> None
 
 
 # ---------------------------------------------------------------- figures
+
+
+def test_england_and_wales_survival_compared(built: Any, sotn: str) -> None:
+    c = pd.read_csv(built.data_dir / "naome_survival_comparison.csv")
+    section = _section(sotn, "England and Wales compared", "Outliers Outliers follow")
+    for group, rows in c[c.status == "published"].groupby("group", sort=False):
+        england, wales = (rows[rows.nation == n].iloc[0] for n in ("England", "Wales"))
+        cells = (f"{group} {count(england.patients)} {count(england.deaths)} {count(wales.patients)} "
+                 f"{count(wales.deaths)} {count(wales.expected_deaths)}")
+        assert cells in section, cells
+        verdict = "Beyond chance" if wales.difference_beyond_chance == "yes" else "Within chance"
+        assert verdict in section[section.index(cells):][:200]
 
 
 def test_chart_text_is_text_in_the_pdf(sotn: str) -> None:

@@ -20,7 +20,7 @@ from naome_report.publish.documents.formatting import (
 )
 from naome_report.publish.methods_context import methods_context
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
-from naome_report.vocabulary import OUTLIER_STATUS
+from naome_report.vocabulary import BEYOND_CHANCE, OUTLIER_STATUS, STATUS
 
 DATA_FOLDER = "data"  # where the published data files sit beside the documents (output/data)
 SURVIVAL_YEARS = (1, 3)
@@ -182,6 +182,35 @@ def at_risk_table(results: Results, group_type: str) -> pd.DataFrame:
     return c[whole].assign(time_years=c.time_years.round())[["group", "time_years", "at_risk"]].reset_index(drop=True)
 
 
+def survival_nation_entries(results: Results) -> list[dict[str, Any]]:
+    """England against Wales for each survival group: patients, deaths observed and expected, the log-rank test."""
+    c = results.survival_comparison
+    out = []
+    for (gtype, group), rows in c.groupby(["group_type", "group"], sort=False):
+        by = {r.nation: r for r in rows.itertuples()}
+        if not {"England", "Wales"} <= set(by):
+            continue
+        wales = by["Wales"]
+        published = wales.status == "published"
+        tested = published and not is_missing(wales.p_value)
+        out.append({
+            "group": group, "group_type": gtype,
+            "nations": [{"patients": fmt(by[n].patients, "count"), "deaths": fmt(by[n].deaths, "count"),
+                         "expected": fmt(by[n].expected_deaths, "count")} for n in ("England", "Wales")],
+            "p": fmt(wales.p_value, "p") if tested else NOT_SHOWN,
+            "difference": _survival_difference(wales) if tested else STATUS[wales.status].short,
+        })
+    return out
+
+
+def _survival_difference(wales: Any) -> str:
+    """'Beyond chance: more deaths in Wales than expected', or 'Within chance'."""
+    if wales.difference_beyond_chance != "yes":
+        return BEYOND_CHANCE["no"].short
+    side = "more" if wales.deaths > wales.expected_deaths else "fewer"
+    return f"{BEYOND_CHANCE['yes'].short}: {side} deaths in Wales than if survival were the same as in England"
+
+
 def cohort_tables(results: Results) -> list[dict[str, Any]]:
     """Cohort counts by characteristic, one column pair per nation."""
     c = results.cohort_summary
@@ -301,6 +330,7 @@ def goals(registry: Registry, entries: dict[str, dict[str, Any]]) -> list[dict[s
 def base_context(results: Results, registry: Registry, config: Config, reports_dir: Path) -> dict[str, Any]:
     """The context every document template is filled from (`reports_dir` holds the analysts' content files)."""
     from naome_report.publish.documents.messages import key_messages
+    from naome_report.publish.documents.people import breakdown_entries
     from naome_report.publish.documents.publication import load_publication
     from naome_report.publish.documents.recommendations import load_recommendations
     from naome_report.publish.workbook import workbook_filename
@@ -314,6 +344,7 @@ def base_context(results: Results, registry: Registry, config: Config, reports_d
     publication = load_publication(reports_dir / "publication.yaml", config)
     return {
         "publication": publication, "key_messages": key_messages(results, registry),
+        "breakdowns": breakdown_entries(results, registry), "survival_nations": survival_nation_entries(results),
         "recommendations": load_recommendations(reports_dir / "recommendations.yaml", results),
         "links": {
             "sotn": "state-of-the-nation.html", "sotn_pdf": "state-of-the-nation.pdf",
@@ -342,6 +373,7 @@ def base_context(results: Results, registry: Registry, config: Config, reports_d
         "flow_link": f"{DATA_FOLDER}/naome_patient_flow.csv",
         "casemix_link": f"{DATA_FOLDER}/naome_casemix_models.csv",
         "run_link": f"{DATA_FOLDER}/naome_run_charts.csv",
+        "breakdowns_link": f"{DATA_FOLDER}/naome_breakdowns.csv",
         "period_words": period_words(results.meta.get("financial_years", [])),
         "fmt": fmt, "organisations": fmt(results.meta.get("organisations"), "count"),
         "quarantined": fmt(results.meta.get("quarantined_records"), "count"),

@@ -97,7 +97,7 @@ def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: 
         return None
     published = rows.status == "published"
     if ind.is_casemix_adjusted:
-        value, lower, upper = rows.adjusted_percentage, _column(rows, "adjusted_ci_lower_95"), _column(rows, "adjusted_ci_upper_95")
+        value, lower, upper = rows.adjusted_percentage, rows.adjusted_ci_lower_95, rows.adjusted_ci_upper_95
     else:
         value, lower, upper = rows.percentage, rows.ci_lower_95, rows.ci_upper_95
     frame = pd.DataFrame({"label": rows.org_name, "percentage": value.where(published), "ci_lower": lower,
@@ -112,11 +112,6 @@ def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: 
            f"with 95% confidence intervals and the England and Wales value of {fmt(national)}. {adjusted}{span}"
            "The data are in naome_indicators.csv.")
     return _save(fig, out_dir, f"alliance-{ind.id}", alt)
-
-
-def _column(rows: pd.DataFrame, name: str) -> pd.Series:
-    """A column of the indicator rows, empty where this run's results do not have it."""
-    return rows[name] if name in rows else pd.Series(float("nan"), index=rows.index)
 
 
 def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str] | None:

@@ -12,8 +12,8 @@ import pandas as pd
 
 from naome_report.hub import Results
 from naome_report.publish.documents.formatting import fmt
-from naome_report.registry import Indicator, Registry
-from naome_report.vocabulary import COMPARISON
+from naome_report.registry import Indicator, Registry, in_sentence
+from naome_report.vocabulary import CHARACTERISTIC, COMPARISON
 
 # How each goal's message opens (the goal titles are long; these say the same in a few words).
 GOAL_LEADS = {
@@ -86,6 +86,12 @@ def key_messages(results: Results, registry: Registry) -> list[KeyMessage]:
     outcomes = [i for i in rated if i.goal == 5]
     if outcomes:
         texts.append((GOAL_LEADS[5], _outcomes(outcomes, values)))
+    change = _change(results, registry)
+    if change:
+        texts.append(("Change since the year before", change))
+    groups = _groups(results, registry)
+    if groups:
+        texts.append(("Differences between groups of patients", groups))
     survival = _survival(results)
     if survival:
         texts.append(("Survival", survival))
@@ -161,6 +167,45 @@ def _outcomes(inds: list[Indicator], values: _Values) -> str:
 def _organisations(count: int) -> str:
     """'1 organisation' or '3 organisations'."""
     return f"{fmt(count, 'count')} organisation{'' if count == 1 else 's'}"
+
+
+def _change(results: Results, registry: Registry) -> str:
+    """National changes between the last two financial years that are beyond chance, or that there were none."""
+    years = results.meta.get("financial_years", [])
+    if len(years) < 2:
+        return ""
+    d = results.indicators
+    d = d[(d.level == "national") & (d.period == years[-1]) & (d.subgroup == "all") & d.change_significant.notna()]
+    moved = d[d.change_significant == "yes"]
+    lead = f"Between {years[-2]} and {years[-1]}, "
+    if d.empty:
+        return ""
+    if moved.empty:
+        return lead + f"no indicator changed by more than chance in England and Wales as a whole ({len(d)} compared)."
+    parts = [f"{registry.get(r.indicator_id).title_in_sentence} {'rose' if r.change_points > 0 else 'fell'} from "
+             f"{fmt(r.previous_percentage)} to {fmt(r.percentage)} ({fmt(r.change_points, 'points')} points)"
+             for r in moved.itertuples()]
+    return (lead + f"{len(moved)} of {len(d)} indicators changed by more than chance in England and Wales as a "
+            "whole: " + "; ".join(parts) + ".")
+
+
+def _groups(results: Results, registry: Registry) -> str:
+    """How often differences between groups of patients were beyond chance nationally, and by what."""
+    b = results.breakdowns
+    tests = b[(b.nation == "England and Wales") & (b.test_status == "tested")].drop_duplicates(
+        ["indicator_id", "characteristic"])
+    if tests.empty:
+        return ""
+    beyond = tests[tests.beyond_chance == "yes"]
+    indicators = beyond.indicator_id.nunique()
+    text = (f"In England and Wales as a whole, {len(beyond)} of {len(tests)} comparisons between groups of patients "
+            f"showed differences beyond chance, for {indicators} of {tests.indicator_id.nunique()} indicators")
+    if beyond.empty:
+        return text + "."
+    by = beyond.characteristic.value_counts()
+    most = [f"{in_sentence(CHARACTERISTIC[key].short)} ({count} indicator{'' if count == 1 else 's'})"
+            for key, count in by.items()][:3]
+    return text + f", most often by {_and(most)}. Each is shown in the section on differences between groups of patients."
 
 
 def _survival(results: Results) -> str:
