@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from naome_report import atomic
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.hub import FILES, META_FILE, Results
 from naome_report.publish import portal_charts as charts
@@ -73,7 +74,7 @@ class Site:
     def write(self, rel: str, text: str) -> Path:
         path = self.out_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        atomic.write_text(path, text)
         self.written.append(path)
         return path
 
@@ -209,7 +210,8 @@ def _funnel(model: Portal, ind: Indicator) -> Funnel:
     points = charts.funnel_points(model.indicator_orgs(ind))
     y_label = "Case-mix adjusted %" if ind.is_casemix_adjusted else "Percentage of patients"
     method = next((str(c["method"]) for c in curves if not is_missing(c.get("method"))), "")
-    background = charts.funnel_svg(curves, points, ind.title, y_label, background=True) if curves else ""
+    background = (charts.funnel_svg(curves, points, ind.title, y_label, background=True,
+                                    synthetic=model.results.synthetic) if curves else "")
     frame, ystep, xstep = charts.funnel_frame(curves, [(n, y) for _, _, n, y in points]) if curves else (None, 0, 0)
     labels = charts.funnel_labels(frame, ystep, xstep, y_label) if frame else ""
     return Funnel(curves, points, background, y_label, method, frame, labels)
@@ -233,6 +235,10 @@ def _landing(model: Portal, registry: Registry, config: Config, out_dir: Path) -
         "org_groups": _org_groups(model.organisations),
         "org_index": Markup(json.dumps(index, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")),
         "org_count": len(model.organisations),
+        # An example from the organisations of this run: a real name never appears beside synthetic results.
+        "search_example": next(({"word": o.name.split()[0], "code": o.code} for o in model.organisations
+                                if o.nation == "Wales"), {"word": model.organisations[0].name.split()[0],
+                                                          "code": model.organisations[0].code}),
         "reports": _report_links(out_dir),
         "workbook": _workbook_link(out_dir, model.results, config),
         "data_files": [{"name": name, "href": f"../data/{name}", "about": DATA_FILE_TEXT.get(name, "")}
@@ -360,7 +366,7 @@ def _org_indicator(model: Portal, org: Organisation, r: dict[str, Any], funnel: 
             "cells": _funnel_cells(val, r["national"])}
     series = model.run_charts.get((org.code, ind.id), [])
     if ind.run_chart:
-        item["run"] = _run_chart(org, ind, series)
+        item["run"] = _run_chart(org, ind, series, model.results.synthetic)
     return item
 
 
@@ -374,7 +380,7 @@ def _funnel_cells(val: Value, national: Value) -> tuple[str, ...] | None:
             f"{fmt_pct(limits['lower_998'])} to {fmt_pct(limits['upper_998'])}", fmt_pct(national.percentage))
 
 
-def _run_chart(org: Organisation, ind: Indicator, series: list[dict]) -> dict[str, Any]:
+def _run_chart(org: Organisation, ind: Indicator, series: list[dict], synthetic: bool) -> dict[str, Any]:
     if not series:
         reason = (f"Not available for {org.nation}." if org.nation not in ind.nations
                   else "No quarterly results were published for this organisation.")
@@ -382,7 +388,7 @@ def _run_chart(org: Organisation, ind: Indicator, series: list[dict]) -> dict[st
     chart_id = f"run-{safe_name(ind.id)}"
     present = sorted({charts._variation(r) for r in series if not is_missing(r.get("percentage"))})
     trial = any(str(r.get("limits_status")) == "trial" for r in series)
-    svg = charts.run_chart_svg(series, chart_id, f"{ind.title}, {org.name}") if present else ""
+    svg = charts.run_chart_svg(series, chart_id, f"{ind.title}, {org.name}", synthetic) if present else ""
     return {
         "empty": "",
         "id": chart_id,
@@ -493,7 +499,8 @@ def _indicator(model: Portal, ind: Indicator, funnel: Funnel | None) -> dict[str
     }
     if funnel and funnel.curves:
         context["funnel"] = {
-            "svg": Markup(charts.funnel_svg(funnel.curves, funnel.points, f"Funnel plot: {ind.title}", funnel.y_label)),
+            "svg": Markup(charts.funnel_svg(funnel.curves, funnel.points, f"Funnel plot: {ind.title}", funnel.y_label,
+                                            synthetic=model.results.synthetic)),
             "summary": charts.funnel_summary(funnel.points, model.national(ind), funnel.method),
             "statuses": sorted({val.outlier for _, val, _, _ in funnel.points}, key=OUTLIER_ORDER.index),
         }

@@ -8,7 +8,7 @@ from dataclasses import replace
 from functools import lru_cache
 from html import escape
 
-from naome_report.charts.svg_frame import Frame
+from naome_report.charts.svg_frame import Frame, synthetic_mark_svg
 from naome_report.publish.portal_model import (
     RULE_TEXT,
     VARIATION_TEXT,
@@ -162,7 +162,7 @@ def _variation(row: Row) -> str:
     return v if v in VARIATION_SHAPE else "common_cause"
 
 
-def run_chart_svg(rows: list[Row], chart_id: str, title: str) -> str:
+def run_chart_svg(rows: list[Row], chart_id: str, title: str, synthetic: bool = False) -> str:
     """An XmR run chart: points focusable with accessible names; special causes by colour and shape."""
     n = len(rows)
     published = [r for r in rows if not is_missing(r.get("percentage"))]
@@ -193,7 +193,7 @@ def run_chart_svg(rows: list[Row], chart_id: str, title: str) -> str:
         # The accessible name doubles as the tooltip text (portal.js); no <title>, which would show a second tooltip.
         out.append(f'<path class="pt v-{v}" d="{shape_path(VARIATION_SHAPE[v], fr.x(i + 1), fr.y(float(r["percentage"])), 5.5)}" '
                    f'fill="{COLOURS[v]}" tabindex="0" role="img" aria-label="{label}"/>')
-    out.append("</g></svg>")
+    out.append("</g>" + (synthetic_mark_svg(fr.width, fr.height) if synthetic else "") + "</svg>")
     return "".join(out)
 
 
@@ -307,7 +307,7 @@ def funnel_points(values: list[tuple[Organisation, Value]]) -> list[tuple[Organi
 
 
 def funnel_svg(curves: list[Row], points: list[tuple[Organisation, Value, float, float]], title: str,
-               y_label: str, *, background: bool = False) -> str:
+               y_label: str, *, background: bool = False, synthetic: bool = False) -> str:
     """A funnel plot of every organisation (indicator page), or the shared background of the organisation pages."""
     fr, ystep, xstep = funnel_frame(curves, [(n, y) for _, _, n, y in points])
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {fr.width} {fr.height}" '
@@ -325,7 +325,7 @@ def funnel_svg(curves: list[Row], points: list[tuple[Organisation, Value, float,
         tip = "" if background else f"<title>{escape(org.name)}: {fmt_pct(y)} of {fmt_count(n)}; {escape(val.outlier_text)}</title>"
         size = 3.2 if background else (5.5 if status.startswith("alarm") else 4.5)
         out.append(f'<path class="{cls}" d="{shape_path(shape, fr.x(n), fr.y(y), size)}" fill="{fill}">{tip}</path>')
-    out.append("</g></svg>")
+    out.append("</g>" + (synthetic_mark_svg(fr.width, fr.height) if synthetic else "") + "</svg>")
     return "".join(out)
 
 

@@ -15,10 +15,12 @@ from naome_report.publish.documents.formatting import (
     date_words,
     fmt,
     fmt_ci,
+    fmt_count,
     fmt_range,
     is_missing,
 )
 from naome_report.publish.methods_context import methods_context
+from naome_report.publish.supplement_context import supplement_context
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
 from naome_report.vocabulary import BEYOND_CHANCE, OUTLIER_STATUS, STATUS
 
@@ -94,6 +96,7 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
     by_nation = {n: (rows[rows.nation == n].iloc[0] if (rows.nation == n).any() else None) for n in NATIONS}
     values = {n: value_cell(by_nation[n], ind) for n in NATIONS}
     orgs = org_rows(results, ind.id, period)
+    orgs = orgs[orgs.nation.isin(ind.nations)]  # organisations of a nation the data do not cover are not counted
     outliers = orgs[orgs.outlier_status.isin(BEYOND_LIMITS)]
     status = orgs.outlier_status.value_counts()
     position = orgs.funnel_position.value_counts()
@@ -107,6 +110,8 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
         "not_available": [f"{u.nation} {', '.join(u.financial_years)}: {u.reason}" for u in ind.not_available],
         "casemix": ind.is_casemix_adjusted, "has_rate": ind.has_rate, "outlier_process": ind.outlier_process,
         "ew": values["England and Wales"], "england": values["England"], "wales": values["Wales"],
+        # The national value is that of the nations covered: England and Wales, or England alone (CPES).
+        "coverage": ind.coverage, "national": values[ind.coverage], "counted": ind.counted,
         "values": [{"nation": n, **values[n]} for n in NATIONS],
         "timeliness": ind.type == "timeliness",
         "n_orgs": fmt(len(orgs), "count"),
@@ -135,8 +140,9 @@ def adjustment_words(ind: Indicator) -> str:
 
 
 ALLOCATION_TEXT = {
-    "diagnosing_org": "The trust or health board that diagnosed the metastatic disease (first MDT where recorded)",
+    "diagnosing_org": "The diagnosing organisation: first MDT discussion, else first metastatic record",
     "last_sact_org": "The trust or health board that gave the last systemic anti-cancer therapy",
+    "survey_trust": "The trust the survey names for the respondent (England only)",
 }
 
 
@@ -276,13 +282,17 @@ def _pick(frame: pd.DataFrame, category: str, column: str) -> float:
 
 def flow_entries(results: Results) -> list[dict[str, str]]:
     """The cohort derivation steps with their counts."""
-    return [{"label": r.label, "count": fmt(r.count, "count")} for r in results.flow.itertuples()]
+    return [{"label": r.label, "count": fmt_count(r.count, getattr(r, "status", "published"))}
+            for r in results.flow.itertuples()]
 
 
 def reconciliation_entries(results: Results) -> list[dict[str, str]]:
     """Records read, quarantined, excluded and included per input file."""
-    return [{"file": r.file, "read": fmt(r.records_read, "count"), "quarantined": fmt(r.quarantined, "count"),
-             "excluded": fmt(r.excluded, "count"), "included": fmt(r.included, "count"),
+    def count(r: Any, value: Any) -> str:
+        return fmt_count(value, "suppressed" if is_missing(value) and getattr(r, "status", "") == "suppressed" else "")
+
+    return [{"file": r.file, "read": count(r, r.records_read), "quarantined": count(r, r.quarantined),
+             "excluded": count(r, r.excluded), "included": count(r, r.included),
              "balanced": "Yes" if str(r.balanced) == "yes" else "No"} for r in results.reconciliation.itertuples()]
 
 
@@ -377,6 +387,7 @@ def base_context(results: Results, registry: Registry, config: Config, reports_d
         "period_words": period_words(results.meta.get("financial_years", [])),
         "fmt": fmt, "organisations": fmt(results.meta.get("organisations"), "count"),
         "quarantined": fmt(results.meta.get("quarantined_records"), "count"),
+        "supplement": supplement_context(results, registry, config),
     }
 
 

@@ -25,7 +25,7 @@ from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
 from naome_report.machine import available_cores  # noqa: E402
 from naome_report.publish.documents.context import PUBLIC_INDICATORS, adjustment_words, at_risk_table, org_rows  # noqa: E402
-from naome_report.publish.documents.formatting import fmt  # noqa: E402
+from naome_report.publish.documents.formatting import fmt, fmt_count  # noqa: E402
 from naome_report.publish.gc_batch import batched_gc, start_gc_batch  # noqa: E402
 from naome_report.registry import Indicator, Registry  # noqa: E402
 from naome_report.vocabulary import FUNNEL_POSITION  # noqa: E402
@@ -39,10 +39,11 @@ POSITION_STYLE = {"above_998": "alarm_high", "above_95": "alert_high", "within":
 SURVIVAL_GROUPS = {"route": "de novo and recurrent metastatic breast cancer", "subtype": "subtype"}
 
 
-def _save(fig: Figure, out_dir: Path, name: str, alt: str) -> dict[str, str]:
-    """Save an SVG under figures/ and return its relative path and alt text (the figure is garbage once unused)."""
+def _save(fig: Figure, out_dir: Path, name: str, alt: str, synthetic: bool) -> dict[str, str]:
+    """Save an SVG under figures/ (with the synthetic mark inside it for synthetic data) and return its relative
+    path and alt text (the figure is garbage once unused)."""
     alt = " ".join(alt.replace('"', "'").split())
-    asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.svg", alt, fmt="svg")
+    asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.svg", alt, fmt="svg", synthetic=synthetic)
     return {"path": f"{FIGURE_DIR}/{name}.svg", "alt": asset.alt_text}
 
 
@@ -87,12 +88,13 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
            f"organisations are above and {fmt(counts.get('below_998', 0), 'count')} below the 99.8% limits; "
            f"{fmt(counts.get('above_95', 0), 'count')} above and {fmt(counts.get('below_95', 0), 'count')} "
            "below the 95% limits only. The data are in naome_indicators.csv.")
-    return _save(fig, out_dir, f"funnel-{ind.id}", alt)
+    return _save(fig, out_dir, f"funnel-{ind.id}", alt, results.synthetic)
 
 
 def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: Path) -> dict[str, str] | None:
     """Cancer alliances and Welsh regions ranked, with 95% CIs and the national value (adjusted where the indicator is)."""
     rows = org_rows(results, ind.id, results.primary_period, level="alliance")
+    rows = rows[rows.nation.isin(ind.nations)]  # units of a nation the data do not cover have no value
     if rows.empty or pd.isna(national):
         return None
     published = rows.status == "published"
@@ -102,16 +104,18 @@ def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: 
         value, lower, upper = rows.percentage, rows.ci_lower_95, rows.ci_upper_95
     frame = pd.DataFrame({"label": rows.org_name, "percentage": value.where(published), "ci_lower": lower,
                           "ci_upper": upper, "group": rows.nation.map(UNIT_TYPE)})
-    fig = ranked_bar_chart(frame, national, "By Cancer Alliance and Welsh region", value_label(ind),
-                           national_label="England and Wales")
+    with_wales = "Wales" in ind.nations
+    title = "By Cancer Alliance and Welsh region" if with_wales else "By Cancer Alliance"
+    fig = ranked_bar_chart(frame, national, title, value_label(ind), national_label=ind.coverage)
     shown = frame.dropna(subset=["percentage"]).sort_values("percentage")
     span = (f"Values range from {fmt(shown.percentage.iloc[0])} ({shown.label.iloc[0]}) to "
             f"{fmt(shown.percentage.iloc[-1])} ({shown.label.iloc[-1]}). " if len(shown) else "")
     adjusted = f"{adjustment_words(ind)}. " if ind.is_casemix_adjusted else ""
-    alt = (f"Bar chart of {ind.title_in_sentence} for {len(frame)} Cancer Alliances and Welsh regions, ranked, "
-           f"with 95% confidence intervals and the England and Wales value of {fmt(national)}. {adjusted}{span}"
+    alt = (f"Bar chart of {ind.title_in_sentence} for {len(frame)} Cancer Alliances"
+           f"{' and Welsh regions' if with_wales else ''}, ranked, "
+           f"with 95% confidence intervals and the {ind.coverage} value of {fmt(national)}. {adjusted}{span}"
            "The data are in naome_indicators.csv.")
-    return _save(fig, out_dir, f"alliance-{ind.id}", alt)
+    return _save(fig, out_dir, f"alliance-{ind.id}", alt, results.synthetic)
 
 
 def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str] | None:
@@ -134,7 +138,7 @@ def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str
     alt = (f"Run chart of {ind.title_in_sentence}, England and Wales, by quarter from {r.period.iloc[0]} to "
            f"{r.period.iloc[-1]}, with its centre line at {fmt(r.centre.iloc[-1])} and "
            f"{'trial ' if trial else ''}process limits. {found} The data are in naome_run_charts.csv.")
-    return _save(fig, out_dir, f"run-{ind.id}", alt)
+    return _save(fig, out_dir, f"run-{ind.id}", alt, results.synthetic)
 
 
 def quarter_label(period: str) -> str:
@@ -164,7 +168,7 @@ def km_figure(results: Results, group_type: str, out_dir: Path) -> dict[str, str
     alt = (f"Kaplan–Meier survival curves by {words}, England and Wales, with 95% confidence bands and the "
            "number of people still at risk beneath. " + "; ".join(parts)
            + ". The data are in naome_survival_curves.csv and naome_survival.csv.")
-    return _save(fig, out_dir, f"survival-{group_type}", alt)
+    return _save(fig, out_dir, f"survival-{group_type}", alt, results.synthetic)
 
 
 def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
@@ -176,13 +180,18 @@ def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
     if cohort.empty:
         return None
     between = flow.iloc[1:cohort.index[0]]
-    steps = [{"label": first.label, "count": int(first["count"])},
-             {"label": cohort.label.iloc[0], "count": int(cohort["count"].iloc[0])}]
-    exclusions = [{"after_step_index": 0, "label": r.label, "count": int(r.count)} for r in between.itertuples()]
+    def count(row: Any) -> int | str:
+        status = getattr(row, "status", "published")
+        return fmt_count(row.count, status) if status == "suppressed" else int(row.count)
+
+    steps = [{"label": first.label, "count": count(next(flow.iloc[:1].itertuples()))},
+             {"label": cohort.label.iloc[0], "count": count(next(cohort.itertuples()))}]
+    exclusions = [{"after_step_index": 0, "label": r.label, "count": count(r)} for r in between.itertuples()]
     fig = patient_flow_diagram(steps, exclusions, title="How the audit cohort was formed")
-    alt = ("Patient-flow diagram. " + "; ".join(f"{r.label}: {fmt(r.count, 'count')}" for r in flow.itertuples())
+    alt = ("Patient-flow diagram. " + "; ".join(f"{r.label}: {fmt_count(r.count, getattr(r, 'status', 'published'))}"
+                                                 for r in flow.itertuples())
            + ". The data are in naome_patient_flow.csv.")
-    return _save(fig, out_dir, "patient-flow", alt)
+    return _save(fig, out_dir, "patient-flow", alt, results.synthetic)
 
 
 def public_figure(results: Results, registry: Registry, out_dir: Path) -> dict[str, str] | None:
@@ -198,7 +207,7 @@ def public_figure(results: Results, registry: Registry, out_dir: Path) -> dict[s
     fig = out_of_100_chart(frame, "Out of every 100 people")
     alt = ("Bar chart: out of every 100 people in the audit in England and Wales, how many had each kind of care. "
            + "; ".join(f"{label}: {fmt(v, 'count')} in 100" for label, v in rows if pd.notna(v)) + ".")
-    return _save(fig, out_dir, "public-care", alt)
+    return _save(fig, out_dir, "public-care", alt, results.synthetic)
 
 
 _SHARED: dict[str, Any] = {}
@@ -267,8 +276,8 @@ def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, 
 
 
 def _national_value(results: Results, ind: Indicator) -> float:
-    """The England and Wales percentage of the primary period (subgroup all)."""
+    """The national percentage of the primary period (subgroup all): England and Wales, or the one nation covered."""
     d = results.indicators
-    hit = d[(d.level == "national") & (d.indicator_id == ind.id) & (d.period == results.primary_period)
-            & (d.subgroup == "all")]
+    hit = d[d.level.isin(["national", "nation"]) & (d.nation == ind.coverage) & (d.indicator_id == ind.id)
+            & (d.period == results.primary_period) & (d.subgroup == "all")]
     return float(hit.percentage.iloc[0]) if len(hit) else float("nan")

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from naome_report.numbers import format_fixed, round_half_away
+from naome_report.vocabulary import term
 
 NATIONS = ("England and Wales", "England", "Wales")
 NOT_SHOWN = "–"
@@ -33,6 +34,11 @@ def fmt(value: Any, kind: str = "pct") -> str:
     if kind == "p":
         return "<0.001" if value < 0.001 else format_fixed(value, 3)
     raise ValueError(f"fmt: unknown kind {kind!r}")
+
+
+def fmt_count(value: Any, status: str = "published") -> str:
+    """A published count, or the word for a withheld one (never a number from 1 to 4)."""
+    return term("status", "suppressed").short if status == "suppressed" else fmt(value, "count")
 
 
 def fmt_ci(lower: Any, upper: Any) -> str:

@@ -14,18 +14,17 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote
 
 import jinja2
 import pypandoc
 import yaml
 
+from naome_report import atomic
 from naome_report.config import PROJECT_ROOT
 from naome_report.publish import PDF_VARIANT
 
@@ -161,7 +160,7 @@ def render_document(
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_if_changed(out_dir / CSS_NAME, PRINT_CSS.read_bytes())
+    atomic.write_if_changed(out_dir / CSS_NAME, PRINT_CSS.read_bytes())  # parallel renders share it
     html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
     meta = _metadata(title, subtitle, lang, synthetic, large_print, _resource_prefix(Path(resource_dir), out_dir))
     if date:
@@ -190,7 +189,7 @@ def _alignment_as_classes(html_path: Path) -> None:
     on its own, which costs about a twentieth of printing a report made mostly of tables.
     """
     html = html_path.read_text(encoding="utf-8")
-    html_path.write_text(_ALIGNED_CELL.sub(r'<\1 class="align-\2">', html), encoding="utf-8")
+    atomic.write_text(html_path, _ALIGNED_CELL.sub(r'<\1 class="align-\2">', html))
 
 
 def html_to_pdf(html_path: Path, pdf_path: Path, web_address: str | None = None) -> Path:
@@ -201,34 +200,18 @@ def html_to_pdf(html_path: Path, pdf_path: Path, web_address: str | None = None)
     """
     import weasyprint  # 0.6 s to import: only when a PDF is wanted.
 
+    from naome_report.publish.folder_urls import RELATIVE_BASE_URL, FolderFetcher
+
+    html = html_path.read_text(encoding="utf-8")
     if web_address:
         base = web_address.rstrip("/") + "/"
-        document = weasyprint.HTML(filename=str(html_path), base_url=base + html_path.name,
-                                   url_fetcher=_published_files_fetcher(base, html_path.parent))
+        document = weasyprint.HTML(string=html, base_url=base + html_path.name,
+                                   url_fetcher=FolderFetcher(html_path.parent, published_base=base))
     else:
-        document = weasyprint.HTML(filename=str(html_path), base_url=str(html_path.parent))
-    fd, tmp = tempfile.mkstemp(dir=pdf_path.parent, prefix=f".{pdf_path.name}.", suffix=".part")
-    os.close(fd)
-    try:
+        document = weasyprint.HTML(string=html, base_url=RELATIVE_BASE_URL, url_fetcher=FolderFetcher(html_path.parent))
+    with atomic.replacing(pdf_path) as tmp:
         document.write_pdf(tmp, pdf_variant=PDF_VARIANT, pdf_tags=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, pdf_path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return pdf_path
-
-
-def _published_files_fetcher(base: str, folder: Path) -> Any:
-    """A weasyprint URL fetcher that reads an address under `base` from the same path under `folder`."""
-    from weasyprint import URLFetcher
-
-    class PublishedFilesFetcher(URLFetcher):
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            if url.startswith(base):
-                url = (folder / unquote(url[len(base):].split("#", 1)[0])).resolve().as_uri()
-            return super().fetch(url, headers)
-
-    return PublishedFilesFetcher()
 
 
 def _metadata(title: str, subtitle: str, lang: str, synthetic: bool, large_print: bool,
@@ -260,7 +243,7 @@ def _pandoc_html(qmd_text: str, html_path: Path, meta: dict[str, str | bool], to
         f"--lua-filter={LUA_FILTER}",
         "--section-divs",
         "--wrap=none",
-        f"--output={html_path}",
+        "--output=-",
     ]
     if toc:
         args += ["--toc", "--toc-depth=3"]
@@ -269,6 +252,7 @@ def _pandoc_html(qmd_text: str, html_path: Path, meta: dict[str, str | bool], to
     log.debug("rendering %s with pandoc", html_path.name)
     done = subprocess.run(args, input=qmd_text, capture_output=True, text=True, encoding="utf-8")
     _check_tool_output("pandoc", html_path, done)
+    atomic.write_text(html_path, done.stdout)
     return f"pandoc {pypandoc.get_pandoc_version()}"
 
 
@@ -325,15 +309,3 @@ def _check_tool_output(tool: str, html_path: Path, done: subprocess.CompletedPro
             log.warning("%s (%s): %s", tool, html_path.name, line.strip())
 
 
-def _write_if_changed(path: Path, data: bytes) -> None:
-    """Write atomically, and only when the content differs (parallel renders share the file)."""
-    if path.exists() and path.read_bytes() == data:
-        return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)

@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import multiprocessing
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from naome_report import atomic
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.hub import Results
 from naome_report.machine import available_cores
@@ -178,9 +178,7 @@ def _load_state(out_dir: Path) -> dict:
 
 
 def _save_state(out_dir: Path, state: dict) -> None:
-    tmp = out_dir / f".{STATE_FILE}.tmp"
-    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-    os.replace(tmp, out_dir / STATE_FILE)
+    atomic.write_text(out_dir / STATE_FILE, json.dumps(state, indent=1))
 
 
 def _render_one(job: RenderJob, out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:
