@@ -34,7 +34,7 @@ INSTALLED = PROJECT_ROOT == _BUNDLED_ROOT
 LOCAL_CONFIG = "naome.toml"  # used from the working directory when installed and no --config is given
 SYNTHETIC_FOLDER = "synthetic-extract"  # under the output folder
 SYNTHETIC_MARKER = "SYNTHETIC_DATA.txt"  # in every synthetic extract folder: outputs built from it say so
-PATH_KEYS = ("extract_dir", "output_dir", "organisations", "indicators", "log_file")
+PATH_KEYS = ("extract_dir", "output_dir", "organisations", "synthetic_organisations", "indicators", "log_file")
 
 
 class ConfigError(NaomeError):

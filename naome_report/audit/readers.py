@@ -367,9 +367,24 @@ def _walk_json(document: object) -> tuple[list[tuple[str, object]], list[str]]:
 _ID_HEADER = ("id", "identifier", "key", "record", "pseudonym")
 
 
+def _public_columns() -> frozenset[str]:
+    """Columns the public data files carry (indicator_id, org_code...): their values are not secrets."""
+    from naome_report.hub import FILES
+
+    return frozenset(column for columns in FILES.values() for column in columns)
+
+
 def _id_like_header(header: object) -> bool:
     name = str(header or "").strip().lower().replace(" ", "_")
+    if name in _public_columns():
+        return False
     return name.endswith("_id") or name in _ID_HEADER or name.endswith(("_identifier", "_key"))
+
+
+def _csv_table(path: Path) -> Table:
+    """Every row of a CSV file."""
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig", errors="replace").splitlines()))
+    return Table("", rows[0] if rows else [], rows[1:])
 
 
 def read_restricted_identifiers(folder: Path) -> set[str]:
@@ -381,10 +396,11 @@ def read_restricted_identifiers(folder: Path) -> set[str]:
         if not path.is_file() or path.suffix.lower() not in (".csv", ".xlsx", ".ods", ".html"):
             continue
         try:
-            content = read_content(path)
-        except UnreadableOutput:
+            # CSV content is read for the count rule only (rows with a small number): identifiers need every row
+            tables = [_csv_table(path)] if path.suffix.lower() == ".csv" else read_content(path).tables
+        except (UnreadableOutput, OSError):
             continue
-        for table in content.tables:
+        for table in tables:
             columns = [i for i, h in enumerate(table.header) if _id_like_header(h)]
             for row in table.rows:
                 for i in columns:

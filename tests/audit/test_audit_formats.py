@@ -226,3 +226,14 @@ def test_the_default_build_passes_the_audit(output_dir: Path) -> None:
     assert report.findings == [], "\n".join(map(str, report.findings[:20]))
     assert {".csv", ".xlsx", ".ods", ".html", ".pdf", ".svg", ".txt", ".json"} <= set(report.formats)
     assert report.formats[".pdf"] >= 140 and report.files_read > 900
+
+
+def test_public_codes_in_a_restricted_table_are_not_secrets(tmp_path: Path) -> None:
+    """An indicator or organisation code is public; a record identifier beside it in the same table is not."""
+    out = tmp_path / "output"
+    _text(out / "restricted" / "outlier-tracker.csv",
+          "case_reference,org_code,indicator_id,record_id\nNAOME-OP-2025-ZAA-mort30_sact,ZAA,mort30_sact,PX0042917\n")
+    _text(out / "portal" / "indicators" / "mort30_sact.html", "<html><body><p>ZAA: mort30_sact</p></body></html>")
+    _text(out / "data" / "leak.csv", "org_code,note\nZAA,PX0042917\n")
+    report = audit_outputs(out)
+    assert [(f.path, f.rule) for f in report.findings] == [("data/leak.csv", "restricted_content")]
