@@ -10,7 +10,6 @@ from naome_report.config import load_config
 from naome_report.publish.documents.publication import PublicationError, load_publication
 
 GOOD = """\
-publication_date: 2026-12-10
 web_address: https://audit.example/naome
 revisions:
   - version: 2
@@ -31,9 +30,11 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_a_corrected_version_carries_its_note_and_citation(tmp_path: Path) -> None:
-    config = load_config(overrides={"audit": {"output_version": 2, "contact": "team@audit.example"}})
+    config = load_config(overrides={"audit": {"output_version": 2, "contact": "team@audit.example"},
+                                    "publication": {"date": "2026-12-10", "next_update": "December 2027"}})
     publication = load_publication(_write(tmp_path, GOOD), config)
     assert publication.date == "10 December 2026" and publication.version == 2
+    assert publication.next_update == "December 2027"
     assert publication.web_address == "https://audit.example/naome/"
     assert [(r.version, r.date) for r in publication.revisions] == [(2, "15 January 2027"), (1, "10 December 2026")]
     assert publication.contact == "team@audit.example"
@@ -49,8 +50,16 @@ def test_a_new_version_without_a_note_stops_the_build(tmp_path: Path) -> None:
         load_publication(_write(tmp_path, GOOD), config)
 
 
+def test_the_publication_date_comes_from_the_configuration_only(tmp_path: Path) -> None:
+    config = load_config(overrides={"audit": {"output_version": 2}, "publication": {"date": "soon"}})
+    with pytest.raises(PublicationError, match=r"naome.toml: \[publication\] date 'soon' is not a date"):
+        load_publication(_write(tmp_path, GOOD), config)
+    config = load_config(overrides={"audit": {"output_version": 2}})
+    with pytest.raises(PublicationError, match=r"publication_date is set once, as \[publication\] date in .*naome.toml"):
+        load_publication(_write(tmp_path, "publication_date: 2026-12-10\n" + GOOD), config)
+
+
 @pytest.mark.parametrize(("text", "reason"), [
-    (GOOD.replace("publication_date: 2026-12-10", "publication_date: soon"), r"publication_date 'soon' is not a date"),
     (GOOD.replace("web_address: https://audit.example/naome\n", ""), r"missing web_address"),
     (GOOD.replace("    note: First publication.\n", ""), r"each revision needs a version, a date and a note"),
 ])

@@ -159,8 +159,8 @@ def _outcomes(inds: list[Indicator], values: _Values) -> str:
     text = _values_sentence(inds, values)
     above = [f"{_organisations(n)} for {i.title_in_sentence}" for i in inds if i.is_casemix_adjusted
              and (n := values.organisations_at(i.id, "above_998"))]
-    if above:
-        text += " After case-mix adjustment, organisations above the upper 99.8% funnel limit: " + "; ".join(above) + "."
+    if above:  # no colon before a count: it would read as a label of a small count of people
+        text += " After case-mix adjustment, the upper 99.8% funnel limit is exceeded by " + " and by ".join(above) + "."
     return text
 
 

@@ -1,7 +1,9 @@
 """Front and back matter of the national documents: publication date, version and corrections, citation, links.
 
-`reports/publication.yaml` holds what an analyst sets before each publication; the version number and the
-contact address come from the configuration ([audit] output_version and contact in data/naome.toml).
+`reports/publication.yaml` holds what an analyst writes for each publication (web address, revision notes,
+changes since the last report); the dates, version number and contact address come from the configuration
+([publication] date and next_update, [audit] output_version and contact in data/naome.toml), which the
+metrics table and the restricted outputs read too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import yaml
 from naome_report.config import Config
 from naome_report.publish.documents.formatting import date_words
 
-FIELDS = ("publication_date", "web_address", "revisions", "changes_since_last_report")
+FIELDS = ("web_address", "revisions", "changes_since_last_report")
 
 
 class PublicationError(ValueError):
@@ -37,6 +39,7 @@ class Publication:
     """What the documents say about themselves."""
 
     date: str
+    next_update: str
     version: int
     web_address: str
     contact: str
@@ -57,10 +60,12 @@ def load_publication(path: Path, config: Config) -> Publication:
         raise PublicationError(f"{path}: cannot be read as YAML ({exc})") from exc
     if not isinstance(raw, dict):
         raise PublicationError(f"{path}: expected the fields {', '.join(FIELDS)}")
+    if "publication_date" in raw:
+        raise PublicationError(f"{path}: publication_date is set once, as [publication] date in {config.source}")
     missing = [f for f in FIELDS if not raw.get(f)]
     if missing:
         raise PublicationError(f"{path}: missing {', '.join(missing)}")
-    audit = config.section("audit")
+    audit, published = config.section("audit"), config.section("publication")
     version = int(audit["output_version"])
     revisions = tuple(_revision(r, path) for r in raw["revisions"])
     if revisions[0].version != version:
@@ -68,7 +73,8 @@ def load_publication(path: Path, config: Config) -> Publication:
             f"{path}: the newest revision is version {revisions[0].version} but [audit] output_version in "
             f"{config.source} is {version}: add a revision note saying what version {version} changes")
     address = str(raw["web_address"]).strip()
-    return Publication(date=date_words(_date(raw["publication_date"], path, "publication_date")), version=version,
+    day = _date(published.get("date"), config.source, "[publication] date")
+    return Publication(date=date_words(day), next_update=str(published.get("next_update", "")), version=version,
                        web_address=address if address.endswith("/") else address + "/", contact=str(audit["contact"]),
                        revisions=revisions, changes=tuple(" ".join(str(c).split()) for c in raw["changes_since_last_report"]))
 
