@@ -13,6 +13,7 @@ import pytest
 
 from naome_report.config import PROJECT_ROOT, load_config
 from naome_report.hub import META_FILE, load_results
+from naome_report.organisations import load_organisations
 from naome_report.registry import load_registry
 from naome_report.restricted import MARKER, find_restricted, restricted_identifiers
 from naome_report.restricted.outlier_process import load_process, outlier_cases
@@ -20,7 +21,7 @@ from naome_report.restricted.outlier_process import load_process, outlier_cases
 OUTPUT = PROJECT_ROOT / "output"
 RESTRICTED = OUTPUT / "restricted"
 # Not public: the restricted folder itself, the extract and quarantined records, the log and the build state.
-NOT_PUBLIC = {"restricted", "extract", "quarantine", "naome-report.log", ".build-state.json"}
+NOT_PUBLIC = {"restricted", "extract", "synthetic-extract", "quarantine", "naome-report.log", ".build-state.json"}
 pytestmark = pytest.mark.skipif(not (RESTRICTED / "outlier-tracker.csv").exists()
                                 or not (OUTPUT / "data" / META_FILE).exists(),
                                 reason="output/ not built (run make annual-report)")
@@ -83,7 +84,8 @@ def test_every_organisation_in_the_outlier_process_has_its_letters():
 
 def test_every_organisation_with_records_to_correct_has_its_list():
     index = pd.read_csv(RESTRICTED / "data-quality" / "index.csv", dtype=str, keep_default_na=False)
-    organisations = pd.read_csv(load_config().path("organisations"), dtype=str)
+    config = load_config()
+    organisations = load_organisations(config, config.synthetic)
     assert set(index["org_code"]) <= set(organisations["org_code"])
     for _, row in index.iterrows():
         if int(row["records_with_missing_items"]):

@@ -50,13 +50,20 @@ class _Values:
     def pct(self, indicator: str, nation: str = "England and Wales") -> str:
         return fmt(self.nation.get((indicator, nation)))
 
-    def has(self, indicator: str) -> bool:
-        return (indicator, "England and Wales") in self.nation
+    def has(self, ind: Indicator) -> bool:
+        """A published national value: England and Wales, or the one nation the indicator covers."""
+        return (ind.id, ind.coverage) in self.nation
 
-    def nations(self, indicator: str) -> str:
-        """'59.1% (England 59.8%, Wales 47.2%)', or without the nations that have no published value."""
-        parts = [f"{n} {self.pct(indicator, n)}" for n in ("England", "Wales") if (indicator, n) in self.nation]
-        return self.pct(indicator) + (f" ({', '.join(parts)})" if parts else "")
+    def national(self, ind: Indicator) -> float:
+        return self.nation[(ind.id, ind.coverage)]
+
+    def nations(self, ind: Indicator) -> str:
+        """'59.1% (England 59.8%, Wales 47.2%)', without the nations that have no published value; '87.9%
+        (England only)' for an indicator of one nation."""
+        if ind.coverage != "England and Wales":
+            return f"{self.pct(ind.id, ind.coverage)} ({ind.coverage} only)"
+        parts = [f"{n} {self.pct(ind.id, n)}" for n in ("England", "Wales") if (ind.id, n) in self.nation]
+        return self.pct(ind.id) + (f" ({', '.join(parts)})" if parts else "")
 
     def alliance_range(self, indicator: str) -> tuple[float, pd.Series, pd.Series] | None:
         """The spread between Cancer Alliances and Welsh regions: (width, lowest row, highest row)."""
@@ -74,7 +81,7 @@ class _Values:
 def key_messages(results: Results, registry: Registry) -> list[KeyMessage]:
     """The key messages of the headline period, numbered from 1."""
     values = _Values(results)
-    rated = [i for i in registry if i.has_rate and values.has(i.id)]
+    rated = [i for i in registry if i.has_rate and values.has(i)]
     texts: list[tuple[str, str]] = [("Who was in the audit", _cohort(results))]
     completeness = [i for i in rated if i.type == "completeness"]
     if completeness:
@@ -117,8 +124,8 @@ def _cohort(results: Results) -> str:
 
 
 def _completeness(inds: list[Indicator], values: _Values) -> str:
-    ranked = sorted(inds, key=lambda i: values.nation[(i.id, "England and Wales")])
-    items = [f"{i.title_in_sentence} {values.nations(i.id)}" for i in ranked]
+    ranked = sorted(inds, key=values.national)
+    items = [f"{i.title_in_sentence} {values.nations(i)}" for i in ranked]
     text = "Key data items were often not recorded, so some results rest on incomplete data: " + "; ".join(items) + "."
     text += _wales(ranked, values)
     return text
@@ -141,7 +148,7 @@ def _and(items: list[str]) -> str:
 
 def _values_sentence(inds: list[Indicator], values: _Values) -> str:
     """'Title: 59.1% (England 59.8%, Wales 47.2%); ...' and how Wales differs from the whole."""
-    text = "; ".join(f"{i.title_in_sentence}: {values.nations(i.id)}" for i in inds)
+    text = "; ".join(f"{i.title_in_sentence}: {values.nations(i)}" for i in inds)
     return text[0].upper() + text[1:] + "." + _wales(inds, values)
 
 
