@@ -323,9 +323,14 @@ def test_front_and_back_matter(built: Any) -> None:
         text = squash(pdf_text(built.out_dir / f"{stem}.pdf"))
         assert f"Published {published} · Version 1" in text
         back = text[text.rindex("About this publication"):]
+        assert f"Next update: {facts['next_update']}." in back
         for words in ("Versions and corrections", "How to cite", "Contact", "Related outputs", "Results portal",
                       "Metrics table", "Patient and public report", "Methodology supplement"):
             assert words in back, (stem, words)
+        html = (built.out_dir / f"{stem}.html").read_text(encoding="utf-8")
+        for heading in ("About this publication", "Versions and corrections", "How to cite", "Contact",
+                        "Related outputs"):  # headings, not words run into the paragraph before them
+            assert re.search(rf"<h[23][^>]*>(?:<[^>]+>)*{heading}<", html), (stem, heading)
     html = (built.out_dir / "state-of-the-nation.html").read_text(encoding="utf-8")
     for href in ('href="patient-report.html"', 'href="methodology-supplement.html"', 'href="portal/index.html"',
                  'href="NAoMe_Metrics_Table_'):
@@ -358,3 +363,14 @@ def test_patient_report_says_which_direction_is_better_for_each_kind_of_care(bui
                     else "A higher number is better.")
         assert expected in after, (ind_id, after)
     assert "a higher number is better for each of these" not in section.lower()
+
+
+@pytest.mark.parametrize("stem", ("state-of-the-nation", "patient-report", "methodology-supplement"))
+def test_no_markdown_is_left_as_text(built: Any, stem: str) -> None:
+    """A template tag that ate a line end runs a heading or a paragraph into the one before it."""
+    text = pdf_text(built.out_dir / f"{stem}.pdf")
+    for marker in ("## ", "{.unlisted}", "{#tbl-", "{#fig-", "[%", "[["):
+        assert marker not in text, (stem, marker)
+    if stem == "patient-report":
+        html = (built.out_dir / f"{stem}.html").read_text(encoding="utf-8")
+        assert re.search(r"<p>We published this report on [^<]*\.</p>", html)
