@@ -272,8 +272,8 @@ DATA_MODULES = ["naome_report.cohort", "naome_report.ingest.validate", "naome_re
 # processes, forked from either, start with them.
 STAGE_MODULES = {
     "workbook": ["naome_report.publish.workbook.files"],
-    "documents": ["naome_report.publish.documents", "naome_report.publish.doc_context",
-                  "naome_report.publish.doc_figures", "naome_report.publish.render", "weasyprint"],
+    "documents": ["naome_report.publish.documents", "naome_report.publish.documents.context",
+                  "naome_report.publish.documents.figures", "naome_report.publish.documents.render", "weasyprint"],
     "portal": ["naome_report.publish.portal"],
     "restricted": ["naome_report.restricted.files"],
 }
@@ -283,8 +283,7 @@ STAGE_MODULES = {
 # editing one stage's templates rebuilds that stage only.
 STAGE_TEMPLATES: dict[str, Callable[[], list[Path]]] = {
     "workbook": lambda: [],
-    "documents": lambda: ([p for p in (PROJECT_ROOT / "templates").iterdir() if p.is_file()]
-                          + _tree(PROJECT_ROOT / "reports")),
+    "documents": lambda: _tree(PROJECT_ROOT / "templates" / "documents") + _tree(PROJECT_ROOT / "reports"),
     "packs": lambda: _tree(PROJECT_ROOT / "templates" / "pack"),
     "portal": lambda: _tree(PROJECT_ROOT / "templates" / "portal"),
     "restricted": lambda: _tree(PROJECT_ROOT / "templates" / "restricted"),

@@ -75,6 +75,7 @@ class Indicator:
     completeness_from: str | None
     evidence: str
     counted: str  # what numerator and denominator count: patients, or survey respondents
+    axis_label: str
     definitions_version: str
 
     @property
@@ -150,7 +151,7 @@ def _check(condition: bool, source: Path, ind_id: str, message: str) -> None:
 
 
 # Texts of an entry that may name a rule of the configuration as ${name} (see rule_phrases).
-TEMPLATED = ("title", "plain_title", "denominator_text", "numerator_text", "exclusions", "window")
+TEMPLATED = ("title", "plain_title", "denominator_text", "numerator_text", "exclusions", "window", "axis_label")
 
 
 def rule_phrases(rules: CohortRules, config: Config) -> dict[str, str]:
@@ -253,7 +254,7 @@ def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source
         run_chart=bool(merged["run_chart"]), subgroups=tuple(merged["subgroups"] or ()),
         suppression=dict(merged["suppression"]), casemix=merged["casemix"],
         completeness_from=merged["completeness_from"], evidence=str(merged["evidence"] or ""),
-        counted=merged["counted"], definitions_version=version,
+        counted=merged["counted"], axis_label=merged["axis_label"], definitions_version=version,
     )
 
 

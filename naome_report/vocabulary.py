@@ -140,6 +140,15 @@ INDICATOR_TYPE: dict[str, Term] = {
     "data_quality": Term("Data quality", "a data-quality measure"),
 }
 
+# --- Who a recommendation is addressed to --------------------------------------------------------
+AUDIENCE: dict[str, Term] = {
+    "trusts_and_health_boards": Term("NHS trusts and health boards", "NHS trusts (England) and health boards (Wales)"),
+    "cancer_alliances": Term("Cancer Alliances", "Cancer Alliances (England)"),
+    "nhs_england": Term("NHS England", "NHS England"),
+    "welsh_government": Term("Welsh Government and NHS Wales", "the Welsh Government and NHS Wales"),
+    "audit": Term("The audit (NATCAN)", "the audit team at NATCAN"),
+}
+
 # --- Breakdowns by patient characteristic, and the tests across their categories ---------------------
 CHARACTERISTIC: dict[str, Term] = {
     "route": Term("Route to MBC", "route to metastatic breast cancer (de novo or recurrent)"),
@@ -188,7 +197,7 @@ VOCABULARIES: dict[str, dict[str, Term]] = {
     "limits_status": LIMITS_STATUS, "chart_status": CHART_STATUS, "series": SERIES, "rule": RULE,
     "characteristic": CHARACTERISTIC, "association_test": ASSOCIATION_TEST, "test_status": TEST_STATUS,
     "beyond_chance": BEYOND_CHANCE, "below_threshold": BELOW_THRESHOLD, "level": LEVEL,
-    "indicator_type": INDICATOR_TYPE, "patient_factor": PATIENT_FACTOR,
+    "indicator_type": INDICATOR_TYPE, "patient_factor": PATIENT_FACTOR, "audience": AUDIENCE,
 }
 
 

@@ -219,9 +219,9 @@ def test_survival_estimates_rest_on_enough_patients_at_risk(data_dir):
 # --- the methodology states the configured parameters ------------------------------------------------------
 
 def test_methodology_states_the_parameters_in_configuration(data_dir, tmp_path):
-    from naome_report.publish.doc_context import base_context
-    from naome_report.publish.documents import DOCUMENTS, REPORTS_DIR
-    from naome_report.publish.render import fill_template
+    from naome_report.publish.documents.context import base_context
+    from naome_report.publish.documents.render import fill_template
+    from naome_report.publish.documents.stage import DOCUMENTS, REPORTS_DIR
 
     config = load_config(overrides={
         "funnel": {"winsorise": 0.2, "overdispersion_alpha": 0.01, "min_denominator": 17},
@@ -230,7 +230,7 @@ def test_methodology_states_the_parameters_in_configuration(data_dir, tmp_path):
         "disclosure": {"suppress_high": 6},
     })
     results = load_results(data_dir)
-    context = base_context(results, load_registry(), config, tmp_path)
+    context = base_context(results, load_registry(), config, REPORTS_DIR)
     spec = next(s for s in DOCUMENTS if s.stem == "methodology-supplement")
     text = fill_template(REPORTS_DIR / "methodology-supplement.qmd", {**context, "figures": {}, "doc": spec})
     text = re.sub(r"\s+", " ", text)

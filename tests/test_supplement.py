@@ -8,17 +8,18 @@ import subprocess
 
 from naome_report.config import load_config
 from naome_report.hub import load_results
-from naome_report.publish.doc_context import base_context
-from naome_report.publish.render import fill_template, render_document
-from naome_report.publish.documents import REPORTS_DIR
+from naome_report.publish.documents.context import base_context
+from naome_report.publish.documents.render import fill_template, render_document
+from naome_report.publish.documents.stage import DOCUMENTS, REPORTS_DIR
 from naome_report.registry import load_registry
 
 
 def _render(config, data_dir, out_dir):
     registry = load_registry(config=config)
-    context = base_context(load_results(data_dir), registry, config, out_dir)
+    context = base_context(load_results(data_dir), registry, config, REPORTS_DIR)
     context["figures"] = {}
-    text = fill_template(REPORTS_DIR / "methodology-supplement.qmd", {**context, "doc": None})
+    spec = next(d for d in DOCUMENTS if d.stem == "methodology-supplement")
+    text = fill_template(REPORTS_DIR / "methodology-supplement.qmd", {**context, "doc": spec})
     result = render_document(text, stem="methodology-supplement", out_dir=out_dir, title="Methodology supplement",
                              synthetic=True, resource_dir=out_dir, engine="pandoc")
     html = result.html_path.read_text(encoding="utf-8")

@@ -14,11 +14,9 @@ from matplotlib.patches import Patch
 from naome_report.charts.style import (
     A4_TEXT_WIDTH_IN,
     NHS_BLACK,
-    NHS_BLUE,
     NHS_DARK_BLUE,
     NHS_DARK_GREY,
-    NHS_LIGHT_BLUE,
-    NHS_MID_GREY,
+    UNIT_FILLS,
     WHITE,
     format_percent,
     new_figure,
@@ -28,8 +26,6 @@ from naome_report.charts.style import (
 
 BAR_COLUMNS = ("label", "percentage", "ci_lower", "ci_upper", "group")
 
-# Groups differ in lightness and in hatching, so they survive greyscale printing.
-_GROUP_FILLS: tuple[tuple[str, str], ...] = ((NHS_BLUE, ""), (NHS_LIGHT_BLUE, "///"), (NHS_MID_GREY, "..."))
 NOT_AVAILABLE = "not available"
 
 
@@ -42,10 +38,16 @@ def ranked_bar_chart(
     national_label: str = "National value",
     width_in: float = A4_TEXT_WIDTH_IN,
 ) -> Figure:
-    """Bars ranked highest first, 95% CI whiskers, a national line; a missing percentage reads "not available"."""
+    """Bars ranked highest first, 95% CI whiskers, a national line; a missing percentage reads "not available".
+
+    `group` names the kind of unit (a key of `style.UNIT_FILLS`), which decides the bar's fill.
+    """
     require_columns(frame, BAR_COLUMNS, "ranked_bar_chart")
+    unknown = sorted(set(frame["group"]) - set(UNIT_FILLS))
+    if unknown:
+        raise ValueError(f"ranked_bar_chart: unknown group(s) {unknown}; expected one of {list(UNIT_FILLS)}")
     ranked = frame.sort_values("percentage", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
-    groups = list(dict.fromkeys(ranked["group"]))
+    groups = [g for g in UNIT_FILLS if g in set(ranked["group"])]
     fig = new_figure(width_in, 1.6 + 0.26 * len(ranked))
     ax = fig.add_subplot()
     y = np.arange(len(ranked))[::-1]
@@ -65,11 +67,11 @@ def _x_max(ranked: pd.DataFrame, national: float) -> float:
 
 def _draw_bars(ax: Axes, ranked: pd.DataFrame, y: np.ndarray, groups: list, x_max: float) -> None:
     """Bars, whiskers and value labels."""
-    for index, group in enumerate(groups):
-        colour, hatch = _GROUP_FILLS[index % len(_GROUP_FILLS)]
+    for group in groups:
+        fill = UNIT_FILLS[group]
         mask = (ranked["group"] == group).to_numpy() & ranked["percentage"].notna().to_numpy()
-        ax.barh(y[mask], ranked["percentage"][mask], height=0.68, color=colour, hatch=hatch,
-                edgecolor=NHS_DARK_BLUE if hatch else colour, linewidth=0.4, zorder=2)
+        ax.barh(y[mask], ranked["percentage"][mask], height=0.68, color=fill.colour, hatch=fill.hatch,
+                edgecolor=fill.edge, linewidth=0.4, zorder=2)
     present = ranked["percentage"].notna().to_numpy()
     low = (ranked["percentage"] - ranked["ci_lower"]).to_numpy()
     high = (ranked["ci_upper"] - ranked["percentage"]).to_numpy()
@@ -100,9 +102,9 @@ def _add_legend(fig: Figure, groups: list, national_text: str) -> None:
     """Groups, national line and whiskers, in words."""
     handles: list = []
     labels: list[str] = []
-    for index, group in enumerate(groups):
-        colour, hatch = _GROUP_FILLS[index % len(_GROUP_FILLS)]
-        handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor=NHS_DARK_BLUE if hatch else colour))
+    for group in groups:
+        fill = UNIT_FILLS[group]
+        handles.append(Patch(facecolor=fill.colour, hatch=fill.hatch, edgecolor=fill.edge))
         labels.append(str(group))
     handles += [Line2D([], [], color=NHS_DARK_BLUE, linestyle="--", linewidth=1.5),
                 Line2D([], [], color=NHS_BLACK, marker="|", markersize=8, linestyle="-", linewidth=0.9)]

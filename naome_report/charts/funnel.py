@@ -7,6 +7,7 @@ everything common once; each pack overlays its own organisation's marker in HTML
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
@@ -57,11 +58,16 @@ def funnel_plot(
     x_label: str = "Number of patients (denominator)",
     target_label: str = "National value",
     size: tuple[float, float] = DEFAULT_SIZE_IN,
+    status_labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """A funnel plot (percent 0–100); `highlight` is an org_code drawn large with its name."""
+    """A funnel plot (percent 0–100); `highlight` is an org_code drawn large with its name.
+
+    `status_labels` replaces the legend words of outlier statuses (e.g. positions without 'alert' or 'alarm'
+    for an indicator outside the outlier process); markers and colours stay those of the status.
+    """
     fig = new_figure(*size)
     ax = fig.add_subplot()
-    _draw_funnel(ax, points, limits, target, title, y_label, x_label, target_label)
+    _draw_funnel(ax, points, limits, target, title, y_label, x_label, target_label, status_labels)
     if highlight is not None:
         _draw_highlight(ax, points, highlight)
     _add_legend(fig, ax)
@@ -112,7 +118,7 @@ class FunnelBackground:
         return f"left: {x * 100:.3f}%; top: {y * 100:.3f}%;"
 
     def overlay_html(self, denominator: float, percentage: float, label: str) -> str:
-        """A ring and a label to put inside a `.funnel-figure` wrapper after its <img> (see templates/print.css).
+        """A ring and a label to put inside a `.funnel-figure` wrapper after its <img> (see templates/documents/print.css).
 
         The label sits to the right of the ring, or to its left in the right-hand part of the plot.
         """
@@ -142,6 +148,7 @@ def _draw_funnel(
     y_label: str,
     x_label: str,
     target_label: str,
+    status_labels: Mapping[str, str] | None = None,
 ) -> None:
     """Limits, national line and every organisation's point."""
     require_columns(points, POINT_COLUMNS, "funnel_plot points")
@@ -151,7 +158,7 @@ def _draw_funnel(
     ax.set_xlim(0, x_max)
     _draw_limits(ax, limits, x_max)
     ax.axhline(target, color=NHS_DARK_BLUE, linewidth=1.4, zorder=2, label=f"{target_label} ({format_percent(target, 1)})")
-    _draw_points(ax, points)
+    _draw_points(ax, points, status_labels or {})
     ax.set_ylim(*y_range(points, limits, target))
     ax.set_title(title)
     ax.set_xlabel(x_label)
@@ -171,7 +178,7 @@ def _draw_limits(ax: Axes, limits: pd.DataFrame, x_max: float) -> None:
             ax.plot(grid, curves[column], linestyle=style, color=NHS_BLUE, linewidth=1.1, zorder=1, label=name)
 
 
-def _draw_points(ax: Axes, points: pd.DataFrame) -> None:
+def _draw_points(ax: Axes, points: pd.DataFrame, labels: Mapping[str, str]) -> None:
     """One marker per organisation, shaped and coloured by outlier status (or by funnel position)."""
     column, styles = ((STATUS_COLUMN, OUTLIER_STATUS) if STATUS_COLUMN in points.columns
                       else (POSITION_COLUMN, FUNNEL_POSITION_STYLE))
@@ -185,7 +192,7 @@ def _draw_points(ax: Axes, points: pd.DataFrame) -> None:
     for status, style in styles.items():
         group = points[statuses == status]
         if not group.empty:
-            _plot_group(ax, group, style)
+            _plot_group(ax, group, style, labels.get(status, style.label))
 
 
 def _base_status(status: pd.Series) -> pd.Series:
@@ -193,11 +200,11 @@ def _base_status(status: pd.Series) -> pd.Series:
     return status.fillna("not_assessed").astype(str).str.split(":", n=1).str[0]
 
 
-def _plot_group(ax: Axes, group: pd.DataFrame, style: StatusStyle) -> None:
+def _plot_group(ax: Axes, group: pd.DataFrame, style: StatusStyle, label: str | None = None) -> None:
     """Points sharing one status."""
     ax.plot(group["denominator"], group["percentage"], linestyle="none", marker=style.marker,
             markersize=style.size, markerfacecolor=style.colour, markeredgecolor=style.edge,
-            markeredgewidth=0.7, zorder=3, label=style.label)
+            markeredgewidth=0.7, zorder=3, label=label or style.label)
 
 
 def _draw_highlight(ax: Axes, points: pd.DataFrame, org_code: str) -> None:

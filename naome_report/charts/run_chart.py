@@ -1,4 +1,4 @@
-"""Run charts in the NHS England "Making Data Count" (XmR) style."""
+"""Run charts in the NHS England "Making Data Count" style: XmR or p-charts (limits may change point to point)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from naome_report.charts.style import (
     row_major,
 )
 
-RUN_COLUMNS = ("period_label", "value", "mean", "lower", "upper", "special_cause", "variation")
+RUN_COLUMNS = ("period_label", "value", "centre", "lower", "upper", "special_cause", "variation")
 TRIAL_TITLE = "Trial limits"
 TRIAL_LIMIT_LABEL = "Trial limits (too few points to fix them)"
 
@@ -34,7 +34,8 @@ def run_chart(
     x_label: str = "Period",
     size: tuple[float, float] = DEFAULT_SIZE_IN,
 ) -> Figure:
-    """An XmR chart: grey points, special causes by colour and shape, mean solid, limits dashed.
+    """A run chart: grey points, special causes by colour and shape, centre line solid, limits dashed (as steps,
+    since a p-chart's limits follow each point's own denominator).
 
     `trial_limits` defaults to any true value in an optional `trial_limits` column.
     """
@@ -45,10 +46,11 @@ def run_chart(
     trial = _is_trial(frame, trial_limits)
     x = list(range(len(frame)))
     ax.plot(x, frame["value"], color=NHS_MID_GREY, linewidth=1.2, zorder=2)
-    ax.plot(x, frame["mean"], color=NHS_DARK_BLUE, linewidth=1.4, zorder=1, label="Mean")
+    ax.plot(x, frame["centre"], color=NHS_DARK_BLUE, linewidth=1.4, zorder=1, label="Centre line",
+            drawstyle="steps-mid")
     ax.plot(x, frame["upper"], color=NHS_DARK_GREY, linewidth=1.0, linestyle="--", zorder=1,
-            label=TRIAL_LIMIT_LABEL if trial else "Process limits")
-    ax.plot(x, frame["lower"], color=NHS_DARK_GREY, linewidth=1.0, linestyle="--", zorder=1)
+            label=TRIAL_LIMIT_LABEL if trial else "Process limits", drawstyle="steps-mid")
+    ax.plot(x, frame["lower"], color=NHS_DARK_GREY, linewidth=1.0, linestyle="--", zorder=1, drawstyle="steps-mid")
     _draw_points(ax, x, frame)
     _label_axes(ax, frame, title, x_label, y_label, percent)
     if trial:
@@ -83,8 +85,9 @@ def _label_axes(ax: Axes, frame: pd.DataFrame, title: str, x_label: str, y_label
     labels = frame["period_label"].astype(str).tolist()
     step = max(1, -(-len(labels) // 12))
     ticks = list(range(0, len(labels), step))
-    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=45 if len(ticks) > 6 else 0,
-                  ha="right" if len(ticks) > 6 else "center")
+    # Long labels are slanted to fit; short ones (e.g. "Q1" over its year on a second line) stay level.
+    slant = len(ticks) > 6 and max(len(line) for label in labels for line in label.split("\n")) > 7
+    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=45 if slant else 0, ha="right" if slant else "center")
     ax.set_xlim(-0.5, len(labels) - 0.5)
     if percent:
         ax.yaxis.set_major_formatter(percent_formatter())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -58,7 +59,7 @@ def save_figure(fig: Figure, path: Path | str, alt_text: str, fmt: ImageFormat =
     path.parent.mkdir(parents=True, exist_ok=True)
     data = _render_bytes(fig, fmt, dpi)
     if fmt == "svg":
-        data = _add_svg_title(data, alt_text)
+        data = _add_svg_title(_text_fill_opacity(data), alt_text)
     atomic.write_bytes(path, data)
     atomic.write_bytes(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
     if fmt == "png":
@@ -110,6 +111,15 @@ def _opaque_png(data: bytes) -> bytes:
         out = io.BytesIO()
         image.convert("RGB").save(out, format="PNG")
     return out.getvalue()
+
+
+_TEXT_OPACITY = re.compile(r'(<text [^>]*style="[^"]*?)(?<![-\w])opacity:')
+
+
+def _text_fill_opacity(svg: bytes) -> bytes:
+    """See-through text (the synthetic mark) as `fill-opacity`, which is the same for text: weasyprint paints an
+    `opacity` group clipped to the text's unanchored box, so a centred mark lost its first half in the PDFs."""
+    return _TEXT_OPACITY.sub(r"\1fill-opacity:", svg.decode("utf-8")).encode("utf-8")
 
 
 def _add_svg_title(svg: bytes, alt_text: str) -> bytes:

@@ -112,6 +112,23 @@ VARIATION_STYLE: dict[str, StatusStyle] = {
 HIGHLIGHT_COLOUR = NHS_DARK_BLUE
 
 
+@dataclass(frozen=True)
+class UnitFill:
+    """How the bars of one kind of unit are filled: lightness and hatching, so greyscale print keeps them apart."""
+
+    colour: str
+    hatch: str
+    edge: str
+
+
+# One fill per kind of unit in every chart, whatever order the units come in.
+UNIT_FILLS: dict[str, UnitFill] = {
+    "Cancer Alliance": UnitFill(NHS_BLUE, "", NHS_BLUE),
+    "Welsh region": UnitFill(NHS_LIGHT_BLUE, "///", NHS_DARK_BLUE),
+    "NHS England region": UnitFill(NHS_MID_GREY, "...", NHS_DARK_BLUE),
+}
+
+
 @lru_cache(maxsize=1)
 def house_font() -> str:
     """The font family charts use: Liberation Sans if installed, else DejaVu Sans."""
@@ -154,7 +171,7 @@ def house_rc() -> dict[str, object]:
         "figure.dpi": 100,
         "savefig.facecolor": WHITE,
         "svg.hashsalt": "naome-report",
-        "svg.fonttype": "path",
+        "svg.fonttype": "none",  # text stays text: selectable, searchable, read by pdftotext and screen readers
         "pdf.fonttype": 42,
         "axes.unicode_minus": True,
         "lines.solid_capstyle": "butt",

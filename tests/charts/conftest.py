@@ -38,7 +38,7 @@ def funnel_inputs() -> tuple[pd.DataFrame, pd.DataFrame, float]:
 def run_frame() -> pd.DataFrame:
     values = [60.1, 59.0, 61.2, 58.4, 60.3, 61.0, 59.7, 67.5, 60.2, 52.0, 51.5, 51.0]
     frame = pd.DataFrame({"period_label": [f"Q{q} {y}/{y - 1999}" for y in (2023, 2024, 2025) for q in (1, 2, 3, 4)],
-                          "value": values, "mean": 59.5, "lower": 53.0, "upper": 66.0})
+                          "value": values, "centre": 59.5, "lower": 53.0, "upper": 66.0})
     frame["special_cause"] = [False] * 7 + [True, False, True, True, True]
     frame["variation"] = ["common_cause"] * 7 + ["improvement", "common_cause", "concern", "concern", "concern"]
     return frame
@@ -62,7 +62,7 @@ def bar_frame() -> pd.DataFrame:
             "label": ["Greater Manchester", "Peninsula", "Somerset, Wiltshire, Avon and Gloucestershire",
                       "North Wales", "South East Wales", "Mid and West Wales"],
             "percentage": [64.0, 55.5, 58.1, 70.2, 66.0, np.nan],
-            "group": ["England", "England", "England", "Wales", "Wales", "Wales"],
+            "group": ["Cancer Alliance"] * 3 + ["Welsh region"] * 3,
         }
     )
     frame["ci_lower"] = frame["percentage"] - 4

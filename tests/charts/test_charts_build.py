@@ -130,3 +130,49 @@ def test_empty_alt_text_is_refused(funnel_inputs, tmp_path: Path) -> None:
     points, limits, target = funnel_inputs
     with pytest.raises(ValueError, match="alternative text"):
         save_figure(funnel_plot(points, limits, target, "t", "y"), tmp_path / "f.png", "  ")
+
+
+def test_bar_fill_follows_the_kind_of_unit_not_its_rank(bar_frame) -> None:
+    """A Welsh region ranked first is still hatched light blue; Cancer Alliances are solid NHS blue."""
+    from matplotlib.colors import to_hex
+
+    frame = bar_frame.assign(percentage=[50.0, 51.0, 52.0, 90.0, 40.0, np.nan])  # North Wales ranks first
+    frame = frame.assign(ci_lower=frame.percentage - 4, ci_upper=frame.percentage + 4)
+    ax = ranked_bar_chart(frame, 59.0, "t", "x").axes[0]
+    fills = {(to_hex(p.get_facecolor()), p.get_hatch() or "") for p in ax.patches}
+    assert fills == {("#005eb8", ""), ("#41b6e6", "///")}
+    legend = ax.figure.legends[0]
+    assert [t.get_text() for t in legend.get_texts()][:2] == ["Cancer Alliance", "Welsh region"]
+    with pytest.raises(ValueError, match=r"unknown group\(s\) \['Wales'\]"):
+        ranked_bar_chart(frame.assign(group="Wales"), 59.0, "t", "x")
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ([65.0, 64.0], [67.5, 61.5]),         # 1 point apart: pulled 6 apart, centred on the pair
+    ([70.0, 40.0], [70.0, 40.0]),         # far apart: left where they are
+    ([99.0, 98.0], [100.0, 94.0]),        # near the top: the pair moves down to fit under 100
+    ([], []),
+])
+def test_survival_value_labels_are_spread_apart(values: list[float], expected: list[float]) -> None:
+    from naome_report.charts.survival import spread_labels
+
+    assert spread_labels(values) == pytest.approx(expected)
+
+
+def test_survival_numbers_at_risk_sit_under_the_curves(km_curves) -> None:
+    import pandas as pd
+
+    at_risk = pd.DataFrame({"group": ["De novo", "De novo", "Recurrent", "Recurrent"], "time_years": [0, 1, 0, 1],
+                            "at_risk": [12045, 6556, 18057, np.nan]})
+    fig = km_plot(km_curves, "Survival", at_risk=at_risk)
+    table = fig.axes[1]
+    assert table.get_title(loc="left") == "Number at risk"
+    assert [t.get_text() for t in table.get_yticklabels()] == ["De novo", "Recurrent"]
+    assert sorted(t.get_text() for t in table.texts) == ["12,045", "18,057", "6,556", "–"]
+
+
+def test_svg_keeps_text_as_text(funnel_inputs, tmp_path: Path) -> None:
+    points, limits, target = funnel_inputs
+    svg = save_figure(funnel_plot(points, limits, target, "MDT", "Discussed at an MDT (%)"), tmp_path / "f.svg",
+                      "alt", fmt="svg").path.read_text(encoding="utf-8")
+    assert ">Discussed at an MDT (%)</text>" in svg and ">Number of patients (denominator)</text>" in svg

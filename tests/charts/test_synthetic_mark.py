@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
+import weasyprint
 from PIL import Image
 
 from naome_report.charts import funnel_plot, save_figure
@@ -54,3 +58,30 @@ def test_every_built_portal_chart_is_marked(output_dir: Path) -> None:
             assert "SYNTHETIC DATA" in chart, page.name
     for background in (output_dir / "portal").rglob("*.svg"):
         assert "SYNTHETIC DATA" in background.read_text(encoding="utf-8"), background.name
+
+
+def test_the_svg_mark_is_printed_whole_and_centred_in_a_pdf(funnel_inputs, tmp_path: Path) -> None:
+    """weasyprint clipped see-through text to its unanchored box: a centred mark printed only its second half."""
+    if not shutil.which("pdftoppm"):
+        pytest.skip("poppler-utils (pdftoppm) is not installed")
+    points, limits, target = funnel_inputs
+    pages, centres = [], []
+    for name, synthetic in (("s", True), ("p", False)):
+        fig = funnel_plot(points, limits, target, "A funnel", "Patients (%)")
+        save_figure(fig, tmp_path / f"{name}.svg", "Funnel", fmt="svg", synthetic=synthetic)
+        box = max((ax.get_position() for ax in fig.axes), key=lambda b: b.width * b.height)
+        centres.append((box.x0 + box.x1) / 2)  # the mark's place: the middle of the plotting area
+        html = (f'<html><head><style>@page {{ margin: 0 }} body {{ margin: 0 }}</style></head>'
+                f'<body><img src="{name}.svg" style="width: 160mm"></body></html>')
+        weasyprint.HTML(string=html, base_url=str(tmp_path) + "/").write_pdf(tmp_path / f"{name}.pdf")
+        subprocess.run(["pdftoppm", "-r", "100", "-gray", "-png", "-singlefile", str(tmp_path / f"{name}.pdf"),
+                        str(tmp_path / name)], check=True)
+        pages.append(np.asarray(Image.open(tmp_path / f"{name}.png").convert("L"), dtype=int))
+    changed = np.argwhere(np.abs(pages[0] - pages[1]) > 8)
+    assert len(changed) > 0
+    cols = changed[:, 1]
+    image_width = 160 / 25.4 * 100  # the image's width in pixels at 100 dpi, from the page's left edge
+    left, right = cols.min(), cols.max()
+    # Whole: as much of the mark on each side of the middle of the plotting area, and as wide as its 14 letters.
+    assert abs((left + right) / 2 - centres[0] * image_width) < image_width / 40, (left, right)
+    assert right - left > image_width / 10

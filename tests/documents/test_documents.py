@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-
 import json
 import re
-import subprocess
-from html.parser import HTMLParser
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,35 +12,17 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from documents_helpers import indicators, parse, pdf_text, primary_period, squash
 from naome_report.registry import load_registry
-
 
 LABEL = "Synthetic data — not real patients"
 NATIONS = ("England and Wales", "England", "Wales")
 STEMS = ("state-of-the-nation", "patient-report", "methodology-supplement")
 
 
-def pdf_text(pdf: Path, page: int | None = None, layout: bool = False) -> str:
-    """Text of a PDF (or one page of it) from pdftotext."""
-    args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if layout else [])
-    if page is not None:
-        args += ["-f", str(page), "-l", str(page)]
-    return subprocess.run(args + [str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-
-
 def pct(value: float) -> str:
     """A percentage as the documents print it (independent of the code under test)."""
     return "–" if pd.isna(value) else f"{value:,.1f}%"
-
-
-def indicators(data_dir: Path) -> pd.DataFrame:
-    """naome_indicators.csv as published."""
-    return pd.read_csv(data_dir / "naome_indicators.csv", low_memory=False, dtype={"org_code": str})
-
-
-def primary_period(data_dir: Path) -> str:
-    """The headline period of the run."""
-    return json.loads((data_dir / "naome_run.json").read_text())["primary_period"]
 
 
 def headline(data_dir: Path) -> dict[str, dict[str, str]]:
@@ -64,11 +43,6 @@ def survival(data_dir: Path) -> pd.DataFrame:
     """National 1- and 3-year survival of the primary period."""
     s = pd.read_csv(data_dir / "naome_survival.csv", low_memory=False)
     return s[(s.level == "national") & (s.period == primary_period(data_dir)) & (s.status == "published")]
-
-
-def squash(text: str) -> str:
-    """Whitespace collapsed to single spaces."""
-    return " ".join(text.split())
 
 
 # ---------------------------------------------------------------- outputs
@@ -94,29 +68,29 @@ def test_a_rebuild_keeps_what_did_not_change_and_renders_what_did(built: Any, tm
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from naome_report.config import PROJECT_ROOT, load_config
     from naome_report.hub import load_results
-    from naome_report.publish import documents
+    from naome_report.publish.documents import stage as documents
     from naome_report.registry import load_registry
 
-    out = tmp_path  # as deep as the first build's folder: the documents link to the data files relatively
+    out = tmp_path
     shutil.copytree(built.out_dir, out, dirs_exist_ok=True)
     reports = tmp_path_factory.mktemp("reports")
     shutil.copytree(PROJECT_ROOT / "reports", reports, dirs_exist_ok=True)
     monkeypatch.setattr(documents, "REPORTS_DIR", reports)
-    before = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")}
+    before = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".svg")}
     args = (load_results(built.data_dir), load_registry(), load_config(), out)
 
     documents.build_documents(*args, inputs_key=built.inputs_key)  # nothing changed: nothing redrawn or re-rendered
-    assert {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")} == before
+    assert {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".svg")} == before
 
     qmd = reports / "patient-report.qmd"
     qmd.write_text(qmd.read_text(encoding="utf-8") + "\n\nA sentence added while drafting.\n", encoding="utf-8")
     documents.build_documents(*args, inputs_key=built.inputs_key)
-    after = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")}
+    after = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".svg")}
     assert [n for n in after if after[n] != before[n]] == ["patient-report.pdf"]
     assert "A sentence added while drafting." in squash(pdf_text(out / "patient-report.pdf"))
 
     documents.build_documents(*args, inputs_key="other-inputs")  # results or code changed: everything again
-    again = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".png")}
+    again = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.suffix in (".pdf", ".svg")}
     assert all(again[n] != after[n] for n in after)
 
 
@@ -171,37 +145,6 @@ def test_no_template_leftovers(built: Any) -> None:
 # ---------------------------------------------------------------- accessibility
 
 
-class _Html(HTMLParser):
-    """Images, headings, tables and the document language of an HTML file."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.images: list[dict[str, str | None]] = []
-        self.headings: list[int] = []
-        self.tables = 0
-        self.header_cells = 0
-        self.lang: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "html":
-            self.lang = a.get("lang")
-        elif tag == "img":
-            self.images.append(a)
-        elif re.fullmatch(r"h[1-6]", tag):
-            self.headings.append(int(tag[1]))
-        elif tag == "table":
-            self.tables += 1
-        elif tag == "th":
-            self.header_cells += 1
-
-
-def parse(path: Path) -> _Html:
-    parser = _Html()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser
-
-
 @pytest.mark.parametrize("stem", STEMS)
 def test_html_accessibility(built: Any, stem: str) -> None:
     page = parse(built.out_dir / f"{stem}.html")
@@ -222,9 +165,11 @@ def test_state_of_the_nation_figures(built: Any) -> None:
     assert any("funnel-" in s for s in sources) and any("alliance-" in s for s in sources)
     assert any("survival-route" in s for s in sources) and any("survival-subtype" in s for s in sources)
     assert any("patient-flow" in s for s in sources)
-    for png in (built.out_dir / "figures").glob("*.png"):
-        alt = png.with_name(png.name + ".alt.txt")
-        assert alt.exists() and alt.read_text(encoding="utf-8").strip(), png.name
+    figures = list((built.out_dir / "figures").glob("*.svg"))
+    assert figures and not list((built.out_dir / "figures").glob("*.png")), "figures are vector SVG, not PNG"
+    for svg in figures:
+        alt = svg.with_name(svg.name + ".alt.txt")
+        assert alt.exists() and alt.read_text(encoding="utf-8").strip(), svg.name
 
 
 @pytest.mark.parametrize("stem", STEMS)

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from naome_report.config import ConfigError, default_config, load_config
+from naome_report.config import Config, ConfigError, default_config, load_config
 from naome_report.outlier_guidance import load_outlier_guidance
 from naome_report.publish.packs.data import OrgInfo, PackInput
 from naome_report.publish.packs.severity import findings
@@ -99,3 +99,12 @@ def test_a_configuration_without_the_section_takes_the_bundled_stages(tmp_path) 
     source.write_text(text[:text.index("[outlier_management]")], encoding="utf-8")
     guidance = load_outlier_guidance(load_config(source))
     assert [s.working_days for s in guidance.for_nation("England").stages][:5] == [10, 5, 25, 20, 5]
+
+
+def test_guidance_section_is_required() -> None:
+    # A configuration file is read over the bundled defaults, so only a configuration built without the
+    # section lacks it.
+    base = default_config()
+    config = Config(raw={k: v for k, v in base.raw.items() if k != "outlier_management"}, source=base.source)
+    with pytest.raises(ConfigError, match=r"missing section \[outlier_management\]"):
+        load_outlier_guidance(config)

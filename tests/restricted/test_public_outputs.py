@@ -13,6 +13,7 @@ import pytest
 
 from naome_report.config import PROJECT_ROOT, load_config
 from naome_report.hub import META_FILE, load_results
+from naome_report.organisations import load_organisations
 from naome_report.registry import load_registry
 from naome_report.restricted import MARKER, find_restricted, restricted_identifiers
 from naome_report.restricted.outlier_process import load_process, outlier_cases
@@ -21,8 +22,8 @@ OUTPUT = PROJECT_ROOT / "output"
 RESTRICTED = OUTPUT / "restricted"
 # Not public: the restricted folder itself (quarantined records included), the synthetic input, the log and the
 # build's own state, lock and audit cache.
-NOT_PUBLIC = {"restricted", "synthetic-extract", "naome-report.log", ".build-state.json", ".documents-state.json",
-              ".naome-report.lock", ".audit-cache.json"}
+NOT_PUBLIC = {"restricted", "extract", "synthetic-extract", "quarantine", "naome-report.log", ".build-state.json",
+              ".documents-state.json", ".naome-report.lock", ".audit-cache.json"}
 pytestmark = pytest.mark.skipif(not (RESTRICTED / "outlier-tracker.csv").exists()
                                 or not (OUTPUT / "data" / META_FILE).exists(),
                                 reason="output/ not built (run make annual-report)")
@@ -86,8 +87,7 @@ def test_every_organisation_in_the_outlier_process_has_its_letters():
 def test_every_organisation_with_records_to_correct_has_its_list():
     index = pd.read_csv(RESTRICTED / "data-quality" / "index.csv", dtype=str, keep_default_na=False)
     config = load_config()
-    synthetic = load_results(OUTPUT / "data").synthetic
-    organisations = pd.read_csv(config.path("synthetic_organisations" if synthetic else "organisations"), dtype=str)
+    organisations = load_organisations(config, load_results(OUTPUT / "data").synthetic)
     assert set(index["org_code"]) <= set(organisations["org_code"])
     for _, row in index.iterrows():
         if int(row["records_with_missing_items"]):

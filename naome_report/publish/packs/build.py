@@ -104,7 +104,7 @@ def _run_serial(make_inputs: Callable[[], list[PackInput]], jobs: list, settings
                 out_dir: Path, n: int, progress: Progress | None) -> list[Path]:
     """Everything in this process (one worker, or debugging)."""
     from naome_report.publish.packs import worker as pack_worker
-    from naome_report.publish.render import batched_gc
+    from naome_report.publish.gc_batch import batched_gc
 
     inputs = make_inputs()
     assets = {a.indicator_id: a for a in (draw_funnel(*job) for job in jobs) if a is not None}

@@ -16,12 +16,12 @@ from weasyprint.text.fonts import FontConfiguration
 
 from naome_report import atomic
 from naome_report.config import PROJECT_ROOT, Config
-from naome_report.publish.folder_urls import RELATIVE_BASE_URL, FolderFetcher
 from naome_report.outlier_guidance import load_outlier_guidance
+from naome_report.publish import PDF_VARIANT  # tagged PDF/UA-1, like the national documents
+from naome_report.publish.folder_urls import RELATIVE_BASE_URL, FolderFetcher
 from naome_report.publish.packs.context import CHART_SCHEME, Settings, build_context
 from naome_report.publish.packs.data import Common, OrgInfo, PackInput
 from naome_report.publish.packs.funnels import FunnelAsset
-from naome_report.publish.render import PDF_VARIANT  # tagged PDF/UA-1, like the national documents
 from naome_report.registry import Registry
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pack"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import shutil
@@ -16,8 +15,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from naome_report.publish import render
-from naome_report.publish.render import (
+from naome_report.publish.documents import render
+from naome_report.publish.documents.render import (
     SYNTHETIC_LABEL,
     RenderError,
     RenderResult,
@@ -154,6 +153,12 @@ def test_html_is_accessible_and_cross_referenced(sample: tuple[RenderResult, str
     assert "SYNTHETIC DATA" in html
 
 
+def test_table_cells_are_aligned_by_class_not_inline_style(sample: tuple[RenderResult, str]) -> None:
+    _, html = sample
+    assert '<td class="align-right">14,678</td>' in html and '<th class="align-left">Nation</th>' in html
+    assert "text-align" not in html
+
+
 def test_callout_becomes_a_titled_aside(sample: tuple[RenderResult, str]) -> None:
     _, html = sample
     match = re.search(r'<aside class="callout callout-note" aria-labelledby="([^"]+)">\s*<div id="\1" '
@@ -255,60 +260,3 @@ def test_asking_for_quarto_without_it_is_an_error(tmp_path: Path, monkeypatch: p
     with pytest.raises(RenderError, match="no `quarto`"):
         render_document("x\n", stem="x", out_dir=tmp_path, title="X", synthetic=True, resource_dir=tmp_path,
                         engine="quarto")
-
-
-# ---------------------------------------------------------------- PNG data reused by weasyprint
-
-
-def _pillow_png(mode: str, **save: object) -> bytes:
-    from PIL import Image
-
-    size = (37, 23)
-    image = Image.new(mode, size)
-    image.putdata([tuple((x * 7 + y * 13 + c * 50) % 256 for c in range(len(mode))) if len(mode) > 1
-                   else (x * 7 + y * 13) % 256 for y in range(size[1]) for x in range(size[0])])
-    out = io.BytesIO()
-    image.save(out, format="PNG", **save)
-    return out.getvalue()
-
-
-@pytest.mark.parametrize("mode", ["RGB", "L"])
-def test_png_data_is_what_weasyprint_would_encode(mode: str) -> None:
-    """For a Pillow PNG the reused data equals weasyprint's decode-and-re-encode, byte for byte."""
-    from PIL import Image
-    from weasyprint.images import RasterImage
-
-    from naome_report.publish.render import png_image_data
-
-    data = _pillow_png(mode)
-    original = RasterImage.__dict__["_get_png_data"].__func__
-    original = getattr(original, "original", original)  # weasyprint's own, whether or not already replaced
-    assert png_image_data(Image.open(io.BytesIO(data))) == original(Image.open(io.BytesIO(data)))
-
-
-@pytest.mark.parametrize(("mode", "save"), [("RGBA", {}), ("P", {}), ("RGB", {"transparency": (0, 0, 0)}),
-                                            ("I;16", {}), ("LA", {})])
-def test_other_pngs_take_weasyprints_own_path(mode: str, save: dict) -> None:
-    from PIL import Image
-
-    from naome_report.publish.render import png_image_data
-
-    image = Image.new(mode, (5, 4))
-    out = io.BytesIO()
-    image.save(out, format="PNG", **save)
-    assert png_image_data(Image.open(io.BytesIO(out.getvalue()))) is None
-
-
-def test_reused_png_data_gives_the_same_pdf(tmp_path: Path) -> None:
-    """The same document printed with and without the reuse is byte-identical (fresh processes)."""
-    html = tmp_path / "doc.html"
-    (tmp_path / "chart.png").write_bytes(_pillow_png("RGB"))
-    html.write_text('<html lang="en-GB"><head><title>t</title></head><body><p>Chart</p>'
-                    '<img src="chart.png" alt="a chart"/></body></html>', encoding="utf-8")
-    script = ("import sys; from pathlib import Path; import naome_report.publish.render as r\n"
-              "if sys.argv[1] == 'off': r.reuse_png_data = lambda: None\n"
-              "r.html_to_pdf(Path(sys.argv[2]), Path(sys.argv[3]))\n")
-    for mode in ("on", "off"):
-        subprocess.run([sys.executable, "-c", script, mode, str(html), str(tmp_path / f"{mode}.pdf")], check=True,
-                       cwd=Path(__file__).resolve().parents[2])
-    assert (tmp_path / "on.pdf").read_bytes() == (tmp_path / "off.pdf").read_bytes()

@@ -1,8 +1,4 @@
-"""The three national documents: State of the Nation, patient and public report, methodology supplement.
-
-Each is a Jinja-filled Quarto/pandoc template in `reports/`, filled from the results hub, the
-indicator registry and the configuration only, and rendered to HTML and a tagged A4 PDF.
-"""
+"""The documents stage: draw the figures once, fill each report's template, render what changed."""
 
 from __future__ import annotations
 
@@ -10,13 +6,11 @@ import hashlib
 import json
 import logging
 import multiprocessing
-import re
 import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +18,13 @@ from naome_report import atomic
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.hub import Results
 from naome_report.machine import available_cores
+from naome_report.publish.documents.readability import FLESCH_TARGET, flesch_reading_ease
+from naome_report.publish.gc_batch import batched_gc
 from naome_report.registry import Registry
 
 LOG = logging.getLogger(__name__)
 REPORTS_DIR = PROJECT_ROOT / "reports"
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-FLESCH_TARGET = 60.0
+TEMPLATES_DIR = PROJECT_ROOT / "templates" / "documents"
 STATE_FILE = ".documents-state.json"  # in out_dir: what the figures and each document were last built from
 
 
@@ -41,6 +36,17 @@ class DocumentSpec:
     title: str
     subtitle: str
     large_print: bool = False
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One filled document to render, with what its title block says."""
+
+    text: str
+    spec: DocumentSpec
+    subtitle: str
+    date: str
+    web_address: str
 
 
 DOCUMENTS = (
@@ -61,15 +67,15 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
     when it is unchanged since the last run, and so is each document whose filled text and
     templates are too: editing one report re-renders that report only.
     """
-    from naome_report.publish.doc_context import base_context
-    from naome_report.publish.doc_figures import draw_all
-    from naome_report.publish.render import fill_template
+    from naome_report.publish.documents.context import base_context
+    from naome_report.publish.documents.figures import draw_all
+    from naome_report.publish.documents.render import fill_template
 
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     state = _load_state(out_dir) if inputs_key else {}
-    context = base_context(results, registry, config, out_dir)
+    context = base_context(results, registry, config, REPORTS_DIR)
     if inputs_key and _figures_kept(state, inputs_key, context["ind"], out_dir):
         context["figures"] = state["figures"]["shared"]
         _tick(progress, "figures unchanged: kept")
@@ -81,19 +87,22 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
         "documents": {}}
     jobs, kept = [], []
     templates = _templates_digest()
+    publication = context["publication"]
+    dated = f"Published {publication.date} · Version {publication.version}"
     for spec in DOCUMENTS:
-        subtitle = f"{spec.subtitle} · {context['period']}"
-        text = fill_template(REPORTS_DIR / f"{spec.stem}.qmd", {**context, "doc": spec})
-        key = hashlib.sha256("\0".join([inputs_key or "", templates, subtitle, text]).encode()).hexdigest()
+        job = RenderJob(fill_template(REPORTS_DIR / f"{spec.stem}.qmd", {**context, "doc": spec}), spec,
+                        f"{spec.subtitle} · {context['period']}", dated, publication.web_address)
+        key = hashlib.sha256("\0".join([inputs_key or "", templates, job.subtitle, job.date, job.web_address,
+                                        job.text]).encode()).hexdigest()
         new_state["documents"][spec.stem] = key
         if inputs_key and state.get("documents", {}).get(spec.stem) == key and _outputs_exist(out_dir, spec.stem):
             kept.append(spec.stem)
         else:
-            jobs.append((text, spec, subtitle))
+            jobs.append(job)
     done = _render_all(jobs, out_dir, results.synthetic, workers, progress)
     if inputs_key:
         _save_state(out_dir, new_state)
-    paths: list[Path] = [Path(f) for f in sorted((out_dir / "figures").glob("*.png"))]
+    paths: list[Path] = [Path(f) for f in sorted((out_dir / "figures").glob("*.svg"))]
     paths += [out_dir / f"{spec.stem}.{ext}" for spec in DOCUMENTS for ext in ("html", "pdf")]
     warnings: list[str] = []
     renderers = sorted({renderer for _, _, renderer, _ in done})
@@ -111,7 +120,7 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
     return paths, warnings
 
 
-def _render_all(jobs: list[tuple[str, DocumentSpec, str]], out_dir: Path, synthetic: bool, workers: int,
+def _render_all(jobs: list[RenderJob], out_dir: Path, synthetic: bool, workers: int,
                 progress: Callable[[str], Any] | None) -> list[tuple[Path, Path, str, float]]:
     """Render the filled documents, in parallel when there are several and workers to spare."""
     args = (jobs, [out_dir] * len(jobs), [synthetic] * len(jobs))
@@ -172,15 +181,15 @@ def _save_state(out_dir: Path, state: dict) -> None:
     atomic.write_text(out_dir / STATE_FILE, json.dumps(state, indent=1))
 
 
-def _render_one(job: tuple[str, DocumentSpec, str], out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:
+def _render_one(job: RenderJob, out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:
     """Render one filled document (runs in a worker process)."""
-    from naome_report.publish.render import batched_gc, render_document
+    from naome_report.publish.documents.render import render_document
 
-    text, spec, subtitle = job
     with batched_gc():
-        result = render_document(text, stem=spec.stem, out_dir=out_dir, title=spec.title, subtitle=subtitle,
-                                 synthetic=synthetic, resource_dir=out_dir, lang="en-GB",
-                                 large_print=spec.large_print, toc=True)
+        result = render_document(job.text, stem=job.spec.stem, out_dir=out_dir, title=job.spec.title,
+                                 subtitle=job.subtitle, date=job.date, synthetic=synthetic, resource_dir=out_dir,
+                                 lang="en-GB", large_print=job.spec.large_print, toc=True,
+                                 web_address=job.web_address)
     return result.html_path, result.pdf_path, result.renderer, result.seconds
 
 
@@ -188,96 +197,3 @@ def _tick(progress: Callable[[str], Any] | None, message: str) -> None:
     """Report progress when a reporter was given (a callable taking a message)."""
     if progress is not None:
         progress(message)
-
-
-# ---------------------------------------------------------------- readability
-
-
-class _BodyText(HTMLParser):
-    """Collects the text of paragraphs and list items inside <main>, skipping tables and figures."""
-
-    SKIP = {"table", "figure", "figcaption", "nav", "aside"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.in_main = False
-        self.skip = 0
-        self.block = 0
-        self.parts: list[str] = []
-        self.current: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "main":
-            self.in_main = True
-        elif tag in self.SKIP:
-            self.skip += 1
-        elif tag in ("p", "li") and self.in_main and not self.skip:
-            self.block += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "main":
-            self.in_main = False
-        elif tag in self.SKIP:
-            self.skip = max(0, self.skip - 1)
-        elif tag in ("p", "li") and self.block:
-            self.block -= 1
-            if self.block == 0:
-                text = " ".join("".join(self.current).split())
-                if text:
-                    self.parts.append(text if text[-1] in ".?!:" else text + ".")
-                self.current = []
-
-    def handle_data(self, data: str) -> None:
-        if self.block and not self.skip:
-            self.current.append(data)
-
-
-def body_text(html_path: Path) -> str:
-    """The running text of a document (paragraphs and list items; no tables, figures or contents)."""
-    parser = _BodyText()
-    parser.feed(Path(html_path).read_text(encoding="utf-8"))
-    return "\n".join(parser.parts)
-
-
-def flesch_reading_ease(html_path: Path) -> float:
-    """Flesch reading ease of a document's body text (textstat counts; pyphen syllables without CMUdict)."""
-    return flesch_of_text(body_text(html_path))
-
-
-def flesch_of_text(text: str) -> float:
-    """Flesch reading ease: 206.835 − 1.015 × words per sentence − 84.6 × syllables per word."""
-    import textstat
-
-    text = re.sub(r"\s+", " ", text).strip()
-    if _has_cmudict():
-        return float(textstat.flesch_reading_ease(text))
-    # textstat would try to download the CMU dictionary; count syllables with its pyphen fallback instead.
-    import pyphen
-
-    hyphenator = pyphen.Pyphen(lang="en_GB")
-    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
-    sentences = max(1, int(textstat.sentence_count(text)))
-    if not words:
-        return 0.0
-    syllables = sum(max(len(hyphenator.positions(w.lower())) + 1, _vowel_groups(w)) for w in words)
-    return 206.835 - 1.015 * len(words) / sentences - 84.6 * syllables / len(words)
-
-
-def _vowel_groups(word: str) -> int:
-    """Syllables as vowel groups (a silent final 'e' dropped): the conservative side of pyphen."""
-    word = word.lower().strip("'’-")
-    groups = len(re.findall(r"[aeiouy]+", word))
-    if word.endswith("e") and not word.endswith(("le", "ee")) and groups > 1:
-        groups -= 1
-    return max(1, groups)
-
-
-def _has_cmudict() -> bool:
-    """True when NLTK's CMU pronouncing dictionary is installed locally."""
-    try:
-        import nltk
-
-        nltk.data.find("corpora/cmudict")
-        return True
-    except (ImportError, LookupError):
-        return False

@@ -2,23 +2,20 @@
 
 Templates use Jinja2 with delimiters that cannot clash with Quarto/pandoc syntax:
 `[[ expression ]]`, `[% statement %]`, `[# comment #]`. HTML comes from `quarto` when it is
-installed, otherwise from the bundled pandoc with `templates/document.html` and the Lua filter
-`templates/quarto-compat.lua`; the PDF is always printed by weasyprint with `templates/print.css`.
+installed, otherwise from the bundled pandoc with `templates/documents/document.html` and the Lua filter
+`templates/documents/quarto-compat.lua`; the PDF is always printed by weasyprint with
+`templates/documents/print.css`.
 """
 
 from __future__ import annotations
 
-import gc
-import io
 import logging
 import os
+import re
 import shutil
-import struct
 import subprocess
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,10 +26,11 @@ import yaml
 
 from naome_report import atomic
 from naome_report.config import PROJECT_ROOT
+from naome_report.publish import PDF_VARIANT
 
 log = logging.getLogger("naome_report.render")
 
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
+TEMPLATES_DIR = PROJECT_ROOT / "templates" / "documents"
 HTML_TEMPLATE = TEMPLATES_DIR / "document.html"
 PRINT_CSS = TEMPLATES_DIR / "print.css"
 LUA_FILTER = TEMPLATES_DIR / "quarto-compat.lua"
@@ -40,7 +38,6 @@ QUARTO_PROJECT = PROJECT_ROOT / "reports" / "_quarto.yml"
 
 CSS_NAME = "naome-document.css"
 SYNTHETIC_LABEL = "Synthetic data — not real patients"
-PDF_VARIANT = "pdf/ua-1"
 MARKDOWN_FORMAT = "markdown"
 # How the Lua filter and Quarto report a reference to a figure or table that does not exist.
 _UNRESOLVED = ("unresolved cross-reference @", "Unable to resolve crossref @")
@@ -146,16 +143,19 @@ def render_document(
     out_dir: Path,
     title: str,
     subtitle: str = "",
+    date: str = "",
     synthetic: bool,
     resource_dir: Path,
     lang: str = "en-GB",
     large_print: bool = False,
     toc: bool = True,
     engine: Literal["auto", "pandoc", "quarto"] = "auto",
+    web_address: str | None = None,
 ) -> RenderResult:
     """Render filled Markdown to `<out_dir>/<stem>.html` and a tagged A4 `<stem>.pdf`.
 
-    `engine="auto"` uses Quarto when `quarto` is on PATH, else the bundled pandoc.
+    `engine="auto"` uses Quarto when `quarto` is on PATH, else the bundled pandoc. `date` is printed under
+    the title; `web_address` is where `out_dir` is published, for the PDF's links (see `html_to_pdf`).
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -163,6 +163,8 @@ def render_document(
     atomic.write_if_changed(out_dir / CSS_NAME, PRINT_CSS.read_bytes())  # parallel renders share it
     html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
     meta = _metadata(title, subtitle, lang, synthetic, large_print, _resource_prefix(Path(resource_dir), out_dir))
+    if date:
+        meta["date"] = date
     quarto = shutil.which("quarto") if engine != "pandoc" else None
     if engine == "quarto" and not quarto:
         raise RenderError("engine='quarto' was asked for, but there is no `quarto` on PATH")
@@ -170,112 +172,51 @@ def render_document(
         renderer = _quarto_html(quarto, qmd_text, html_path, meta, toc)
     else:
         renderer = _pandoc_html(qmd_text, html_path, meta, toc)
-    html_to_pdf(html_path, pdf_path)
+    _alignment_as_classes(html_path)
+    html_to_pdf(html_path, pdf_path, web_address)
     seconds = time.perf_counter() - started
     log.info("%s: rendered with %s in %.2f s (%s)", stem, renderer, seconds, pdf_path)
     return RenderResult(html_path, pdf_path, renderer, seconds)
 
 
-def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:
-    """Print HTML to a tagged (PDF/UA-1) A4 PDF; title and language come from the HTML."""
+_ALIGNED_CELL = re.compile(r'<(td|th) style="text-align: (left|right|center);">')
+
+
+def _alignment_as_classes(html_path: Path) -> None:
+    """Table cells' alignment as a class (print.css aligns `.align-right` etc.) instead of an inline style.
+
+    pandoc and Quarto write `style="text-align: right;"` on every cell; weasyprint parses each inline style
+    on its own, which costs about a twentieth of printing a report made mostly of tables.
+    """
+    html = html_path.read_text(encoding="utf-8")
+    atomic.write_text(html_path, _ALIGNED_CELL.sub(r'<\1 class="align-\2">', html))
+
+
+def html_to_pdf(html_path: Path, pdf_path: Path, web_address: str | None = None) -> Path:
+    """Print HTML to a tagged (PDF/UA-1) A4 PDF; title and language come from the HTML.
+
+    With `web_address` (where the HTML's folder is published), the PDF's links to other files point there,
+    not to this machine's file paths; its images and stylesheet are still read from the folder.
+    """
     import weasyprint  # 0.6 s to import: only when a PDF is wanted.
 
     from naome_report.publish.folder_urls import RELATIVE_BASE_URL, FolderFetcher
 
-    reuse_png_data()
-    document = weasyprint.HTML(string=html_path.read_text(encoding="utf-8"), base_url=RELATIVE_BASE_URL,
-                               url_fetcher=FolderFetcher(html_path.parent))
+    html = html_path.read_text(encoding="utf-8")
+    if web_address:
+        base = web_address.rstrip("/") + "/"
+        document = weasyprint.HTML(string=html, base_url=base + html_path.name,
+                                   url_fetcher=FolderFetcher(html_path.parent, published_base=base))
+    else:
+        document = weasyprint.HTML(string=html, base_url=RELATIVE_BASE_URL, url_fetcher=FolderFetcher(html_path.parent))
     with atomic.replacing(pdf_path) as tmp:
         document.write_pdf(tmp, pdf_variant=PDF_VARIANT, pdf_tags=True)
     return pdf_path
 
 
-def png_image_data(pillow_image: Any) -> bytes | None:
-    """The compressed pixel data of a plain PNG, ready for a PDF image stream; None for any other image.
-
-    A PDF Flate stream with PNG predictors (what weasyprint writes for PNG images) holds exactly the
-    concatenated IDAT chunks of an 8-bit, non-interlaced RGB or greyscale PNG without transparency.
-    """
-    source = getattr(pillow_image, "fp", None)
-    if (getattr(pillow_image, "format", None) != "PNG" or pillow_image.mode not in ("RGB", "L")
-            or not isinstance(source, io.BytesIO)):
-        return None
-    data = source.getvalue()
-    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return None
-    position, chunks, header = 8, [], False
-    while position + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
-        if len(body) != length:
-            return None
-        if kind == b"IHDR":
-            _width, _height, depth, colour, _method, _filter, interlace = struct.unpack(">IIBBBBB", body)
-            if depth != 8 or interlace or colour != {"RGB": 2, "L": 0}[pillow_image.mode]:
-                return None
-            header = True
-        elif kind in (b"tRNS", b"PLTE"):
-            return None
-        elif kind == b"IDAT":
-            chunks.append(body)
-        elif kind == b"IEND":
-            break
-        position += 12 + length
-    return b"".join(chunks) if header and chunks else None
-
-
-def reuse_png_data() -> None:
-    """Let weasyprint embed a plain PNG's compressed data as it is, instead of decoding and re-encoding it.
-
-    weasyprint decodes every PNG and compresses it again with Pillow to get the same kind of data
-    (a third of the time of printing a document with 34 figures). Charts saved by `charts.save` are
-    Pillow PNGs with default settings, so the PDF comes out byte-identical; any other image takes
-    weasyprint's own path.
-    """
-    from weasyprint.images import RasterImage
-
-    original = RasterImage.__dict__.get("_get_png_data")
-    if not isinstance(original, staticmethod) or getattr(original.__func__, "naome_reuse", False):
-        return  # not the weasyprint this was written for, or already done
-
-    def _get_png_data(pillow_image: Any) -> bytes:
-        data = png_image_data(pillow_image)
-        return data if data is not None else original.__func__(pillow_image)
-
-    _get_png_data.naome_reuse = True  # type: ignore[attr-defined]
-    _get_png_data.original = original.__func__  # type: ignore[attr-defined]
-    RasterImage._get_png_data = staticmethod(_get_png_data)
-
-
-def start_gc_batch() -> None:
-    """Freeze what exists now (never walked again) and stop automatic collection: the caller collects."""
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-
-
-@contextmanager
-def batched_gc() -> Iterator[None]:
-    """Garbage collection off while a document (or a figure) is made, then once; the collector as before after.
-
-    Python's collector runs every few hundred allocations and walks every object that survived earlier
-    runs: the imported libraries, fonts, stylesheets and the boxes laid out so far. Freezing what exists
-    and collecting once at the end takes a tenth off printing the state of the nation, with the same PDF.
-    """
-    enabled = gc.isenabled()
-    start_gc_batch()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        gc.collect()
-        if enabled:
-            gc.enable()
-
-
 def _metadata(title: str, subtitle: str, lang: str, synthetic: bool, large_print: bool,
               prefix: str) -> dict[str, str | bool]:
-    """Document metadata shared by both renderers (variables of templates/document.html)."""
+    """Document metadata shared by both renderers (variables of templates/documents/document.html)."""
     meta: dict[str, str | bool] = {"title": title, "lang": lang, "naome-css": CSS_NAME, "resource-prefix": prefix}
     if subtitle:
         meta["subtitle"] = subtitle

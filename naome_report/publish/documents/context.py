@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from datetime import date
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +9,26 @@ import pandas as pd
 
 from naome_report.config import Config
 from naome_report.hub import Results
-from naome_report.numbers import format_fixed
+from naome_report.publish.documents.formatting import (
+    NATIONS,
+    NOT_SHOWN,
+    date_words,
+    fmt,
+    fmt_ci,
+    fmt_count,
+    fmt_range,
+    is_missing,
+)
 from naome_report.publish.methods_context import methods_context
 from naome_report.publish.supplement_context import supplement_context
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
-from naome_report.vocabulary import term
+from naome_report.vocabulary import BEYOND_CHANCE, OUTLIER_STATUS, STATUS
 
-NATIONS = ("England and Wales", "England", "Wales")
-NOT_SHOWN = "–"
+DATA_FOLDER = "data"  # where the published data files sit beside the documents (output/data)
 SURVIVAL_YEARS = (1, 3)
+MONTHS_PER_YEAR = 12
+# A survival estimate whose people still at risk are fewer than this share of the group gets a plain caveat.
+SHORT_FOLLOW_UP = 0.25
 # Cohort summary categories as readers see them.
 CATEGORY_LABELS = {
     "de_novo": "De novo", "recurrent": "Recurrent",
@@ -35,46 +43,16 @@ CHARACTERISTICS = {
     "ps_group": "Performance status",
 }
 AGE_ORDER = ["<50", "50-59", "60-69", "70-79", "80+"]
-OUTLIER_WORDS = {
-    "alarm_high": "Above 99.8% limit (alarm)", "alarm_low": "Below 99.8% limit (alarm)",
-    "alert_high": "Above 95% limit (alert)", "alert_low": "Below 95% limit (alert)",
+# The care the patient report shows, in its order (plain titles come from the registry).
+PUBLIC_INDICATORS = ("mdt", "biopsy", "receptors", "cdk46", "anti_her2", "sact", "radiotherapy", "bone_agent", "cns")
+# Case-mix model covariates in words.
+COVARIATE_WORDS = {
+    "age_band": "age", "sex": "sex", "deprivation": "deprivation", "ethnicity_group": "ethnic group",
+    "charlson_group": "comorbidity (Charlson index)", "ps_group": "performance status",
+    "route": "route to MBC (de novo or recurrent)", "subtype": "subtype",
 }
-
-
-# ---------------------------------------------------------------- the one formatting helper
-
-
-def fmt(value: Any, kind: str = "pct") -> str:
-    """A number as printed everywhere: 'pct' 58.5%, 'count' 17,601, 'days' 30, 'ratio' 0.68, 'or' 1.09."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return NOT_SHOWN
-    value = float(value)
-    if kind == "pct":
-        return f"{format_fixed(value, 1, thousands=True)}%"
-    if kind in ("count", "days"):
-        return format_fixed(value, 0, thousands=True)
-    if kind in ("ratio", "or"):
-        return format_fixed(value, 2)
-    if kind == "p":
-        return "<0.001" if value < 0.001 else format_fixed(value, 3)
-    raise ValueError(f"fmt: unknown kind {kind!r}")
-
-
-def fmt_count(value: Any, status: str = "published") -> str:
-    """A published count, or the word for a withheld one (never a number from 1 to 4)."""
-    return term("status", "suppressed").short if status == "suppressed" else fmt(value, "count")
-
-
-def fmt_ci(lower: Any, upper: Any) -> str:
-    """A 95% confidence interval of percentages: '57.9% to 59.0%'."""
-    if _missing(lower) or _missing(upper):
-        return NOT_SHOWN
-    return f"{fmt(lower)} to {fmt(upper)}"
-
-
-def _missing(value: Any) -> bool:
-    """True for None and NaN."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
+CHANGE_WORDS = {"yes": "Yes", "no": "No"}  # is the change since the year before beyond chance
+BEYOND_LIMITS = ("alarm_high", "alarm_low", "alert_high", "alert_low")  # outlier statuses listed as outliers
 
 
 # ---------------------------------------------------------------- selections
@@ -99,11 +77,16 @@ def value_cell(row: pd.Series | None, ind: Indicator) -> dict[str, str]:
                 "status": "not_available", "note": "No result", "published": False}
     published = row["status"] == "published"
     note = "" if published else str(row.get("status_note") or row["status"]).replace("_", " ")
+    change = row.get("change_points")
     return {
         "pct": fmt(row["percentage"]) if published else NOT_SHOWN,
         "ci": fmt_ci(row["ci_lower_95"], row["ci_upper_95"]) if published else NOT_SHOWN,
         "num": fmt(row["numerator"], "count"), "den": fmt(row["denominator"], "count"),
         "median": fmt(row["median_days"], "days"), "status": row["status"], "note": note, "published": published,
+        "change": fmt(change, "points"),
+        "change_ci": fmt_range(row.get("change_ci_lower_95"), row.get("change_ci_upper_95"), "points"),
+        "change_beyond_chance": row.get("change_significant") == "yes",
+        "change_words": CHANGE_WORDS.get(row.get("change_significant"), ""),
     }
 
 
@@ -114,11 +97,13 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
     values = {n: value_cell(by_nation[n], ind) for n in NATIONS}
     orgs = org_rows(results, ind.id, period)
     orgs = orgs[orgs.nation.isin(ind.nations)]  # organisations of a nation the data do not cover are not counted
-    outliers = orgs[orgs.outlier_status.isin(list(OUTLIER_WORDS))]
-    counts = orgs.outlier_status.value_counts()
+    outliers = orgs[orgs.outlier_status.isin(BEYOND_LIMITS)]
+    status = orgs.outlier_status.value_counts()
+    position = orgs.funnel_position.value_counts()
     return {
         "id": ind.id, "title": ind.title, "plain_title": ind.plain_title, "goal": ind.goal,
         "goal_title": ind.goal_title, "type": ind.type.replace("_", " "), "direction": ind.direction_text,
+        "direction_code": ind.direction,
         "numerator_text": ind.numerator_text, "denominator_text": ind.denominator_text,
         "exclusions": ind.exclusions, "window": ind.window, "source": ind.source, "evidence": ind.evidence,
         "allocation": ALLOCATION_TEXT.get(ind.allocation, ind.allocation), "nations": ", ".join(ind.nations),
@@ -130,15 +115,28 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
         "values": [{"nation": n, **values[n]} for n in NATIONS],
         "timeliness": ind.type == "timeliness",
         "n_orgs": fmt(len(orgs), "count"),
-        "n_assessed": fmt(int((orgs.outlier_status != "not_assessed").sum()), "count"),
-        "n_within": fmt(int(counts.get("within_limits", 0)), "count"),
-        "n_alert": fmt(int(counts.get("alert_high", 0) + counts.get("alert_low", 0)), "count"),
-        "n_alarm": fmt(int(counts.get("alarm_high", 0) + counts.get("alarm_low", 0)), "count"),
-        "n_not_assessed": fmt(int(counts.get("not_assessed", 0)), "count"),
+        "n_assessed": fmt(int((orgs.funnel_position != "not_assessed").sum()), "count"),
+        "n_within": fmt(int(position.get("within", 0)), "count"),
+        "n_beyond_95": fmt(int(position.get("above_95", 0) + position.get("below_95", 0)), "count"),
+        "n_beyond_998": fmt(int(position.get("above_998", 0) + position.get("below_998", 0)), "count"),
+        "n_outlier_assessed": fmt(int(orgs.outlier_status.isin([*BEYOND_LIMITS, "within_limits"]).sum()), "count"),
+        "n_outlier_within": fmt(int(status.get("within_limits", 0)), "count"),
+        "n_alert": fmt(int(status.get("alert_high", 0) + status.get("alert_low", 0)), "count"),
+        "n_alarm": fmt(int(status.get("alarm_high", 0) + status.get("alarm_low", 0)), "count"),
         "outliers": outlier_list(outliers, ind),
         "alarms": [o for o in outlier_list(outliers, ind) if o["alarm"]],
-        "figures": {"funnel": None, "alliance": None},
+        "adjustment": adjustment_words(ind) if ind.is_casemix_adjusted else "",
+        "figures": {"funnel": None, "alliance": None, "run": None},
     }
+
+
+def adjustment_words(ind: Indicator) -> str:
+    """'Case-mix adjusted for age, sex, ...' from the indicator's model covariates."""
+    covariates = [COVARIATE_WORDS.get(c, c.replace("_", " ")) for c in (ind.casemix or {}).get("covariates", [])]
+    if not covariates:
+        return "Case-mix adjusted"
+    listed = covariates[0] if len(covariates) == 1 else ", ".join(covariates[:-1]) + " and " + covariates[-1]
+    return f"Case-mix adjusted for {listed}"
 
 
 ALLOCATION_TEXT = {
@@ -154,7 +152,7 @@ def outlier_list(outliers: pd.DataFrame, ind: Indicator) -> list[dict[str, str]]
     ranked = outliers.assign(_o=outliers.outlier_status.map(order)).sort_values(["_o", "org_name"])
     column = "adjusted_percentage" if ind.is_casemix_adjusted else "percentage"
     return [{
-        "org": f"{r.org_name} ({r.org_code})", "nation": r.nation, "status": OUTLIER_WORDS[r.outlier_status],
+        "org": f"{r.org_name} ({r.org_code})", "nation": r.nation, "status": OUTLIER_STATUS[r.outlier_status].short,
         "side": "Below" if r.outlier_status.endswith("low") else "Above",
         "alarm": r.outlier_status.startswith("alarm"), "value": fmt(getattr(r, column)),
         "den": fmt(r.denominator, "count"),
@@ -174,8 +172,49 @@ def survival_entries(results: Results, period: str) -> list[dict[str, str]]:
             entry[f"y{year}"] = fmt(row.survival_percentage.iloc[0]) if ok else NOT_SHOWN
             entry[f"y{year}_whole"] = fmt(row.survival_percentage.iloc[0], "count") if ok else NOT_SHOWN
             entry[f"y{year}_ci"] = fmt_ci(row.ci_lower_95.iloc[0], row.ci_upper_95.iloc[0]) if ok else NOT_SHOWN
+            entry[f"y{year}_at_risk"] = fmt(row.at_risk.iloc[0], "count") if len(row) else NOT_SHOWN
+        last = rows[rows.time_years == max(SURVIVAL_YEARS)]
+        entry["short_follow_up"] = bool(len(last)) and float(last.at_risk.iloc[0]) < SHORT_FOLLOW_UP * float(
+            rows.patients.iloc[0])
         out.append(entry)
     return out
+
+
+def at_risk_table(results: Results, group_type: str) -> pd.DataFrame:
+    """People still followed (at risk) at diagnosis and at each whole year of the survival curves, per group."""
+    c = results.survival_curves
+    c = c[(c.level == "national") & (c.group_type == group_type) & c.at_risk.notna()]
+    whole = (c.time_years * MONTHS_PER_YEAR).round() % MONTHS_PER_YEAR == 0  # the curves step by month
+    return c[whole].assign(time_years=c.time_years.round())[["group", "time_years", "at_risk"]].reset_index(drop=True)
+
+
+def survival_nation_entries(results: Results) -> list[dict[str, Any]]:
+    """England against Wales for each survival group: patients, deaths observed and expected, the log-rank test."""
+    c = results.survival_comparison
+    out = []
+    for (gtype, group), rows in c.groupby(["group_type", "group"], sort=False):
+        by = {r.nation: r for r in rows.itertuples()}
+        if not {"England", "Wales"} <= set(by):
+            continue
+        wales = by["Wales"]
+        published = wales.status == "published"
+        tested = published and not is_missing(wales.p_value)
+        out.append({
+            "group": group, "group_type": gtype,
+            "nations": [{"patients": fmt(by[n].patients, "count"), "deaths": fmt(by[n].deaths, "count"),
+                         "expected": fmt(by[n].expected_deaths, "count")} for n in ("England", "Wales")],
+            "p": fmt(wales.p_value, "p") if tested else NOT_SHOWN,
+            "difference": _survival_difference(wales) if tested else STATUS[wales.status].short,
+        })
+    return out
+
+
+def _survival_difference(wales: Any) -> str:
+    """'Beyond chance: more deaths in Wales than expected', or 'Within chance'."""
+    if wales.difference_beyond_chance != "yes":
+        return BEYOND_CHANCE["no"].short
+    side = "more" if wales.deaths > wales.expected_deaths else "fewer"
+    return f"{BEYOND_CHANCE['yes'].short}: {side} deaths in Wales than if survival were the same as in England"
 
 
 def cohort_tables(results: Results) -> list[dict[str, Any]]:
@@ -232,13 +271,13 @@ def _ascertained(results: Results, period: str, nation: str, fallback: float) ->
     """Patients in the cohort of one nation: the ascertainment indicator's count."""
     d = national_rows(results, period)
     hit = d[(d.indicator_id == "ascertainment") & (d.nation == nation)]
-    return float(hit.numerator.iloc[0]) if len(hit) and not _missing(hit.numerator.iloc[0]) else fallback
+    return float(hit.numerator.iloc[0]) if len(hit) and not is_missing(hit.numerator.iloc[0]) else fallback
 
 
 def _pick(frame: pd.DataFrame, category: str, column: str) -> float:
     """One value of a cohort-summary category, NaN when absent."""
     hit = frame[frame.category.astype(str) == category]
-    return float(hit[column].iloc[0]) if len(hit) and not _missing(hit[column].iloc[0]) else float("nan")
+    return float(hit[column].iloc[0]) if len(hit) and not is_missing(hit[column].iloc[0]) else float("nan")
 
 
 def flow_entries(results: Results) -> list[dict[str, str]]:
@@ -250,7 +289,7 @@ def flow_entries(results: Results) -> list[dict[str, str]]:
 def reconciliation_entries(results: Results) -> list[dict[str, str]]:
     """Records read, quarantined, excluded and included per input file."""
     def count(r: Any, value: Any) -> str:
-        return fmt_count(value, "suppressed" if _missing(value) and getattr(r, "status", "") == "suppressed" else "")
+        return fmt_count(value, "suppressed" if is_missing(value) and getattr(r, "status", "") == "suppressed" else "")
 
     return [{"file": r.file, "read": count(r, r.records_read), "quarantined": count(r, r.quarantined),
              "excluded": count(r, r.excluded), "included": count(r, r.included),
@@ -288,11 +327,6 @@ def term_label(term: str) -> str:
     return term
 
 
-def relative(path: Path, start: Path) -> str:
-    """A POSIX path of `path` relative to `start` (links from the HTML)."""
-    return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
-
-
 def goals(registry: Registry, entries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """QI goals 1–5 with their indicators (data-quality indicators are reported under completeness)."""
     out = []
@@ -303,19 +337,39 @@ def goals(registry: Registry, entries: dict[str, dict[str, Any]]) -> list[dict[s
     return out
 
 
-def base_context(results: Results, registry: Registry, config: Config, out_dir: Path) -> dict[str, Any]:
-    """The context every document template is filled from."""
+def base_context(results: Results, registry: Registry, config: Config, reports_dir: Path) -> dict[str, Any]:
+    """The context every document template is filled from (`reports_dir` holds the analysts' content files)."""
+    from naome_report.publish.documents.messages import key_messages
+    from naome_report.publish.documents.people import breakdown_entries
+    from naome_report.publish.documents.publication import load_publication
+    from naome_report.publish.documents.recommendations import load_recommendations
+    from naome_report.publish.workbook import workbook_filename
+
     period = results.primary_period
     nat = national_rows(results, period)
     entries = {ind.id: indicator_entry(ind, nat, results, period) for ind in registry}
+    for ind in registry:
+        entries[ind.id]["years"] = year_rows(results, ind)
     audit = config.section("audit")
+    publication = load_publication(reports_dir / "publication.yaml", config)
     return {
+        "publication": publication, "key_messages": key_messages(results, registry),
+        "breakdowns": breakdown_entries(results, registry), "survival_nations": survival_nation_entries(results),
+        "recommendations": load_recommendations(reports_dir / "recommendations.yaml", results),
+        "links": {
+            "sotn": "state-of-the-nation.html", "sotn_pdf": "state-of-the-nation.pdf",
+            "patient": "patient-report.html", "patient_pdf": "patient-report.pdf",
+            "methodology": "methodology-supplement.html", "methodology_pdf": "methodology-supplement.pdf",
+            "portal": "portal/index.html", "workbook": workbook_filename(period, audit["output_version"]),
+            "data": f"{DATA_FOLDER}/README.md", "packs": "packs/",
+        },
         "audit": audit, "period": period, "meta": results.meta, "synthetic": results.synthetic,
         "financial_years": ", ".join(results.meta.get("financial_years", [])),
         "data_cutoff": date_words(results.meta.get("data_cutoff", "")),
         "definitions_version": results.meta.get("definitions_version", registry.definitions_version),
         "ind": entries, "indicators": [entries[i.id] for i in registry],
         "rate_indicators": [entries[i.id] for i in registry if i.has_rate],
+        "public_indicators": [entries[i] for i in PUBLIC_INDICATORS if i in entries],
         "goals": goals(registry, entries), "survival": survival_entries(results, period),
         "survival_def": registry.survival, "cohort": cohort_counts(results, period),
         "cohort_tables": cohort_tables(results), "flow": flow_entries(results),
@@ -323,11 +377,13 @@ def base_context(results: Results, registry: Registry, config: Config, out_dir: 
         "disclosure": config.section("disclosure"), "funnel": config.section("funnel"),
         "spc": config.section("spc"), "cohort_config": config.section("cohort"),
         "funnel_method": _funnel_method(results, period), "methods": methods_context(results, registry, config),
-        "data_link": relative(results.data_dir / "naome_indicators.csv", out_dir),
-        "survival_link": relative(results.data_dir / "naome_survival_curves.csv", out_dir),
-        "cohort_link": relative(results.data_dir / "naome_cohort_summary.csv", out_dir),
-        "flow_link": relative(results.data_dir / "naome_patient_flow.csv", out_dir),
-        "casemix_link": relative(results.data_dir / "naome_casemix_models.csv", out_dir),
+        "data_link": f"{DATA_FOLDER}/naome_indicators.csv",
+        "survival_link": f"{DATA_FOLDER}/naome_survival_curves.csv",
+        "cohort_link": f"{DATA_FOLDER}/naome_cohort_summary.csv",
+        "flow_link": f"{DATA_FOLDER}/naome_patient_flow.csv",
+        "casemix_link": f"{DATA_FOLDER}/naome_casemix_models.csv",
+        "run_link": f"{DATA_FOLDER}/naome_run_charts.csv",
+        "breakdowns_link": f"{DATA_FOLDER}/naome_breakdowns.csv",
         "period_words": period_words(results.meta.get("financial_years", [])),
         "fmt": fmt, "organisations": fmt(results.meta.get("organisations"), "count"),
         "quarantined": fmt(results.meta.get("quarantined_records"), "count"),
@@ -335,13 +391,18 @@ def base_context(results: Results, registry: Registry, config: Config, out_dir: 
     }
 
 
-def date_words(iso: str) -> str:
-    """An ISO date as '30 September 2026' (unchanged when it is not a date)."""
-    try:
-        day = date.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return str(iso)
-    return f"{day.day} {day:%B %Y}"
+def year_rows(results: Results, ind: Indicator) -> list[dict[str, Any]]:
+    """The indicator's value in each financial year, for each nation (all patients)."""
+    d = results.indicators
+    d = d[(d.indicator_id == ind.id) & (d.period_type == "financial_year") & d.level.isin(["national", "nation"])
+          & (d.subgroup == "all")]
+    out = []
+    for year in results.meta.get("financial_years", []):
+        rows = d[d.period == year]
+        cells = {n: value_cell(rows[rows.nation == n].iloc[0] if (rows.nation == n).any() else None, ind)
+                 for n in NATIONS}
+        out.append({"year": year, "ew": cells["England and Wales"], "england": cells["England"], "wales": cells["Wales"]})
+    return out
 
 
 def period_words(years: list[str]) -> str:
