@@ -261,6 +261,15 @@ def _tail_fingerprints(ctx: BuildContext, stages: list[str]) -> tuple[str, dict[
                     for s in stages}
 
 
+def _bundle_portal(ctx: BuildContext) -> None:
+    """Link the reports, packs, workbook and data files into the portal, so that it works as a web root."""
+    from naome_report.publish.portal.bundle import bundle_outputs
+
+    linked = bundle_outputs(ctx.output_dir, ctx.output_dir / "portal")
+    if linked:
+        logger.info("portal: %d published files linked in", len(linked))
+
+
 def _outputs_present(ctx: BuildContext, stage: str, state: dict) -> bool:
     return all(Path(p).exists() for p in state.get(stage, {}).get("outputs", [])) and bool(state.get(stage))
 
@@ -372,6 +381,7 @@ class _Runner:
                 self.reports[stage] = StageReport(stage, "up to date")
         if stale:
             self._run_tail(stale, fingerprints)
+        _bundle_portal(self.ctx)  # after every build: the other stages may have rewritten what the portal links to
         if self.failures:
             self._raise()
 

@@ -176,8 +176,11 @@ class Value:
 
     @property
     def crude(self) -> str:
-        """The crude percentage, shown beside an adjusted one."""
-        return fmt_pct(self.percentage) if self.adjusted else ""
+        """The crude percentage, shown beside an adjusted one (with its CI where the adjusted rate has none)."""
+        if not self.adjusted:
+            return ""
+        adjusted_ci = fmt_range(self.get("adjusted_ci_lower_95"), self.get("adjusted_ci_upper_95"))
+        return fmt_pct(self.percentage) + ("" if adjusted_ci else f" ({fmt_ci(self.row)})")
 
     @cached_property
     def sort_key(self) -> float:

@@ -35,7 +35,7 @@ from naome_report.publish.portal.model import (
     subgroup_text,
 )
 from naome_report.registry import GOAL_TITLES, Indicator
-from naome_report.vocabulary import COMPARISON, FUNNEL_POSITION, OUTLIER_STATUS
+from naome_report.vocabulary import COMPARISON, FUNNEL_POSITION, OUTLIER_STATUS, VARIATION
 
 REPORTS = (
     ("State of the Nation report", "state-of-the-nation"),
@@ -236,7 +236,7 @@ def _run_cells(row: dict) -> tuple[str, ...]:
         f"{fmt_pct(row['lower_limit'])} to {fmt_pct(row['upper_limit'])}"
     patients = f"{fmt_count(row['numerator'])} of {fmt_count(row['denominator'])}" if published and not is_missing(
         row.get("denominator")) else ""
-    variation = charts.variation_text(charts.variation_code(row)) if published else ""
+    variation = VARIATION[charts.variation_code(row)].short if published else ""
     middle = charts.centre(row)
     return (str(row["period"]), fmt_pct(row["percentage"]) if published else status, patients,
             fmt_pct(middle) if middle is not None else "", limits, variation)
@@ -281,7 +281,9 @@ def landing(model: Portal, registry: Any, workbook_href: str, data_files: list[s
         "org_count": len(model.organisations),
         "reports": report_links(),
         "workbook": workbook_href,
-        "data_files": [{"name": name, "href": f"data/{name}", "about": DATA_FILE_TEXT.get(name, "")} for name in data_files],
+        "data_files": [{"name": name, "href": f"data/{name}", "about": DATA_FILE_TEXT.get(name, "")}
+                       for name in data_files if name != "README.md"],
+        "dictionary": "data/README.md" if "README.md" in data_files else "",
     }
 
 

@@ -85,7 +85,7 @@ def build_portal(results: Results, registry: Registry, config: Config, out_dir: 
         # Indentation is for reading templates, not pages: dropping it saves about a tenth of each page.
         site.write(rel, INDENT.sub("\n", env.get_template(template).render(**common, **context, root=root)))
 
-    data_files = [name for name in (*FILES, META_FILE) if (results.data_dir / name).exists()]
+    data_files = [name for name in ("README.md", *FILES, META_FILE) if (results.data_dir / name).exists()]
     render("index.html", "index.html", pages.landing(model, registry, _workbook_link(site.out_dir, results, config), data_files))
     render("help.html", "help.html", {"title": "How to read the portal", "page": "help", "unit": None,
                                       "crumbs": pages.breadcrumbs(model, None)})
