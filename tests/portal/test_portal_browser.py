@@ -39,7 +39,9 @@ class Watched:
         page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         page.on("request", lambda r: self.requests.append(r.url))
-        page.on("requestfailed", lambda r: self.missing.append(f"{r.url} ({r.failure})"))
+        # A request cut short by leaving the page (net::ERR_ABORTED) is not a missing file.
+        page.on("requestfailed", lambda r: self.missing.append(f"{r.url} ({r.failure})")
+                if "ERR_ABORTED" not in str(r.failure) else None)
         page.on("response", lambda r: self.missing.append(f"{r.url} ({r.status})") if r.status >= 400 else None)
 
     def open(self, target: Path | str) -> None:

@@ -28,9 +28,9 @@ def funnel_csv(ind_id: str) -> str:
     return f"downloads/funnel-limits-{safe_name(ind_id)}.csv"
 
 
-def run_chart_csv(code: str, ind_id: str) -> str:
-    """The points of one run chart, from the portal root."""
-    return f"downloads/run-chart-{safe_name(code)}-{safe_name(ind_id)}.csv"
+def run_chart_csv(code: str) -> str:
+    """Every run-chart point of one unit (each chart's rows are those of its indicator), from the portal root."""
+    return f"downloads/{safe_name(code)}_naome_run_charts.csv"
 
 
 def split_lines(source: Path, frame: pd.DataFrame, mask: pd.Series, keys: list[str]) -> tuple[str, dict[tuple, list[str]]]:
@@ -97,13 +97,12 @@ def write_indicator_files(write: Write, results: Results) -> None:
             write(funnel_csv(ind_id), header + "".join(lines))
 
 
-def write_run_chart_files(write: Write, results: Results, charted: set[tuple[str, str]]) -> None:
-    """The points behind each run chart drawn (unit code, indicator id)."""
+def write_run_chart_files(write: Write, results: Results, codes: set[str]) -> None:
+    """The run-chart points of units other than organisations (whose files write_downloads writes)."""
     frame = results.run_charts
-    if frame.empty or not charted:
+    if frame.empty or not codes:
         return
-    keys = pd.Series(list(zip(frame["org_code"].astype(str), frame["indicator_id"].astype(str))), index=frame.index)
-    mask = keys.isin(charted)
-    header, groups = split_lines(results.data_dir / "naome_run_charts.csv", frame, mask, ["org_code", "indicator_id"])
-    for (code, ind_id), lines in groups.items():
-        write(run_chart_csv(code, ind_id), header + "".join(lines))
+    mask = frame["org_code"].astype(str).isin(codes) & frame["level"].ne("organisation")
+    header, groups = split_lines(results.data_dir / "naome_run_charts.csv", frame, mask, ["org_code"])
+    for (code,), lines in groups.items():
+        write(run_chart_csv(code), header + "".join(lines))

@@ -127,6 +127,8 @@ def _change_cell(val: Value, label: str) -> str:
 
     significant = {"yes": "significant", "no": "not significant"}.get(val.change_significant, "")
     before = f" ({val.previous} before)" if val.previous else ""
+    if val.adjusted:
+        before += "; crude rates"  # the hub's change is between crude rates, not adjusted ones
     cls = " sig" if val.change_significant == "yes" else ""
     return (f'<td class="num change{cls}" data-sort="{float(val.get("change_points")):g}"{data_label}>{val.change}'
             f'<span class="sub">{significant}{before}</span></td>')

@@ -177,8 +177,9 @@ def summary_row(model: Portal, unit: Unit, ind: Indicator, val: Value, latest: V
         cells.append(change_cell(latest, f"Change since {model.previous_year}"))
     else:
         cells.append(change_cell(val, "Change since the year before"))
+    if unit.level not in ("national", "nation"):  # a nation's comparator is England and Wales: one column says it
+        cells.append(comparator_cell(val, f"Compared with {val.comparator_name}".strip()))
     if unit.level != "national":
-        cells.append(comparator_cell(val, "Compared with"))
         cells.append(judgement_cell(val.vs_national, EW, "Compared with England and Wales"))
     if unit.level == "organisation":
         cells.append(outlier_cell(val, "HQIP outlier status") if val.in_outlier_process
@@ -204,7 +205,7 @@ def run_chart_block(model: Portal, unit: Unit, ind: Indicator, min_points: int) 
     block: dict[str, Any] = {
         "empty": "", "id": chart_id, "rolling": charts.is_rolling(series), "points": published,
         "rows_html": rows_html([_run_cells(r) for r in series]),
-        "csv": dl.run_chart_csv(unit.code, ind.id), "icon": None, "svg": "", "summary": "",
+        "csv": dl.run_chart_csv(unit.code), "icon": None, "svg": "", "summary": "",
     }
     if charts.chart_status(series, min_points) == "not_enough_points":
         block["summary"] = (f"Only {published} of the {len(series)} points have a published value: not enough for a "
@@ -463,7 +464,7 @@ def area(model: Portal, registry: Any, unit: Unit, funnels: dict[str, Funnel], m
         "members": members,
         "listed_kind": "Cancer Alliance" if listed and listed[0].level == "alliance" else "Organisation",
         "tables": summary_tables(model, unit, registry),
-        "comparator": next((v.comparator_name for v in values if v.comparator_name), ""),
+        "comparator": "" if unit.level == "nation" else next((v.comparator_name for v in values if v.comparator_name), ""),
         "goals": sections,
         "vs_national": judgement_counts(values, "vs_national"),
         "vs_comparator": judgement_counts(values, "vs_comparator"),

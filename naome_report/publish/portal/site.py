@@ -89,7 +89,7 @@ def build_portal(results: Results, registry: Registry, config: Config, out_dir: 
     render("index.html", "index.html", pages.landing(model, registry, _workbook_link(site.out_dir, results, config), data_files))
     render("help.html", "help.html", {"title": "How to read the portal", "page": "help", "unit": None,
                                       "crumbs": pages.breadcrumbs(model, None)})
-    charted: set[tuple[str, str]] = set()
+    charted: set[str] = set()
     for org in model.organisations:
         context = pages.organisation(model, registry, org, funnels, org_files.get(org.code, []), min_points)
         charted |= _charted(org, context["goals"])
@@ -106,9 +106,9 @@ def build_portal(results: Results, registry: Registry, config: Config, out_dir: 
     return site.written
 
 
-def _charted(unit: Any, goals: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """The (unit, indicator) run charts a page shows or tabulates, whose data files it links to."""
-    return {(unit.code, e["ind"].id) for g in goals for e in g["entries"] if e.get("run") and not e["run"].get("empty")}
+def _charted(unit: Any, goals: list[dict[str, Any]]) -> set[str]:
+    """The unit, if its page shows or tabulates a run chart (and so links to its run-chart data)."""
+    return {unit.code for g in goals for e in g["entries"] if e.get("run") and not e["run"].get("empty")}
 
 
 def _clean(out_dir: Path) -> None:
