@@ -146,7 +146,7 @@ def stage_data(ctx: BuildContext) -> StageReport:
         "audit": config.section("audit")["name"], "primary_period": config.primary_period,
         "financial_years": config.financial_years, "data_cutoff": config.data_cutoff.isoformat(),
         "synthetic": synthetic, "definitions_version": ctx.registry.definitions_version,
-        "organisations": len(orgs), "patients": len(cohort.patients),
+        "organisations": len(orgs), "patients": len(cohort.patients), "disclosure": config.section("disclosure"),
         "quarantined_records": int(validated.counts.records_quarantined.sum()),
         "built_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "renderer_note": "numbers in every output come from these files",

@@ -299,3 +299,10 @@ def all_indicator_counts(registry: Registry, cohort: Cohort, orgs: pd.DataFrame,
     indicators = list(registry)
     parts = [_org_level(ind, cohort, orgs, periods, cutoff, cpes, expected.get(ind.id), codes) for ind in indicators]
     return _assemble(indicators, parts, entity_table(orgs), periods, codes.keys, set(expected))
+
+
+def patient_membership(ind: Indicator, cohort: Cohort, codes: PatientCodes,
+                       cutoff: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per patient, for a patient-level indicator: counted (any period), in the numerator, and the allocated nation."""
+    keep, numerator = _eligible(ind, cohort, codes, cutoff)
+    return keep, numerator & keep, codes.org_nation[codes.org(ind.allocation)]

@@ -17,6 +17,7 @@ DIRECTIONS = {"higher_better", "lower_better", "neutral"}
 NUMERATOR_KINDS = {"event_within", "flag", "death_after_last_sact", "days_to_event", "org_aggregate", "count"}
 ALLOCATIONS = {"diagnosing_org", "last_sact_org"}
 SUBGROUPS = {"de_novo", "recurrent", "triple_negative", "bone_metastases"}
+OVERDISPERSION = {"none", "multiplicative", "additive", "auto"}
 GOAL_TITLES = {
     0: "Data quality",
     1: "Improve how patients move through the care pathway",
@@ -61,7 +62,8 @@ class Indicator:
     nations: tuple[str, ...]
     not_available: tuple[Unavailability, ...]
     allocation: str
-    outlier_eligible: bool
+    outlier_process: bool
+    overdispersion: str | None
     run_chart: bool
     subgroups: tuple[str, ...]
     suppression: dict[str, int]
@@ -91,6 +93,11 @@ class Indicator:
     def has_rate(self) -> bool:
         """False for pure counts (no denominator, no percentage)."""
         return self.numerator["kind"] != "count"
+
+    @property
+    def has_funnel(self) -> bool:
+        """Every indicator with a rate is placed on a funnel plot; only outlier_process ones are alerts or alarms."""
+        return self.has_rate
 
     def unavailable_years(self, nation: str) -> tuple[str, ...]:
         """Financial years for which this indicator has no data in a nation."""
@@ -145,6 +152,11 @@ def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source
     _check(merged["allocation"] in ALLOCATIONS, source, ind_id, f"allocation must be one of {sorted(ALLOCATIONS)}")
     kind = (merged["numerator"] or {}).get("kind")
     _check(kind in NUMERATOR_KINDS, source, ind_id, f"numerator kind must be one of {sorted(NUMERATOR_KINDS)}")
+    _check(merged["overdispersion"] in OVERDISPERSION | {None}, source, ind_id,
+           f"overdispersion must be one of {sorted(OVERDISPERSION)} or empty (the [funnel] setting)")
+    in_process = merged["outlier_process"]
+    _check(in_process in (True, False, None), source, ind_id, "outlier_process must be true, false or empty")
+    _check(not (in_process and kind == "count"), source, ind_id, "a count without a rate cannot enter the outlier process")
     bad_sub = set(merged["subgroups"] or []) - SUBGROUPS
     _check(not bad_sub, source, ind_id, f"unknown subgroup(s) {sorted(bad_sub)}; allowed {sorted(SUBGROUPS)}")
     unavailable = tuple(
@@ -157,7 +169,10 @@ def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source
         denominator=dict(merged["denominator"] or {}), numerator_text=merged["numerator_text"],
         numerator=dict(merged["numerator"]), exclusions=str(merged["exclusions"]), window=str(merged["window"]),
         source=merged["source"], nations=tuple(merged["nations"]), not_available=unavailable,
-        allocation=merged["allocation"], outlier_eligible=bool(merged["outlier_eligible"]),
+        allocation=merged["allocation"],
+        # Empty: the case-mix adjusted outcomes are in the outlier process, other indicators are not.
+        outlier_process=bool(merged["casemix"]) if in_process is None else in_process,
+        overdispersion=merged["overdispersion"],
         run_chart=bool(merged["run_chart"]), subgroups=tuple(merged["subgroups"] or ()),
         suppression=dict(merged["suppression"]), casemix=merged["casemix"],
         completeness_from=merged["completeness_from"], evidence=str(merged["evidence"] or ""),

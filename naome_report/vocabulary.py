@@ -68,6 +68,8 @@ STATUS: dict[str, Term] = {
     "too_few": Term("Too few patients", "too few patients to show a rate", "", "none"),
     "not_available": Term("Not available", "data not available", "[x]", "none"),
     "not_applicable": Term("Not applicable", "not applicable (no eligible patients)", "[z]", "none"),
+    "too_few_at_risk": Term("Too few at risk", "too few patients still at risk for an estimate", "", "none"),
+    "not_estimable": Term("Not estimable", "not estimable (follow-up too short)", "", "none"),
 }
 
 # --- Making Data Count variation of a run-chart point ----------------------------------------------
@@ -77,6 +79,31 @@ VARIATION: dict[str, Term] = {
     "concern": Term("Concern", "special-cause variation: concern", "\u25c6", "worse"),
     "neither": Term("Special cause", "special-cause variation (no preferred direction)", "\u2b22", "neutral"),
     "not_available": Term("No value", "no published value", "", "none"),
+}
+
+# --- Run charts: which chart, which limits, which rule ------------------------------------------------
+CHART: dict[str, Term] = {
+    "p": Term("p-chart", "a p-chart, with limits from each point's own number of patients"),
+    "p_prime": Term("Laney p\u2032 chart", "a Laney p\u2032 chart, with limits widened for variation beyond chance"),
+}
+LIMITS_STATUS: dict[str, Term] = {
+    "trial": Term("Trial limits", "trial limits, from fewer points than a baseline needs"),
+    "baseline": Term("Baseline limits", "baseline limits"),
+    "recalculated": Term("Recalculated limits", "limits recalculated after a sustained shift"),
+}
+CHART_STATUS: dict[str, Term] = {
+    "charted": Term("Charted", "charted"),
+    "not_enough_points": Term("Not enough points", "not enough published points to draw a run chart", "", "none"),
+}
+SERIES: dict[str, Term] = {
+    "quarterly": Term("Quarterly", "a value for each quarter"),
+    "rolling_12_months": Term("Rolling 12 months", "a value for the 12 months up to each quarter"),
+}
+RULE: dict[str, Term] = {
+    "outside_limits": Term("Outside the limits", "a point outside the process limits"),
+    "trend": Term("Trend", "a run of points all going up or all going down"),
+    "two_of_three": Term("Two of three near a limit", "two of three points beyond two sigma on the same side"),
+    "shift": Term("Shift", "a run of points all on one side of the centre line"),
 }
 
 # --- Who a row covers ---------------------------------------------------------------------------------
@@ -94,9 +121,46 @@ DIRECTION: dict[str, Term] = {
     "neutral": Term("No preferred direction", "neither a higher nor a lower value is better in itself"),
 }
 
+# --- Breakdowns by patient characteristic, and the tests across their categories ---------------------
+CHARACTERISTIC: dict[str, Term] = {
+    "route": Term("Route to MBC", "route to metastatic breast cancer (de novo or recurrent)"),
+    "age_band": Term("Age at diagnosis", "age at diagnosis of metastatic breast cancer"),
+    "sex": Term("Sex", "sex"),
+    "deprivation": Term("Deprivation quintile", "deprivation quintile (IMD in England, WIMD in Wales; 1 is the most deprived)"),
+    "ethnicity_group": Term("Ethnic group", "ethnic group"),
+}
+
+ASSOCIATION_TEST: dict[str, Term] = {
+    "chi_squared": Term("Chi-squared test", "a chi-squared test of the differences between groups"),
+    "chi_squared_trend": Term("Chi-squared test for trend", "a chi-squared test for a trend across the ordered groups"),
+    "log_rank": Term("Log-rank test", "a log-rank test comparing survival"),
+}
+
+TEST_STATUS: dict[str, Term] = {
+    "tested": Term("Tested", "tested"),
+    "withheld": Term("Not published", "not published because a count in the test is suppressed", "[c]", "none"),
+    "too_few": Term("Too few patients", "too few patients for the test", "", "none"),
+    "too_few_categories": Term("Nothing to compare", "fewer than two groups with patients to compare", "", "none"),
+    "no_variation": Term("No variation", "every patient, or none, met the indicator", "", "none"),
+}
+
+BEYOND_CHANCE: dict[str, Term] = {
+    "yes": Term("Beyond chance", "larger than chance alone would explain"),
+    "no": Term("Within chance", "no larger than chance alone would explain"),
+}
+
+# --- Data completeness of a key item ----------------------------------------------------------------
+BELOW_THRESHOLD: dict[str, Term] = {
+    "yes": Term("Below threshold", "recorded for fewer patients than the completeness threshold", "\u25bc", "worse"),
+    "no": Term("Meets threshold", "recorded for at least the threshold share of patients", "\u25cf", "neutral"),
+}
+
 VOCABULARIES: dict[str, dict[str, Term]] = {
     "funnel_position": FUNNEL_POSITION, "outlier_status": OUTLIER_STATUS, "comparison": COMPARISON,
-    "status": STATUS, "variation": VARIATION, "subgroup": SUBGROUP, "direction": DIRECTION,
+    "status": STATUS, "variation": VARIATION, "subgroup": SUBGROUP, "direction": DIRECTION, "chart": CHART,
+    "limits_status": LIMITS_STATUS, "chart_status": CHART_STATUS, "series": SERIES, "rule": RULE,
+    "characteristic": CHARACTERISTIC, "association_test": ASSOCIATION_TEST, "test_status": TEST_STATUS,
+    "beyond_chance": BEYOND_CHANCE, "below_threshold": BELOW_THRESHOLD,
 }
 
 

@@ -25,6 +25,7 @@ from naome_report.charts.style import (
     NHS_DARK_BLUE,
     NHS_DARK_GREY,
     NHS_MID_GREY,
+    FUNNEL_POSITION_STYLE,
     OUTLIER_STATUS,
     WHITE,
     StatusStyle,
@@ -39,6 +40,7 @@ from naome_report.charts.style import (
 POINT_COLUMNS = ("org_code", "org_name", "denominator", "percentage")
 LIMIT_COLUMNS = ("n", "lower_95", "upper_95", "lower_998", "upper_998")
 STATUS_COLUMN = "outlier_status"
+POSITION_COLUMN = "funnel_position"  # indicators outside the outlier process: no alert / alarm words
 
 # Used when the caller gives no outlier status: a plain, neutral point.
 _UNCLASSIFIED = StatusStyle("o", NHS_MID_GREY, WHITE, 6.0, "Organisation")
@@ -189,15 +191,17 @@ def _smooth(n: pd.Series, values: pd.Series, grid: np.ndarray) -> np.ndarray:
 
 
 def _draw_points(ax: Axes, points: pd.DataFrame) -> None:
-    """One marker per organisation, shaped and coloured by outlier status."""
-    if STATUS_COLUMN not in points.columns:
+    """One marker per organisation, shaped and coloured by outlier status (or by funnel position)."""
+    column, styles = ((STATUS_COLUMN, OUTLIER_STATUS) if STATUS_COLUMN in points.columns
+                      else (POSITION_COLUMN, FUNNEL_POSITION_STYLE))
+    if column not in points.columns:
         _plot_group(ax, points, _UNCLASSIFIED)
         return
-    statuses = _base_status(points[STATUS_COLUMN])
-    unknown = sorted(set(statuses) - set(OUTLIER_STATUS))
+    statuses = _base_status(points[column])
+    unknown = sorted(set(statuses) - set(styles))
     if unknown:
-        raise ValueError(f"funnel_plot: unknown outlier_status value(s) {unknown}; expected {list(OUTLIER_STATUS)}")
-    for status, style in OUTLIER_STATUS.items():
+        raise ValueError(f"funnel_plot: unknown {column} value(s) {unknown}; expected {list(styles)}")
+    for status, style in styles.items():
         group = points[statuses == status]
         if not group.empty:
             _plot_group(ax, group, style)

@@ -16,6 +16,8 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from naome_report.numbers import format_fixed
+
 # NHS identity: blues and neutrals.
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
@@ -86,6 +88,16 @@ OUTLIER_STATUS: dict[str, StatusStyle] = {
     "within_limits": StatusStyle("o", NHS_MID_GREY, WHITE, 6.0, "Within limits"),
     "alert_low": StatusStyle("v", NHS_WARM_YELLOW, NHS_DARK_GREY, 7.5, "Below 95% limit (alert)"),
     "alarm_low": StatusStyle("v", NHS_ORANGE, NHS_BLACK, 8.5, "Below 99.8% limit (alarm)"),
+    "not_assessed": StatusStyle("s", WHITE, NHS_MID_GREY, 5.5, "Not assessed"),
+}
+
+# Indicators outside the outlier process are placed on the same funnel in words without alert or alarm.
+FUNNEL_POSITION_STYLE: dict[str, StatusStyle] = {
+    "above_998": StatusStyle("^", NHS_ORANGE, NHS_BLACK, 8.5, "Above 99.8% limit"),
+    "above_95": StatusStyle("^", NHS_WARM_YELLOW, NHS_DARK_GREY, 7.5, "Above 95% limit"),
+    "within": StatusStyle("o", NHS_MID_GREY, WHITE, 6.0, "Within limits"),
+    "below_95": StatusStyle("v", NHS_WARM_YELLOW, NHS_DARK_GREY, 7.5, "Below 95% limit"),
+    "below_998": StatusStyle("v", NHS_ORANGE, NHS_BLACK, 8.5, "Below 99.8% limit"),
     "not_assessed": StatusStyle("s", WHITE, NHS_MID_GREY, 5.5, "Not assessed"),
 }
 
@@ -175,7 +187,7 @@ def format_thousands(value: float) -> str:
 
 def format_percent(value: float, decimals: int = 0) -> str:
     """A percentage UK style: 59% or 59.0%."""
-    return f"{value:.{decimals}f}%"
+    return f"{format_fixed(value, decimals)}%"
 
 
 def thousands_formatter() -> FuncFormatter:

@@ -18,7 +18,8 @@ def _write_csv(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
     out = frame[columns].copy()
     for col in out.columns:
         if col in ("numerator", "denominator", "patients", "deaths", "at_risk", "count", "n", "quarter_index",
-                    "records_read", "quarantined", "excluded", "included", "events", "observed", "decile"):
+                    "records_read", "quarantined", "excluded", "included", "events", "observed", "decile", "units",
+                    "limits_segment", "points_published"):
             out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
         elif out[col].dtype.kind == "f":
             out[col] = _six_significant(out[col].to_numpy())
@@ -45,7 +46,7 @@ def write_data_files(tables: HubTables, flow: pd.DataFrame, reconciliation: pd.D
         _write_csv(frame, list(columns), path)
         written.append(path)
     readme = out_dir / "README.md"
-    readme.write_text(data_dictionary_markdown(meta["synthetic"]), encoding="utf-8")
+    readme.write_text(data_dictionary_markdown(meta["synthetic"], meta.get("disclosure")), encoding="utf-8")
     meta_path = out_dir / META_FILE
     meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
     return written + [readme, meta_path]

@@ -12,6 +12,8 @@ import pandas as pd
 
 from naome_report.config import Config
 from naome_report.hub import Results
+from naome_report.numbers import format_fixed
+from naome_report.publish.methods_context import methods_context
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
 
 NATIONS = ("England and Wales", "England", "Wales")
@@ -46,15 +48,13 @@ def fmt(value: Any, kind: str = "pct") -> str:
         return NOT_SHOWN
     value = float(value)
     if kind == "pct":
-        return f"{value:,.1f}%"
+        return f"{format_fixed(value, 1, thousands=True)}%"
     if kind in ("count", "days"):
-        return f"{value:,.0f}"
-    if kind == "ratio":
-        return f"{value:.2f}"
-    if kind == "or":
-        return f"{value:.2f}"
+        return format_fixed(value, 0, thousands=True)
+    if kind in ("ratio", "or"):
+        return format_fixed(value, 2)
     if kind == "p":
-        return "<0.001" if value < 0.001 else f"{value:.3f}"
+        return "<0.001" if value < 0.001 else format_fixed(value, 3)
     raise ValueError(f"fmt: unknown kind {kind!r}")
 
 
@@ -115,7 +115,7 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
         "exclusions": ind.exclusions, "window": ind.window, "source": ind.source, "evidence": ind.evidence,
         "allocation": ALLOCATION_TEXT.get(ind.allocation, ind.allocation), "nations": ", ".join(ind.nations),
         "not_available": [f"{u.nation} {', '.join(u.financial_years)}: {u.reason}" for u in ind.not_available],
-        "casemix": ind.is_casemix_adjusted, "has_rate": ind.has_rate, "outlier_eligible": ind.outlier_eligible,
+        "casemix": ind.is_casemix_adjusted, "has_rate": ind.has_rate, "outlier_process": ind.outlier_process,
         "ew": values["England and Wales"], "england": values["England"], "wales": values["Wales"],
         "values": [{"nation": n, **values[n]} for n in NATIONS],
         "timeliness": ind.type == "timeliness",
@@ -307,7 +307,7 @@ def base_context(results: Results, registry: Registry, config: Config, out_dir: 
         "reconciliation": reconciliation_entries(results), "casemix": casemix_entries(results, registry),
         "disclosure": config.section("disclosure"), "funnel": config.section("funnel"),
         "spc": config.section("spc"), "cohort_config": config.section("cohort"),
-        "funnel_method": _funnel_method(results, period),
+        "funnel_method": _funnel_method(results, period), "methods": methods_context(results, registry, config),
         "data_link": relative(results.data_dir / "naome_indicators.csv", out_dir),
         "survival_link": relative(results.data_dir / "naome_survival_curves.csv", out_dir),
         "cohort_link": relative(results.data_dir / "naome_cohort_summary.csv", out_dir),

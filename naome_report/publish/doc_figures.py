@@ -49,14 +49,16 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
     if rows.empty or lim.empty:
         return None
     target = float(lim.target.iloc[0])
-    points = rows[["org_code", "org_name", "denominator", "percentage", "outlier_status"]]
+    # Outlier-process indicators are drawn by HQIP status, the others by position (no alert / alarm words).
+    marker = "outlier_status" if ind.outlier_process else "funnel_position"
+    points = rows[["org_code", "org_name", "denominator", "percentage", marker]]
     adjusted = " (case-mix adjusted)" if ind.is_casemix_adjusted else ""
     fig = funnel_plot(points, lim, target, f"{ind.title}{adjusted}", "Patients (%)")
-    counts = points.outlier_status.value_counts()
+    counts = rows.funnel_position.value_counts()
     alt = (f"Funnel plot of {ind.title_in_sentence}{adjusted} for {fmt(len(points), 'count')} organisations, "
-           f"{period}. The national value is {fmt(target)}. {fmt(counts.get('alarm_high', 0), 'count')} "
-           f"organisations are above and {fmt(counts.get('alarm_low', 0), 'count')} below the 99.8% limits; "
-           f"{fmt(counts.get('alert_high', 0), 'count')} above and {fmt(counts.get('alert_low', 0), 'count')} "
+           f"{period}. The national value is {fmt(target)}. {fmt(counts.get('above_998', 0), 'count')} "
+           f"organisations are above and {fmt(counts.get('below_998', 0), 'count')} below the 99.8% limits; "
+           f"{fmt(counts.get('above_95', 0), 'count')} above and {fmt(counts.get('below_95', 0), 'count')} "
            "below the 95% limits only. The data are in naome_indicators.csv.")
     return _save(fig, out_dir, f"funnel-{ind.id}", alt)
 
@@ -152,7 +154,7 @@ def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, 
     jobs: list[tuple[str, str]] = [("flow", ""), ("km", "route"), ("km", "subtype")]
     for ind in registry:
         if ind.has_rate:
-            jobs += [("funnel", ind.id)] if ind.outlier_eligible else []
+            jobs += [("funnel", ind.id)] if ind.has_funnel else []
             jobs.append(("alliance", ind.id))
     _SHARED.update(results=results, registry=registry, out_dir=out_dir)
     workers = workers or available_cores()

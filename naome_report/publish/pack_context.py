@@ -212,7 +212,7 @@ def _run_caption(points: list[dict[str, Any]], trial: bool) -> str:
     if not published:
         return "No quarter has a published value."
     last = published[-1]
-    text = (f"Latest quarter ({last['period']}): {fmt.pct(last['percentage'])}. Mean {fmt.pct(last.get('mean'))}, "
+    text = (f"Latest quarter ({last['period']}): {fmt.pct(last['percentage'])}. Centre {fmt.pct(last.get('centre'))}, "
             f"process limits {fmt.pct(last.get('lower_limit'))} to {fmt.pct(last.get('upper_limit'))}"
             f"{' (trial limits)' if trial else ''}.")
     specials: dict[str, list[tuple[int, str]]] = {}

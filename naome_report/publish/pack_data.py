@@ -18,7 +18,7 @@ INDICATOR_COLUMNS = (
     "status_note",
 )
 RUN_COLUMNS = (
-    "indicator_id", "period", "quarter_index", "numerator", "denominator", "percentage", "status", "mean",
+    "indicator_id", "period", "quarter_index", "numerator", "denominator", "percentage", "status", "centre",
     "lower_limit", "upper_limit", "special_cause", "rule", "variation", "limits_status", "improvement_direction",
 )
 SURVIVAL_COLUMNS = ("time_years", "patients", "deaths", "survival_percentage", "ci_lower_95", "ci_upper_95", "status",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from naome_report.numbers import format_fixed
 from naome_report.stats.outliers import OUTLIER_SYMBOLS
 
 DASH = "\u2013"  # en dash: ranges and "nothing to show"
@@ -51,19 +52,19 @@ def is_blank(value: Any) -> bool:
 
 def pct(value: Any, decimals: int = 1) -> str:
     """A percentage as printed in the packs: 62.3%."""
-    return DASH if is_blank(value) else f"{float(value):.{decimals}f}%"
+    return DASH if is_blank(value) else f"{format_fixed(float(value), decimals)}%"
 
 
 def ci(lower: Any, upper: Any) -> str:
     """A 95% confidence interval as printed: 55.1–68.9."""
     if is_blank(lower) or is_blank(upper):
         return ""
-    return f"{float(lower):.1f}{DASH}{float(upper):.1f}"
+    return f"{format_fixed(float(lower), 1)}{DASH}{format_fixed(float(upper), 1)}"
 
 
 def count(value: Any) -> str:
     """A count with thousands separators: 1,234."""
-    return DASH if is_blank(value) else f"{int(round(float(value))):,}"
+    return DASH if is_blank(value) else format_fixed(float(value), 0, thousands=True)
 
 
 def ratio(value: Any) -> str:

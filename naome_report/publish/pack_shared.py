@@ -39,7 +39,7 @@ def funnel_indicators(registry: Registry, results: Results) -> list[Indicator]:
     """Organisation-level indicators with outlier assessment and funnel limits for the headline period."""
     lim = results.funnel_limits
     have = set(lim.loc[(lim["period"] == results.primary_period) & (lim["subgroup"] == ALL), "indicator_id"])
-    return [ind for ind in registry if ind.outlier_eligible and ind.has_rate and ind.id in have]
+    return [ind for ind in registry if ind.has_funnel and ind.id in have]
 
 
 def value_column(ind: Indicator) -> str:
@@ -55,7 +55,8 @@ def _points(rows: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
     return pd.DataFrame({
         "org_code": sub["org_code"], "org_name": sub["org_code"], "denominator": sub["denominator"].astype(float),
         "percentage": sub[col].astype(float),
-        "outlier_status": sub["outlier_status"].where(sub["outlier_status"].isin(_STATUSES), "not_assessed"),
+        **({"outlier_status": sub["outlier_status"].where(sub["outlier_status"].isin(_STATUSES), "not_assessed")}
+           if ind.outlier_process else {"funnel_position": sub["funnel_position"]}),
     })
 
 

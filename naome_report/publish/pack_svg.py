@@ -170,7 +170,7 @@ def run_chart_svg(points: list[dict[str, Any]], label: str, years_below: bool = 
     the quarter ticks.
     """
     values = [_num(p["percentage"]) for p in points]
-    means = [_num(p["mean"]) for p in points]
+    means = [_num(p["centre"]) for p in points]
     lows = [_num(p["lower_limit"]) for p in points]
     highs = [_num(p["upper_limit"]) for p in points]
     shown = [v for v in values + means + lows + highs if v is not None]

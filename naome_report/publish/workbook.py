@@ -489,7 +489,7 @@ def _definitions_sheet(registry: Registry) -> Sheet:
         ind.id, ind.title, ind.plain_title, ind.goal, ind.goal_title, TYPE_LABELS.get(ind.type, ind.type),
         ind.numerator_text, ind.denominator_text, ind.exclusions, ind.window, ind.source, ", ".join(ind.nations),
         _not_available_text(ind), ind.direction_text, "Yes" if ind.is_casemix_adjusted else "No",
-        "Yes" if ind.outlier_eligible else "No",
+        "Yes" if ind.outlier_process else "No",
         ", ".join(["All patients", *(SUBGROUP_LABELS.get(s, s) for s in ind.subgroups)]),
         ind.evidence or "None stated", ind.definitions_version,
     ) for ind in registry]

@@ -211,3 +211,52 @@ def apply_disclosure_control(
             "status": status,
         }
     )
+
+
+def suppress_rows(
+    numerator: ArrayLike,
+    denominator: ArrayLike,
+    relations: list[ArrayLike],
+    *,
+    already_hidden: ArrayLike | None = None,
+    low: int = 1,
+    high: int = 4,
+    min_denominator: int = 10,
+) -> pd.DataFrame:
+    """Row decisions for a table of rates where a suppressed row shows neither count: hidden, status.
+
+    A row is hidden when its numerator, its complement or its denominator is in [low, high], or
+    when ``already_hidden`` (e.g. the same count is hidden in another published file); hidden rows
+    are then protected along every additive relation in ``relations`` (each an array of group labels,
+    NaN = in no group), numerators and denominators alike, until stable. Status: not_available
+    (a count is missing), suppressed, not_applicable (denominator 0), too_few (denominator under
+    ``min_denominator``: counts shown, no rate), published.
+    """
+    num, den = (np.asarray(a, dtype=float) for a in (numerator, denominator))
+    decision = apply_disclosure_control(num, den, low=low, high=high, min_denominator=min_denominator)
+    hidden = (decision.suppress_numerator | decision.suppress_denominator).to_numpy()
+    if already_hidden is not None:
+        hidden |= np.asarray(already_hidden, dtype=bool)
+    partner_num = np.where(den == 0, np.nan, num)  # a numerator over a zero denominator is known to be 0
+    while True:
+        before = hidden.sum()
+        for groups in relations:
+            hidden = secondary_suppression(partner_num, hidden, groups)
+            hidden = secondary_suppression(den, hidden, groups)
+        if hidden.sum() == before:
+            break
+    available = np.isfinite(num) & np.isfinite(den)
+    status = np.select([~available, hidden, den == 0, den < min_denominator],
+                       ["not_available", "suppressed", "not_applicable", "too_few"], "published").astype(object)
+    return pd.DataFrame({"hidden": hidden & available, "status": status})
+
+
+def hidden_elsewhere(keys: ArrayLike, values: ArrayLike, other_keys: ArrayLike, other_hidden: ArrayLike) -> np.ndarray:
+    """True where a row's true value equals a value hidden in another published table under the same key.
+
+    Two files that publish the same count (for the same unit and period) must hide it alike, or one
+    file gives away what the other suppressed; equal values under one key are treated as the same count.
+    """
+    mine = pd.MultiIndex.from_arrays([np.asarray(keys, dtype=object), np.asarray(values, dtype=float)])
+    theirs = pd.MultiIndex.from_arrays([np.asarray(other_keys, dtype=object), np.asarray(other_hidden, dtype=float)])
+    return mine.isin(theirs) & np.isfinite(np.asarray(values, dtype=float))

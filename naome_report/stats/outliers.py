@@ -97,3 +97,71 @@ def assign_outlier_status(
     status[~ok] = not_assessed
     # A fixed-width str array so numpy string functions (np.char / np.strings) work on it.
     return status.astype(str)
+
+
+# --- funnel position, HQIP status and comparison: codes only (words in naome_report/vocabulary.py) ---
+
+FUNNEL_POSITIONS: tuple[str, ...] = ("above_998", "above_95", "within", "below_95", "below_998", "not_assessed")
+OUTLIER_STATUS_OF_POSITION: dict[str, str] = {
+    "above_998": "alarm_high", "above_95": "alert_high", "within": "within_limits",
+    "below_95": "alert_low", "below_998": "alarm_low", "not_assessed": "not_assessed",
+}
+_SIDE_OF_POSITION = {"above_998": 1, "above_95": 1, "within": 0, "below_95": -1, "below_998": -1}
+_BETTER_SIGN = {"higher_better": 1, "lower_better": -1, "neutral": 0}
+
+
+def funnel_position(
+    value: ArrayLike,
+    lower_95: ArrayLike,
+    upper_95: ArrayLike,
+    lower_998: ArrayLike,
+    upper_998: ArrayLike,
+    *,
+    assessable: ArrayLike | None = None,
+) -> np.ndarray:
+    """Where each value lies against its funnel: above_998, above_95, within, below_95, below_998 or not_assessed.
+
+    A value exactly on a limit is inside it; a missing value or limit, or assessable False,
+    is not_assessed.
+    """
+    status = assign_outlier_status(value, lower_95, upper_95, lower_998, upper_998, assessable=assessable)
+    position = {v: k for k, v in OUTLIER_STATUS_OF_POSITION.items()}
+    return np.array([position.get(s, "not_assessed") for s in status], dtype=object)
+
+
+def outlier_status_from_position(position: ArrayLike, in_process: bool) -> np.ndarray:
+    """HQIP outlier status for an indicator in the outlier process, else not_in_process everywhere."""
+    codes = np.asarray(position, dtype=object)
+    if not in_process:
+        return np.full(codes.shape, "not_in_process", dtype=object)
+    return np.array([OUTLIER_STATUS_OF_POSITION[p] for p in codes], dtype=object)
+
+
+def _comparison(side: np.ndarray, direction: str) -> np.ndarray:
+    """better / similar / worse (or higher / similar / lower without a preferred direction) from a side +1/0/-1."""
+    if direction not in _BETTER_SIGN:
+        raise ValueError(f"unknown direction {direction!r}; allowed: {', '.join(_BETTER_SIGN)}")
+    sign = _BETTER_SIGN[direction]
+    if sign == 0:
+        return np.select([side > 0, side < 0], ["higher", "lower"], "similar").astype(object)
+    return np.select([side * sign > 0, side * sign < 0], ["better", "worse"], "similar").astype(object)
+
+
+def comparison_from_position(position: ArrayLike, direction: str) -> np.ndarray:
+    """vs_national of an organisation from its 95% funnel position; not_assessed where it has none."""
+    codes = np.asarray(position, dtype=object)
+    side = np.array([_SIDE_OF_POSITION.get(p, 0) for p in codes], dtype=int)
+    out = _comparison(side, direction)
+    out[codes == "not_assessed"] = "not_assessed"
+    return out
+
+
+def comparison_from_interval(lower: ArrayLike, upper: ArrayLike, reference: ArrayLike, direction: str) -> np.ndarray:
+    """vs a reference value from whether the 95% CI [lower, upper] excludes it; not_assessed where any is missing."""
+    lo, hi, ref = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (lower, upper, reference)))
+    known = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(ref)
+    with np.errstate(invalid="ignore"):
+        side = np.where(lo > ref, 1, np.where(hi < ref, -1, 0))
+    out = _comparison(np.atleast_1d(side), direction)
+    out[~np.atleast_1d(known)] = "not_assessed"
+    return out

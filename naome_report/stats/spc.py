@@ -130,6 +130,19 @@ def rule_shift(values: ArrayLike, mean: float, length: int = 7) -> np.ndarray:
     return _in_long_runs(side > 0, length) | _in_long_runs(side < 0, length)
 
 
+def _variation(special: np.ndarray, direction: np.ndarray, present: np.ndarray, improvement: str) -> np.ndarray:
+    """improvement / concern (neither without a preferred direction) at special causes, else common_cause."""
+    variation = np.full(special.size, "common_cause", dtype=object)
+    if improvement == "neutral":
+        variation[special] = "neither"
+    else:
+        better = 1 if improvement == "increase" else -1
+        variation[special & (direction == better)] = "improvement"
+        variation[special & (direction == -better)] = "concern"
+    variation[~present] = "not_available"
+    return variation
+
+
 def run_chart_analysis(values: ArrayLike, *args: Any, **kwargs: Any) -> pd.DataFrame:
     """:func:`run_chart_columns` as a DataFrame, one row per point (same arguments)."""
     return pd.DataFrame(run_chart_columns(values, *args, **kwargs))
@@ -190,14 +203,7 @@ def run_chart_columns(
         [";".join(name for name in RULE_ORDER if fired[name][i]) for i in range(v.size)],
         dtype=object,
     )
-    variation = np.full(v.size, "common_cause", dtype=object)
-    if improvement == "neutral":
-        variation[special] = "neither"
-    else:
-        better = 1 if improvement == "increase" else -1
-        variation[special & (direction == better)] = "improvement"
-        variation[special & (direction == -better)] = "concern"
-    variation[~present] = "not_available"
+    variation = _variation(special, direction, present, improvement)
 
     n = v.size
     return {
@@ -210,4 +216,170 @@ def run_chart_columns(
         "rules_fired": rules_fired,
         "variation": variation,
         "limits_status": np.full(n, "trial" if int(present.sum()) < min_points else "baseline", dtype=object),
+    }
+
+
+# --- p-charts for proportions (each point's limits from its own denominator) --------------------
+
+CHARTS: tuple[str, ...] = ("p", "p_prime")
+CHART_CHOICES: tuple[str, ...] = (*CHARTS, "auto")
+
+
+def p_chart_limits(numerator: ArrayLike, denominator: ArrayLike, sigma_z: float = 1.0) -> dict[str, np.ndarray]:
+    """Centre p-bar = sum(numerator) / sum(denominator) and per-point 1, 2 and 3 sigma limits, clipped to [0, 1].
+
+    sigma_i = sqrt(p-bar (1 - p-bar) / n_i) x sigma_z: sigma_z = 1 is the binomial p-chart,
+    Laney's sigma_z (:func:`laney_sigma_z`) gives the p' chart.  Points with no denominator
+    get NaN limits and do not count in p-bar.
+    """
+    num, den = (np.asarray(a, dtype=float) for a in (numerator, denominator))
+    present = np.isfinite(num) & np.isfinite(den) & (den > 0)
+    total = den[present].sum()
+    centre = num[present].sum() / total if total > 0 else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = np.where(present, np.sqrt(centre * (1.0 - centre) / np.where(present, den, 1.0)) * sigma_z, np.nan)
+    out = {"centre": np.full(num.shape, centre)}
+    for k in (1, 2, 3):
+        suffix = "" if k == 3 else f"_{k}sigma"
+        out[f"lower{suffix}"] = np.clip(centre - k * sigma, 0.0, 1.0)
+        out[f"upper{suffix}"] = np.clip(centre + k * sigma, 0.0, 1.0)
+    return out
+
+
+def laney_sigma_z(numerator: ArrayLike, denominator: ArrayLike) -> float:
+    """Laney (2002) sigma_z: the moving-range sigma (mean |z_i - z_i-1| / 1.128) of the binomial z-scores.
+
+    Above 1, the points vary more than the binomial allows (large n makes this common) and the
+    p' chart widens each p-chart limit by this factor.  NaN with fewer than two points.
+    """
+    num, den = (np.asarray(a, dtype=float) for a in (numerator, denominator))
+    present = np.isfinite(num) & np.isfinite(den) & (den > 0)
+    if present.sum() < 2:
+        return float("nan")
+    p, n = num[present] / den[present], den[present]
+    centre = num[present].sum() / n.sum()
+    if centre <= 0.0 or centre >= 1.0:
+        return float("nan")
+    z = (p - centre) / np.sqrt(centre * (1.0 - centre) / n)
+    return float(np.abs(np.diff(z)).mean() / D2)
+
+
+def _segment_rules(values: np.ndarray, limits: dict[str, np.ndarray], rules: tuple[str, ...],
+                   trend_length: int, shift_length: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The rules fired at each point of one segment (available points only), and each rule's direction."""
+    centre = float(limits["centre"][0]) if values.size else float("nan")
+    side = _side(values, centre).astype(np.int8)
+    trend = _trend_direction(values, trend_length) if "trend" in rules else np.zeros(values.size, np.int8)
+    fired = {
+        "outside_limits": rule_outside_limits(values, limits["lower"], limits["upper"]),
+        "trend": trend != 0,
+        "two_of_three": rule_two_of_three_beyond_2sigma(values, centre, limits["lower_2sigma"], limits["upper_2sigma"]),
+        "shift": rule_shift(values, centre, shift_length),
+    }
+    fired = {name: (mask if name in rules else np.zeros(values.size, bool)) for name, mask in fired.items()}
+    return fired, {"outside_limits": side, "trend": trend, "two_of_three": side, "shift": side}
+
+
+def _first_sustained_shift(values: np.ndarray, centre: float, shift_length: int, min_before: int) -> int | None:
+    """Index where the first run of `shift_length` points on one side of the centre starts, if `min_before` points precede it."""
+    side = _side(values, centre)
+    starts = []
+    for sign in (1, -1):
+        runs = _in_long_runs(side == sign, shift_length)
+        first = np.flatnonzero(runs & ~np.r_[False, runs[:-1]])
+        starts += [int(i) for i in first if i >= min_before]
+    return min(starts) if starts else None
+
+
+def p_chart_columns(
+    numerator: ArrayLike,
+    denominator: ArrayLike,
+    improvement: str = "increase",
+    *,
+    chart: str = "auto",
+    rules: tuple[str, ...] = RULE_ORDER,
+    trend_length: int = 6,
+    shift_length: int = 7,
+    baseline_points: int = 15,
+    recalculate_after_shift: bool = True,
+    min_points_before_shift: int = 6,
+) -> dict[str, np.ndarray]:
+    """Per-point p-chart (or Laney p') limits, Making Data Count rules and variation, as equal-length arrays (0-1).
+
+    chart: "p", "p_prime" or "auto" (p' where Laney's sigma_z of the segment exceeds 1).
+    Limits are recalculated from the start of a sustained shift (the shift rule, when it is
+    in `rules`) once at least `min_points_before_shift` points precede it; each part is a
+    segment with its own centre and limits.  Columns: value, centre, lower, upper (3 sigma,
+    clipped to 0-1), chart, special_cause, rule (first in RULE_ORDER that fired, else ''),
+    rules_fired (';'-joined), variation, limits_status ("trial" when the first segment has
+    fewer than `baseline_points` points, "baseline", or "recalculated" after a shift) and
+    limits_segment (1, 2, ...).  A point with no denominator is skipped by the rules.
+    """
+    if improvement not in IMPROVEMENT_DIRECTIONS:
+        raise ValueError(f"unknown improvement direction {improvement!r}; allowed: {', '.join(IMPROVEMENT_DIRECTIONS)}")
+    if chart not in CHART_CHOICES:
+        raise ValueError(f"unknown chart {chart!r}; allowed: {', '.join(CHART_CHOICES)}")
+    unknown = set(rules) - set(RULE_ORDER)
+    if unknown:
+        raise ValueError(f"unknown rule(s) {sorted(unknown)}; allowed: {', '.join(RULE_ORDER)}")
+    num, den = (np.asarray(a, dtype=float).ravel() for a in (numerator, denominator))
+    if num.shape != den.shape:
+        raise ValueError("numerator and denominator differ in length")
+    n = num.size
+    present = np.isfinite(num) & np.isfinite(den) & (den > 0)
+    index = np.flatnonzero(present)
+    value = np.full(n, np.nan)
+    value[present] = num[present] / den[present]
+
+    # Segment boundaries (positions among the available points), split at sustained shifts.
+    bounds = [0, index.size]
+    if recalculate_after_shift and "shift" in rules:
+        seg = 0
+        while seg < len(bounds) - 1:
+            a, b = bounds[seg], bounds[seg + 1]
+            pos = index[a:b]
+            centre = p_chart_limits(num[pos], den[pos])["centre"]
+            start = _first_sustained_shift(value[pos], float(centre[0]) if pos.size else np.nan,
+                                           shift_length, min_points_before_shift)
+            if start is not None and start > 0:
+                bounds.insert(seg + 1, a + start)
+            seg += 1
+
+    out = {name: np.full(n, np.nan) for name in ("centre", "lower", "upper")}
+    out_chart = np.full(n, "", dtype=object)
+    fired = {name: np.zeros(n, dtype=bool) for name in RULE_ORDER}
+    direction_of = {name: np.zeros(n, dtype=np.int8) for name in RULE_ORDER}
+    segment = np.zeros(n, dtype=np.int64)
+    for number, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]), start=1):
+        pos = index[a:b]
+        if pos.size == 0:
+            continue
+        sigma_z = laney_sigma_z(num[pos], den[pos])
+        use_prime = chart == "p_prime" or (chart == "auto" and np.isfinite(sigma_z) and sigma_z > 1.0)
+        limits = p_chart_limits(num[pos], den[pos], sigma_z if use_prime and np.isfinite(sigma_z) else 1.0)
+        for name in ("centre", "lower", "upper"):
+            out[name][pos] = limits[name]
+        out_chart[pos] = "p_prime" if use_prime else "p"
+        segment[pos] = number
+        seg_fired, seg_direction = _segment_rules(value[pos], limits, tuple(rules), trend_length, shift_length)
+        for name in RULE_ORDER:
+            fired[name][pos] = seg_fired[name]
+            direction_of[name][pos] = seg_direction[name]
+
+    first_rule = np.full(n, "", dtype=object)
+    direction = np.zeros(n, dtype=np.int8)
+    for name in RULE_ORDER:
+        take = fired[name] & (first_rule == "")
+        first_rule[take] = name
+        direction[take] = direction_of[name][take]
+    special = first_rule != ""
+    variation = _variation(special, direction, present, improvement)
+    first_points = int((segment == 1).sum())
+    status = np.where(segment > 1, "recalculated", "trial" if first_points < baseline_points else "baseline").astype(object)
+    status[~present] = ""
+    return {
+        "value": value, "centre": out["centre"], "lower": out["lower"], "upper": out["upper"], "chart": out_chart,
+        "special_cause": special, "rule": first_rule,
+        "rules_fired": np.array([";".join(r for r in RULE_ORDER if fired[r][i]) for i in range(n)], dtype=object),
+        "variation": variation, "limits_status": status, "limits_segment": segment,
     }

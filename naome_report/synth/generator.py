@@ -39,6 +39,12 @@ DESIGNED_OUTLIERS = (
     ("mdt", "low", -1.6), ("mdt", "high", 1.8), ("biopsy", "low", -1.4), ("cdk46", "low", -1.5),
     ("sact", "low", -2.0), ("cns", "low", -1.6), ("mort30", "high", 2.3), ("emergency", "high", 0.9),
 )
+# Designed differences of Wales from England (logit scale, by financial year starting for MDT): recording
+# and practice differ by nation, so Welsh health boards can sit outside funnels centred on England and
+# Wales for these indicators. With DESIGNED_OUTLIERS and ORG_EFFECT_SD this is the whole design of
+# organisation-level variation, written to the extract's _synthetic_truth.json.
+WALES_LOGIT_SHIFT = {"receptors": -0.4, "stage": 0.3, "recurrence": -0.3, "cns": -0.2, "perf_status": -0.5,
+                     "mdt": {2023: -1.6, 2024: -0.4, 2025: 0.3}}
 # ICD-10 codes for metastatic sites, with the chance a patient has that site.
 SITES = {
     "bone": ("C79.5", 0.65), "liver": ("C78.7", 0.30), "lung": ("C78.0", 0.30), "brain": ("C79.3", 0.08),
@@ -218,7 +224,7 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
     fy = _fy_of(_dates(mbc_day))
 
     # --- tumours ---------------------------------------------------------------------------------
-    receptors_known = happens(p_of(0.90, "receptors", np.where(is_wales, -0.4, 0.0)))
+    receptors_known = happens(p_of(0.90, "receptors", np.where(is_wales, WALES_LOGIT_SHIFT["receptors"], 0.0)))
     subtype_recorded = np.where(receptors_known, subtype, "Unknown")
     er = np.select([subtype == "ER+/HER2-", subtype == "HER2+", subtype == "Triple negative"], ["P", _choose(rng, ["P", "N"], [0.6, 0.4], n), "N"], "X")
     her2 = np.select([subtype == "ER+/HER2-", subtype == "HER2+", subtype == "Triple negative"], ["N", "P", "N"], "X")
@@ -226,7 +232,7 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
     blank_receptors = ~receptors_known
     er = np.where(blank_receptors & (rng.random(n) < 0.6), "", np.where(blank_receptors, "X", er))
     her2 = np.where(blank_receptors, np.where(rng.random(n) < 0.5, "", "X"), her2)
-    stage_recorded = de_novo & happens(p_of(0.40, "stage", np.where(is_wales, 0.3, 0.0)))
+    stage_recorded = de_novo & happens(p_of(0.40, "stage", np.where(is_wales, WALES_LOGIT_SHIFT["stage"], 0.0)))
     tnm_m = np.where(stage_recorded, "M1", np.where(de_novo, _choose(rng, ["", "MX"], [0.7, 0.3], n), "M0"))
     stage_group = np.where(stage_recorded, "4", np.where(de_novo, "", _choose(rng, ["1", "2", "3", "X"], [35, 40, 20, 5], n)))
     tumour_source = np.where(is_wales, "CANISC", _choose(rng, ["COSD", "RCRD", "NCRD"], [0.7, 0.1, 0.2], n))
@@ -247,7 +253,7 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
     })
 
     # --- metastases --------------------------------------------------------------------------------
-    rec_recorded = ~de_novo & happens(p_of(0.55, "recurrence", np.where(is_wales, -0.3, 0.0)))
+    rec_recorded = ~de_novo & happens(p_of(0.55, "recurrence", np.where(is_wales, WALES_LOGIT_SHIFT["recurrence"], 0.0)))
     rec_type_recorded = rec_recorded & (rng.random(n) < 0.85)
     met_rows = []
     for name, (code, _) in SITES.items():
@@ -282,7 +288,8 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
         }))
 
     cosd = np.where(is_wales, "CANISC", "COSD")
-    wales_mdt_year = np.select([fy <= 2023, fy == 2024], [-1.6, -0.4], 0.3)
+    mdt_shift = WALES_LOGIT_SHIFT["mdt"]
+    wales_mdt_year = np.select([fy <= 2023, fy == 2024], [mdt_shift[2023], mdt_shift[2024]], mdt_shift[2025])
     mdt = happens(p_of(0.72, "mdt", np.where(is_wales, wales_mdt_year, 0.0)))
     mdt_day = mbc_day + np.where(rng.random(n) < 0.9, rng.integers(-20, 60, n), rng.integers(95, 200, n))
     add_events(mdt, "MDT", mdt_day, "", cosd)
@@ -291,9 +298,9 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
     biopsy_site = np.where(site_has["liver"], "C78.7", np.where(site_has["bone"], "C79.5", "C78.0"))
     add_events(biopsy & ~biopsy_unavailable, "BIOPSY", mbc_day + rng.integers(-25, 80, n), biopsy_site,
                np.where(is_wales, "CANISC", np.where(rng.random(n) < 0.6, "COSD", "HES")))
-    cns = happens(p_of(0.78, "cns", np.where(is_wales, -0.2, 0.0)))
+    cns = happens(p_of(0.78, "cns", np.where(is_wales, WALES_LOGIT_SHIFT["cns"], 0.0)))
     add_events(cns, "CNS", mbc_day + rng.integers(-10, 40, n), "", cosd)
-    ps_recorded = happens(p_of(0.60, "perf_status", np.where(is_wales, -0.5, 0.0)))
+    ps_recorded = happens(p_of(0.60, "perf_status", np.where(is_wales, WALES_LOGIT_SHIFT["perf_status"], 0.0)))
     add_events(ps_recorded, "PS", mbc_day + rng.integers(-10, 30, n), ps_true.astype(str), cosd)
     care_events = pd.concat(care, ignore_index=True)
     care_events.insert(0, "event_id", [f"E{i:09d}" for i in range(len(care_events))])
@@ -409,6 +416,15 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
     truth = {
         "seed": seed, "scale": scale, "weibull_scale_years": weib_scale, "weibull_shape": weib_shape,
         "designed_outliers": designed,
+        "organisation_variation": {
+            "designed_outliers": len(designed),
+            "ordinary_logit_sd": ORG_EFFECT_SD,
+            "wales_logit_shift": {k: v if not isinstance(v, dict) else {str(year): shift for year, shift in v.items()}
+                                  for k, v in WALES_LOGIT_SHIFT.items()},
+            "note": ("Each designed outlier is one large English trust shifted on the logit scale for one indicator; "
+                     "every other organisation varies by chance, by its ordinary random effect (logit SD), and "
+                     "for Welsh health boards by the designed Wales shift."),
+        },
         "patients": {"de_novo": int(de_novo.sum()), "recurrent": int((~de_novo).sum()), "non_cohort": len(extra["patients"])},
         "injected_errors": frames.pop("_errors"),
     }

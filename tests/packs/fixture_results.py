@@ -148,7 +148,7 @@ def _outlier(row: dict, ind, limits: pd.DataFrame | None) -> None:
     """Funnel limits and outlier status for an organisation row."""
     if row["level"] != "organisation":
         return
-    if not ind.outlier_eligible or limits is None:
+    if not ind.outlier_process or limits is None:
         row.update(outlier_status="not_assessed", outlier_note="not_eligible")
         return
     if row["status"] != "published":
@@ -192,7 +192,7 @@ def _run_rows(ind, ent: pd.Series, rng: np.random.Generator, size: int, fys: lis
                      "period": f"{fys[q // 4]} Q{q % 4 + 1}", "period_type": "quarter", "indicator_id": ind.id,
                      "quarter_index": q + 1, "numerator": num[q] if status[q] == "published" else None,
                      "denominator": den[q] if status[q] != "not_available" else None, "percentage": pct[q],
-                     "status": status[q], "mean": round(ana["mean"][q], 2), "lower_limit": round(ana["lower"][q], 2),
+                     "status": status[q], "centre": round(ana["mean"][q], 2), "lower_limit": round(ana["lower"][q], 2),
                      "upper_limit": round(ana["upper"][q], 2), "special_cause": "yes" if ana["special_cause"][q] else "no",
                      "rule": ana["rule"][q], "rules_fired": ana["rules_fired"][q],
                      "variation": ana["variation"][q] if status[q] == "published" else "",
@@ -256,7 +256,7 @@ def write_fixture_results(data_dir: Path, config: Config, registry: Registry, se
         if not ind.has_rate:
             counts = counts.assign(numerator=size.to_numpy(), denominator=0)
         limits = None
-        if ind.outlier_eligible and ind.has_rate:
+        if ind.outlier_process and ind.has_rate:
             elig = counts[orgs.nation.isin(ind.nations).to_numpy()]
             target = round(100 * elig.numerator.sum() / elig.denominator.sum(), 1)
             limits = _limits(ind, target, int(counts.denominator.max() * 1.2) + 5, period, config)

@@ -68,7 +68,7 @@ def test_pack_inputs_select_one_organisation(results: Results) -> None:
 
 
 def _points(values: list[float | None]) -> list[dict]:
-    return [{"period": f"202{3 + i // 4}/2{4 + i // 4} Q{i % 4 + 1}", "percentage": v, "mean": 50.0,
+    return [{"period": f"202{3 + i // 4}/2{4 + i // 4} Q{i % 4 + 1}", "percentage": v, "centre": 50.0,
              "lower_limit": 30.0, "upper_limit": 70.0, "special_cause": "yes" if i == 3 else "no",
              "variation": "concern" if i == 3 else "common_cause", "status": "published" if v is not None else "suppressed"}
             for i, v in enumerate(values)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -10,8 +11,9 @@ from naome_report.hub import Results
 
 
 def pct(value: float) -> str:
-    """The portal's percentage format: one decimal place."""
-    return f"{value:.1f}%"
+    """The portal's percentage format: one decimal place, halves rounded away from zero (as the reader sees
+    the decimal: 56.25 -> 56.3)."""
+    return f"{Decimal(repr(float(value))).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
 
 
 def org_rows(results: Results, org_code: str) -> pd.DataFrame:

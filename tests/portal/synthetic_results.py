@@ -154,8 +154,8 @@ def _finish(ind: Indicator, f: pd.DataFrame, method: str) -> pd.DataFrame:
             f.loc[idx, f"funnel_{k}"] = (100 * lim[k].to_numpy()).round(4)
         f.loc[idx, "funnel_method"] = lim["method"].iloc[0]
     status = assign_outlier_status(value, f.funnel_lower_95 / 100, f.funnel_upper_95 / 100, f.funnel_lower_998 / 100,
-                                   f.funnel_upper_998 / 100, assessable=np.full(len(f), ind.outlier_eligible),
-                                   reason_not_assessed=np.where(~ind.outlier_eligible, "not_eligible", f.status.replace("published", "not_available")))
+                                   f.funnel_upper_998 / 100, assessable=np.full(len(f), ind.outlier_process),
+                                   reason_not_assessed=np.where(~ind.outlier_process, "not_eligible", f.status.replace("published", "not_available")))
     split = pd.Series(status).str.split(":", n=1, expand=True).reindex(columns=[0, 1])
     f["outlier_status"] = np.where(is_org, split[0], np.nan)
     f["outlier_note"] = np.where(is_org, split[1].fillna(""), "")
@@ -275,7 +275,7 @@ def _series_rows(unit: dict, ind: Indicator, periods: list[str], num: np.ndarray
                      "series": series, "chart": "p", "numerator": num[i] if pub[i] else np.nan,
                      "denominator": den[i] if pub[i] else np.nan,
                      "percentage": round(100 * num[i] / den[i], 4) if pub[i] else np.nan, "status": status[i],
-                     "centre": round(x["centre"], 4), "mean": round(x["centre"], 4),
+                     "centre": round(x["centre"], 4),
                      "lower_limit": round(x["lower"][i], 4) if pub[i] else np.nan,
                      "upper_limit": round(x["upper"][i], 4) if pub[i] else np.nan,
                      "special_cause": "yes" if x["special"][i] else "no",

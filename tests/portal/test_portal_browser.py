@@ -147,7 +147,7 @@ def test_run_chart_points_show_values_on_focus_and_move_with_arrow_keys(desktop,
     assert tooltip.inner_text() == last.get_attribute("aria-label")
     series = run_series(results, code, ind.id)
     latest = series[series.percentage.notna()].iloc[-1]
-    assert f"{latest.percentage:.1f}%" in tooltip.inner_text()
+    assert pct(latest.percentage) in tooltip.inner_text()
     assert str(latest.period) in tooltip.inner_text()
     page.keyboard.press("ArrowLeft")
     focused = page.evaluate("document.activeElement.getAttribute('aria-label')")

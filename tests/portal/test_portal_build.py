@@ -293,7 +293,7 @@ def test_points_format(value, text):
 def test_ci_format():
     assert fmt_ci({"ci_lower_95": 55.14, "ci_upper_95": 63.66}) == "55.1% to 63.7%"
     assert fmt_ci({"ci_lower_95": float("nan"), "ci_upper_95": 1}) == ""
-    assert pct(55.14) == "55.1%"
+    assert pct(55.14) == "55.1%" and pct(56.25) == "56.3%" and fmt_pct(56.25) == "56.3%"
 
 
 def test_axis_helpers():

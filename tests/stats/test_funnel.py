@@ -7,12 +7,20 @@ from scipy.stats import binom, norm
 from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
+from scipy import integrate
+from scipy.stats import chi2
+
 from naome_report.stats.funnel import (
     LIMIT_COLUMNS,
     OverdispersionEstimate,
     binomial_funnel_limits,
+    choose_overdispersion_model,
+    describe_limits,
+    dispersion_p_value,
+    dispersion_ratio,
     estimate_overdispersion,
     funnel_limits,
+    winsorised_normal_mean_square,
     wilson_funnel_limits,
     z_scores,
 )
@@ -298,10 +306,10 @@ def test_dispatcher_plain_methods_and_description():
     n = [5, 50, 500]
     binomial = funnel_limits(0.7, n)
     pd.testing.assert_frame_equal(binomial.drop(columns="method"), binomial_funnel_limits(0.7, n))
-    assert set(binomial["method"]) == {"exact binomial (Spiegelhalter 2005)"}
+    assert set(binomial["method"]) == {"exact binomial limits (Spiegelhalter 2005); no overdispersion adjustment"}
     wilson = funnel_limits(0.7, n, method="wilson")
     pd.testing.assert_frame_equal(wilson.drop(columns="method"), wilson_funnel_limits(0.7, n))
-    assert set(wilson["method"]) == {"Wilson score (Fingertips)"}
+    assert set(wilson["method"]) == {"Wilson score limits (Fingertips); no overdispersion adjustment"}
 
 
 def test_dispatcher_unknown_names_list_the_allowed_values():
@@ -325,8 +333,8 @@ def test_dispatcher_multiplicative_hand_worked():
     assert row["lower_998"] == pytest.approx(0.290981, abs=1e-6)
     assert row["upper_998"] == pytest.approx(0.709019, abs=1e-6)
     assert row["method"] == (
-        "normal approximation with multiplicative overdispersion "
-        "(phi=1.83, 10% winsorised; Spiegelhalter 2005)"
+        "multiplicative overdispersion limits (Spiegelhalter 2005): limits widened by \u221a\u03c6 "
+        "(\u03c6 = 1.83 from 30 units, 10% winsorised)"
     )
 
 
@@ -334,8 +342,9 @@ def test_dispatcher_multiplicative_not_applied_when_phi_at_most_one():
     estimate = OverdispersionEstimate(phi=0.87, tau2=0.0, k=30, winsorised=0.10)
     frame = funnel_limits(0.5, [10, 100], overdispersion="multiplicative", estimate=estimate)
     pd.testing.assert_frame_equal(frame.drop(columns="method"), binomial_funnel_limits(0.5, [10, 100]))
-    assert frame["method"].iloc[0].startswith("exact binomial (Spiegelhalter 2005); multiplicative")
-    assert "phi=0.87" in frame["method"].iloc[0]
+    assert frame["method"].iloc[0].startswith(
+        "exact binomial limits (Spiegelhalter 2005); multiplicative overdispersion adjustment not needed")
+    assert "\u03c6 = 0.87" in frame["method"].iloc[0]
 
 
 def test_dispatcher_additive_hand_worked():
@@ -348,15 +357,15 @@ def test_dispatcher_additive_hand_worked():
     assert row["upper_95"] == pytest.approx(0.638590, abs=1e-6)
     assert row["upper_998"] == pytest.approx(0.5 + Z998 * math.sqrt(0.005), abs=1e-6)
     assert np.isnan(frame.iloc[1]["lower_95"])
-    assert "additive" in row["method"] and "tau2=0.0025" in row["method"]
-    assert "10% winsorised" in row["method"]
+    assert row["method"].startswith("additive random-effects limits (Spiegelhalter 2005): overdispersed")
+    assert "\u03c4\u00b2 = 0.0025" in row["method"] and "10% winsorised" in row["method"]
 
 
 def test_dispatcher_additive_not_applied_when_tau2_zero():
     estimate = OverdispersionEstimate(phi=0.9, tau2=0.0, k=30, winsorised=0.10)
     frame = funnel_limits(0.5, [100], method="wilson", overdispersion="additive", estimate=estimate)
     pd.testing.assert_frame_equal(frame.drop(columns="method"), wilson_funnel_limits(0.5, [100]))
-    assert "not applied" in frame["method"].iloc[0]
+    assert "additive overdispersion adjustment not needed" in frame["method"].iloc[0]
 
 
 def test_additive_limits_hold_about_95_percent_of_overdispersed_units():
@@ -386,3 +395,153 @@ def test_additive_limits_hold_about_95_percent_of_overdispersed_units():
 def test_normal_quantile_constants():
     assert norm.ppf(0.975) == pytest.approx(Z95, abs=1e-6)
     assert norm.ppf(0.999) == pytest.approx(Z998, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- overdispersion test, scale, correction
+
+
+def test_dispersion_ratio_matches_funnelplotr_reference_value():
+    # FunnelPlotR tests/testthat/test-classes_methods.R: numerators 100, 150, 180, 80, 120, 225 over
+    # expected 108, 112, 165, 95, 100, 220 give phi 2.948033 (SHMI z-scores sqrt(E) log(O / E); with
+    # six units the 10% trimming leaves every z-score as it is).
+    observed = np.array([100, 150, 180, 80, 120, 225], dtype=float)
+    expected = np.array([108, 112, 165, 95, 100, 220], dtype=float)
+    z = np.sqrt(expected) * np.log(observed / expected)
+    phi, k = dispersion_ratio(z, winsorise=0.0)
+    assert k == 6
+    assert round(phi, 6) == 2.948033
+
+
+def test_dispersion_p_value_is_the_chi_squared_tail_on_k_minus_1_degrees_of_freedom():
+    # k phi = 40 * 1.5 = 60 on 39 degrees of freedom; and the DerSimonian-Laird Q test on the
+    # same units (target = pooled value, no winsorising) gives the same p-value.
+    assert dispersion_p_value(1.5, 40) == pytest.approx(chi2.sf(60.0, 39), rel=1e-12)
+    assert math.isnan(dispersion_p_value(2.0, 1))
+    rng = np.random.default_rng(3)
+    n = rng.integers(30, 300, size=25)
+    y = rng.binomial(n, 0.4) / n
+    target = float(np.sum(y * n) / np.sum(n))
+    estimate = estimate_overdispersion(y, n, target, winsorise=0.0)
+    dl = combine_effects(y, target * (1 - target) / n, method_re="dl")
+    assert estimate.phi_p_value == pytest.approx(chi2.sf(dl.q, len(n) - 1), rel=1e-10)
+
+
+def test_arcsine_scale_tau2_matches_dersimonian_laird_on_transformed_values():
+    # On the arcsine square-root scale each unit is asin(sqrt(y)) with variance 1 / (4 n); with the
+    # target at the inverse-variance weighted mean of those values, Spiegelhalter's tau2 is the
+    # DerSimonian-Laird tau2 of statsmodels on the same transformed inputs.
+    rng = np.random.default_rng(17)
+    n = rng.integers(40, 500, size=60)
+    p = np.clip(rng.normal(0.3, 0.06, size=60), 0.02, 0.98)
+    y = rng.binomial(n, p) / n
+    transformed = np.arcsin(np.sqrt(y))
+    centre = np.sum(4 * n * transformed) / np.sum(4 * n)
+    target = float(np.sin(centre) ** 2)
+    estimate = estimate_overdispersion(y, n, target, winsorise=0.0, scale="arcsine")
+    dl = combine_effects(transformed, 1 / (4 * n), method_re="dl")
+    assert dl.tau2 > 0
+    assert estimate.tau2 == pytest.approx(dl.tau2, rel=1e-9)
+    assert estimate.phi == pytest.approx(dl.q / len(n), rel=1e-9)
+
+
+def test_arcsine_additive_limits_follow_the_funnelplotr_formula():
+    # FunnelPlotR calculate_limits, data_type "PR": sin(asin(sqrt(t)) -/+ z sqrt(1 / (4 n) + tau2))^2.
+    # t = 0.25: asin(0.5) = pi / 6 = 0.523599; n = 100: s^2 = 0.0025; tau2 = 0.0015; sd = sqrt(0.004) = 0.063246
+    # 95%: sin(0.523599 -/+ 1.959964 * 0.063246)^2 = sin(0.399640)^2 / sin(0.647558)^2 = 0.389087^2 / 0.603240^2
+    #      = 0.151388 / 0.363899
+    estimate = OverdispersionEstimate(phi=2.0, tau2=0.0015, k=50, winsorised=0.1, scale="arcsine")
+    row = funnel_limits(0.25, [100], overdispersion="additive", estimate=estimate).iloc[0]
+    sd = math.sqrt(0.0025 + 0.0015)
+    assert row["lower_95"] == pytest.approx(math.sin(math.pi / 6 - Z95 * sd) ** 2, abs=1e-6)
+    assert row["lower_95"] == pytest.approx(0.151388, abs=1e-6)
+    assert row["upper_95"] == pytest.approx(0.363899, abs=1e-6)
+    assert row["upper_998"] == pytest.approx(math.sin(math.pi / 6 + Z998 * sd) ** 2, abs=1e-6)
+    assert "arcsine square-root scale" in row["method"]
+
+
+def test_arcsine_limits_stay_within_0_and_100_percent():
+    estimate = OverdispersionEstimate(phi=5.0, tau2=0.05, k=50, winsorised=0.1, scale="arcsine")
+    frame = funnel_limits(0.03, [5, 50, 5000], overdispersion="additive", estimate=estimate)
+    values = frame[list(LIMIT_COLUMNS[2:])].to_numpy()
+    assert values.min() == 0.0 and values.max() < 1.0
+
+
+def test_winsorised_normal_mean_square_agrees_with_numerical_integration():
+    for w in (0.05, 0.10, 0.20):
+        c = norm.isf(w)
+        inside, _ = integrate.quad(lambda z: z * z * norm.pdf(z), -c, c)
+        assert winsorised_normal_mean_square(w) == pytest.approx(inside + 2 * w * c * c, rel=1e-9)
+    assert winsorised_normal_mean_square(0.10) == pytest.approx(0.6787, abs=1e-4)
+    assert winsorised_normal_mean_square(0.0) == 1.0
+
+
+def test_consistency_correction_makes_phi_about_one_for_chance_variation():
+    # 400 funnels of 137 units varying by chance alone: the plain winsorised phi averages about
+    # 0.68, so its test almost never fires; corrected, phi averages about 1 and the 5% test
+    # fires about 5% of the time.
+    rng = np.random.default_rng(5)
+    plain, corrected, fired = [], [], []
+    for _ in range(400):
+        n = rng.integers(50, 600, size=137)
+        y = rng.binomial(n, 0.6) / n
+        t = float(np.sum(y * n) / np.sum(n))
+        plain.append(estimate_overdispersion(y, n, t).phi)
+        est = estimate_overdispersion(y, n, t, scale="arcsine", consistency_correction=True)
+        corrected.append(est.phi)
+        fired.append(est.is_overdispersed(0.05))
+    assert np.mean(plain) == pytest.approx(0.68, abs=0.03)
+    assert np.mean(corrected) == pytest.approx(1.0, abs=0.04)
+    assert 0.01 <= np.mean(fired) <= 0.10
+
+
+def test_a_designed_outlier_is_found_after_the_adjustment_and_chance_variation_is_not():
+    # 137 units with real between-unit variation (logit SD 0.2) and one unit 1.5 logits low:
+    # the additive limits still flag the designed unit at 99.8%, and flag about the nominal
+    # 0.27 others per funnel (at most about one), where unadjusted limits flag several.
+    rng = np.random.default_rng(11)
+    found, others, plain_others = 0, [], []
+    for _ in range(60):
+        n = np.maximum(20, np.exp(rng.normal(0, 0.55, 137)) * 220).astype(int)
+        effect = rng.normal(0, 0.2, 137)
+        effect[0], n[0] = -1.5, 300
+        p = 1 / (1 + np.exp(-(np.log(0.75 / 0.25) + effect)))
+        y = rng.binomial(n, p) / n
+        t = float(np.sum(y * n) / np.sum(n))
+        est = estimate_overdispersion(y, n, t, scale="arcsine", consistency_correction=True)
+        model = choose_overdispersion_model("auto", est, 0.05)
+        limits = funnel_limits(t, n, overdispersion=model, estimate=est)
+        beyond = (y < limits["lower_998"].to_numpy()) | (y > limits["upper_998"].to_numpy())
+        plain = binomial_funnel_limits(t, n)
+        plain_beyond = (y < plain["lower_998"].to_numpy()) | (y > plain["upper_998"].to_numpy())
+        found += bool(beyond[0])
+        others.append(beyond[1:].sum())
+        plain_others.append(plain_beyond[1:].sum())
+    assert found == 60
+    assert np.mean(others) < 0.7 and np.mean(np.array(others) <= 1) >= 0.85
+    assert np.mean(plain_others) > 5
+
+
+def test_choose_overdispersion_model():
+    over = OverdispersionEstimate(phi=2.0, tau2=0.01, k=100, winsorised=0.1, phi_p_value=0.001)
+    chance = OverdispersionEstimate(phi=1.05, tau2=0.0, k=100, winsorised=0.1, phi_p_value=0.3)
+    assert choose_overdispersion_model("auto", over, 0.05) == "additive"
+    assert choose_overdispersion_model("auto", chance, 0.05) == "none"
+    assert choose_overdispersion_model("auto", None, 0.05) == "none"
+    assert choose_overdispersion_model("multiplicative", chance, 0.05) == "multiplicative"
+    assert choose_overdispersion_model("none", over, 0.05) == "none"
+    with pytest.raises(ValueError, match="unknown overdispersion choice 'random'"):
+        choose_overdispersion_model("random", over, 0.05)
+
+
+def test_describe_limits_states_the_test_and_the_choice():
+    chance = OverdispersionEstimate(phi=1.049, tau2=0.0, k=137, winsorised=0.1, phi_p_value=0.3125,
+                                    consistency_corrected=True)
+    assert describe_limits("binomial", "none", chance, "auto", "organisations") == (
+        "exact binomial limits (Spiegelhalter 2005); not overdispersed (\u03c6 = 1.05 from 137 organisations, "
+        "10% winsorised and consistency-corrected; p = 0.313), so not adjusted")
+    over = OverdispersionEstimate(phi=2.5, tau2=0.00123456, k=137, winsorised=0.1, phi_p_value=1e-9, scale="arcsine")
+    assert describe_limits("binomial", "additive", over, "auto", "organisations") == (
+        "additive random-effects limits on the arcsine square-root scale (Spiegelhalter 2005): overdispersed "
+        "(\u03c6 = 2.50 from 137 organisations, 10% winsorised; p < 0.001), \u03c4\u00b2 = 0.00123")
+    assert describe_limits("wilson", "none", None, "none") == (
+        "Wilson score limits (Fingertips); no overdispersion adjustment")

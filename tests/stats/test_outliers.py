@@ -9,6 +9,10 @@ from naome_report.stats.outliers import (
     OUTLIER_LABELS,
     OUTLIER_SYMBOLS,
     assign_outlier_status,
+    comparison_from_interval,
+    comparison_from_position,
+    funnel_position,
+    outlier_status_from_position,
     outlier_label,
     outlier_symbol,
 )
@@ -110,3 +114,41 @@ def test_symbols_have_glyphs_in_dejavu_and_liberation(font):
     for symbol in OUTLIER_SYMBOLS.values():
         for char in symbol:
             assert ord(char) in cmap, f"{char!r} missing from {font}"
+
+
+# --------------------------------------------------------------------------- positions and comparisons
+
+def test_funnel_position_in_every_band_and_on_the_limits():
+    values = [0.25, 0.30, 0.35, 0.40, 0.50, 0.60, 0.65, 0.70, 0.75, np.nan]
+    assert funnel_position(values, *LIMITS).tolist() == [
+        "below_998", "below_95", "below_95", "within", "within", "within", "above_95", "above_95", "above_998",
+        "not_assessed"]
+    assert funnel_position([0.9], *LIMITS, assessable=[False]).tolist() == ["not_assessed"]
+
+
+def test_hqip_status_only_inside_the_outlier_process():
+    positions = ["above_998", "above_95", "within", "below_95", "below_998", "not_assessed"]
+    assert outlier_status_from_position(positions, True).tolist() == [
+        "alarm_high", "alert_high", "within_limits", "alert_low", "alarm_low", "not_assessed"]
+    assert outlier_status_from_position(positions, False).tolist() == ["not_in_process"] * 6
+
+
+def test_comparison_judges_directional_indicators_and_describes_neutral_ones():
+    positions = ["above_998", "above_95", "within", "below_95", "below_998", "not_assessed"]
+    assert comparison_from_position(positions, "higher_better").tolist() == [
+        "better", "better", "similar", "worse", "worse", "not_assessed"]
+    assert comparison_from_position(positions, "lower_better").tolist() == [
+        "worse", "worse", "similar", "better", "better", "not_assessed"]
+    assert comparison_from_position(positions, "neutral").tolist() == [
+        "higher", "higher", "similar", "lower", "lower", "not_assessed"]
+
+
+def test_comparison_from_a_confidence_interval():
+    # CIs (52, 58), (45, 55), (40, 49.9), missing; national 50.
+    lower, upper = [52, 45, 40, np.nan], [58, 55, 49.9, 60]
+    assert comparison_from_interval(lower, upper, 50, "higher_better").tolist() == [
+        "better", "similar", "worse", "not_assessed"]
+    assert comparison_from_interval(lower, upper, 50, "neutral").tolist() == [
+        "higher", "similar", "lower", "not_assessed"]
+    with pytest.raises(ValueError, match="unknown direction 'up'"):
+        comparison_from_interval(lower, upper, 50, "up")

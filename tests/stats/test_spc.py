@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 
 from naome_report.stats.spc import (
+    laney_sigma_z,
+    p_chart_columns,
+    p_chart_limits,
     rule_outside_limits,
     rule_shift,
     rule_trend,
@@ -213,3 +216,88 @@ def test_run_chart_empty_and_single_point():
 def test_run_chart_rejects_unknown_direction():
     with pytest.raises(ValueError, match="increase.*decrease.*neutral"):
         run_chart_analysis([1, 2, 3], improvement="up")
+
+
+# --------------------------------------------------------------------------- p-charts
+
+
+def test_p_chart_limits_hand_worked_from_each_points_own_denominator():
+    # 10/100, 20/100, 30/200: p-bar = 60 / 400 = 0.15.
+    # n = 100: sigma = sqrt(0.15 * 0.85 / 100) = 0.0357071, 3 sigma = 0.107121 -> 0.042879 / 0.257121
+    # n = 200: sigma = sqrt(0.15 * 0.85 / 200) = 0.0252488, 3 sigma = 0.0757463 -> 0.0742537 / 0.2257463
+    limits = p_chart_limits([10, 20, 30], [100, 100, 200])
+    assert limits["centre"] == pytest.approx([0.15] * 3)
+    assert limits["lower"] == pytest.approx([0.042879, 0.042879, 0.0742537], abs=1e-6)
+    assert limits["upper"] == pytest.approx([0.257121, 0.257121, 0.2257463], abs=1e-6)
+    assert limits["upper_2sigma"][2] == pytest.approx(0.15 + 2 * 0.0252488, abs=1e-6)
+
+
+def test_laney_sigma_z_and_p_prime_limits_hand_worked():
+    # Same points: z = (0.10 - 0.15) / 0.0357071 = -1.400280, (0.20 - 0.15) / 0.0357071 = 1.400280,
+    # (0.15 - 0.15) / 0.0252488 = 0; moving ranges 2.800560, 1.400280, mean 2.100420;
+    # sigma_z = 2.100420 / 1.128 = 1.862075.
+    # p' limits at n = 100: 0.15 -/+ 3 * 0.0357071 * 1.862075 = 0.15 -/+ 0.199468 -> 0 (clipped) / 0.349468
+    sigma_z = laney_sigma_z([10, 20, 30], [100, 100, 200])
+    assert sigma_z == pytest.approx(1.862075, abs=1e-6)
+    limits = p_chart_limits([10, 20, 30], [100, 100, 200], sigma_z)
+    assert limits["lower"][0] == 0.0
+    assert limits["upper"][0] == pytest.approx(0.349468, abs=1e-6)
+    chart = p_chart_columns([10, 20, 30], [100, 100, 200], chart="auto")
+    assert chart["chart"].tolist() == ["p_prime"] * 3
+    assert p_chart_columns([10, 20, 30], [100, 100, 200], chart="p")["chart"].tolist() == ["p"] * 3
+
+
+def test_p_chart_limits_never_leave_0_to_100_percent():
+    rng = np.random.default_rng(9)
+    for centre in (0.01, 0.5, 0.99):
+        den = rng.integers(1, 60, size=30).astype(float)
+        num = rng.binomial(den.astype(int), centre).astype(float)
+        for chart in ("p", "p_prime"):
+            out = p_chart_columns(num, den, chart=chart)
+            assert np.nanmin(out["lower"]) >= 0.0 and np.nanmax(out["upper"]) <= 1.0
+
+
+def test_limits_are_recalculated_after_a_sustained_shift():
+    num = np.r_[np.full(8, 60.0), np.full(8, 120.0)]
+    den = np.full(16, 200.0)
+    out = p_chart_columns(num, den, "increase", chart="p", min_points_before_shift=6)
+    assert out["limits_segment"].tolist() == [1] * 8 + [2] * 8
+    assert out["centre"].tolist() == pytest.approx([0.3] * 8 + [0.6] * 8)
+    assert out["limits_status"].tolist() == ["trial"] * 8 + ["recalculated"] * 8
+    assert not out["special_cause"].any()
+    # Without recalculation the first half is below and the second above one set of limits
+    # (centre 0.45, 3 sigma = 3 sqrt(0.45 * 0.55 / 200) = 0.105534).
+    one = p_chart_columns(num, den, "increase", chart="p", recalculate_after_shift=False)
+    assert one["lower"][0] == pytest.approx(0.45 - 0.105534, abs=1e-6)
+    assert one["rule"].tolist() == ["outside_limits"] * 16
+    assert one["variation"].tolist() == ["concern"] * 8 + ["improvement"] * 8
+    # A shift too early to leave enough points before it does not split the chart.
+    early = p_chart_columns(np.r_[np.full(3, 60.0), np.full(10, 120.0)], np.full(13, 200.0), chart="p")
+    assert set(early["limits_segment"]) == {1}
+
+
+def test_only_the_rules_asked_for_are_applied_and_the_first_is_named():
+    # Seven points rising slowly within wide limits: a trend (6) but nothing outside the limits.
+    num = np.array([40, 41, 42, 43, 44, 45, 46], dtype=float)
+    den = np.full(7, 100.0)
+    all_rules = p_chart_columns(num, den, "decrease", chart="p", recalculate_after_shift=False)
+    assert all_rules["rule"].tolist() == ["trend"] * 7
+    assert all_rules["variation"].tolist() == ["concern"] * 7
+    assert "trend" in all_rules["rules_fired"][0]
+    only_limits = p_chart_columns(num, den, "decrease", chart="p", rules=("outside_limits",))
+    assert not only_limits["special_cause"].any()
+    assert only_limits["variation"].tolist() == ["common_cause"] * 7
+    neutral = p_chart_columns(num, den, "neutral", chart="p", recalculate_after_shift=False)
+    assert neutral["variation"].tolist() == ["neither"] * 7
+    with pytest.raises(ValueError, match="unknown rule"):
+        p_chart_columns(num, den, rules=("astrology",))
+
+
+def test_missing_points_are_skipped_and_trial_limits_labelled():
+    out = p_chart_columns([5, np.nan, 7, 8], [50, 0, 50, 50], chart="p", baseline_points=15)
+    assert np.isnan(out["value"][1]) and np.isnan(out["lower"][1])
+    assert out["variation"][1] == "not_available" and out["limits_status"][1] == ""
+    assert out["limits_status"][[0, 2, 3]].tolist() == ["trial"] * 3
+    assert out["centre"][0] == pytest.approx(20 / 150)
+    full = p_chart_columns(np.full(15, 5.0), np.full(15, 50.0), chart="p", baseline_points=15)
+    assert set(full["limits_status"]) == {"baseline"}

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from naome_report.hub import Results
+from naome_report.numbers import format_fixed
 from naome_report.registry import Indicator, Registry
 from naome_report.vocabulary import COMPARISON, OUTLIER_STATUS, STATUS, SUBGROUP, Term
 
@@ -30,12 +31,12 @@ def is_missing(value: Any) -> bool:
 
 def fmt_pct(value: Any, decimals: int = 1) -> str:
     """A percentage as shown everywhere in the portal: 59.4%."""
-    return "" if is_missing(value) else f"{float(value):.{decimals}f}%"
+    return "" if is_missing(value) else f"{format_fixed(float(value), decimals)}%"
 
 
 def fmt_count(value: Any) -> str:
     """A count with thousands separators: 11,468."""
-    return "" if is_missing(value) else f"{int(round(float(value))):,}"
+    return "" if is_missing(value) else format_fixed(float(value), 0, thousands=True)
 
 
 def fmt_range(low: Any, high: Any) -> str:
@@ -52,7 +53,7 @@ def fmt_points(value: Any) -> str:
     """A difference in percentage points with its sign: +2.3 points, −1.0 points."""
     if is_missing(value):
         return ""
-    text = f"{abs(float(value)):.1f}"
+    text = format_fixed(abs(float(value)), 1)
     sign = "" if text.strip("0.") == "" else ("+" if float(value) > 0 else "\u2212")
     return f"{sign}{text} points"
 
@@ -248,7 +249,7 @@ class Value:
     def in_outlier_process(self) -> bool:
         """Whether the indicator enters the HQIP outlier process (the row says so; else the registry)."""
         flag = self.get("outlier_process")
-        return self.indicator.outlier_eligible if flag is None else str(flag).lower() == "yes"
+        return self.indicator.outlier_process if flag is None else str(flag).lower() == "yes"
 
     @cached_property
     def outlier(self) -> str:

@@ -532,7 +532,7 @@ def _definition(ind: Indicator) -> list[tuple[str, str]]:
         ("Data source", ind.source),
         ("Nations covered", " and ".join(ind.nations)),
         ("Not available", unavailable),
-        ("In the HQIP outlier process", "Yes" if ind.outlier_eligible else "No"),
+        ("In the HQIP outlier process", "Yes" if ind.outlier_process else "No"),
         ("Evidence and standards", ind.evidence),
         ("Definitions version", ind.definitions_version),
     ]
