@@ -81,3 +81,12 @@ def shown_main(row: pd.Series, has_rate: bool, adjusted: bool) -> str | None:
     if adjusted and not math.isnan(row.get("adjusted_percentage", float("nan"))):
         return pct(row["adjusted_percentage"])
     return shown_value(row, has_rate)
+
+
+def shown_interval(row: pd.Series, adjusted: bool) -> str:
+    """The CI shown beside the first value: the adjusted rate's where that rate is shown and has one, else the crude."""
+    lo, hi = row.get("adjusted_ci_lower_95", float("nan")), row.get("adjusted_ci_upper_95", float("nan"))
+    has_adjusted = adjusted and not math.isnan(row.get("adjusted_percentage", float("nan")))
+    if has_adjusted and not (math.isnan(lo) or math.isnan(hi)):
+        return f"{pct(lo)} to {pct(hi)}"
+    return shown_ci(row)

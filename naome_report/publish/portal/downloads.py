@@ -14,7 +14,8 @@ from naome_report.publish.portal.model import safe_name
 
 # The public files split per organisation on its page, and the Results table each was read into.
 ORG_FILES = {"naome_indicators.csv": "indicators", "naome_run_charts.csv": "run_charts",
-             "naome_survival.csv": "survival", "naome_survival_curves.csv": "survival_curves"}
+             "naome_survival.csv": "survival", "naome_survival_curves.csv": "survival_curves",
+             "naome_data_completeness.csv": "data_completeness"}
 Write = Callable[[str, str], Path]
 
 
@@ -69,9 +70,9 @@ def write_downloads(write: Write, results: Results, org_codes: set[str]) -> dict
     """Each organisation's rows of the public data files; returns, per organisation, its files (from the root)."""
     out: dict[str, list[dict[str, str]]] = {code: [] for code in org_codes}
     for name, attr in ORG_FILES.items():
-        frame = getattr(results, attr)
+        frame = getattr(results, attr, None)
         source = results.data_dir / name
-        if not source.exists() or frame.empty or "org_code" not in frame or "level" not in frame:
+        if frame is None or not source.exists() or frame.empty or "org_code" not in frame or "level" not in frame:
             continue
         mask = (frame["level"] == "organisation") & frame["org_code"].astype(str).isin(org_codes)
         header, groups = split_lines(source, frame, mask, ["org_code"])

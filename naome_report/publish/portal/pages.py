@@ -54,6 +54,7 @@ DATA_FILE_TEXT = {
     "naome_reconciliation.csv": "records read, quarantined, excluded and included",
     "naome_breakdowns.csv": "results by route, age, sex, deprivation and ethnicity",
     "naome_data_completeness.csv": "how completely each data item is recorded",
+    "naome_survival_comparison.csv": "survival in England compared with Wales (log-rank test)",
     "naome_casemix_models.csv": "case-mix adjustment models",
     "naome_casemix_fit.csv": "how well the case-mix models fit",
     "naome_casemix_calibration.csv": "case-mix model calibration",

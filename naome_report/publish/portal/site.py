@@ -19,7 +19,6 @@ from naome_report.hub import FILES, META_FILE, Results
 from naome_report.publish.portal import charts, markup, pages
 from naome_report.publish.portal import downloads as dl
 from naome_report.publish.portal.model import (
-    Portal,
     build_portal_model,
     fmt_count,
     fmt_pct,
