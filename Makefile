@@ -1,5 +1,6 @@
 # naome-report: two commands on a fresh machine.
-#   make annual-report   build every output from the bundled synthetic cohort (or your extract)
+#   make annual-report   build every output from the bundled synthetic cohort (or your extract), then the
+#                        disclosure audit of every public output (a leak fails it)
 #   make test            run the test suite
 # Each installs what it needs on first use (.venv from pyproject.toml, fonts, test tools).
 
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 .PHONY: annual-report test bench clean system-deps test-deps help
 
 help:
-	@echo "make annual-report | make test | make bench | make clean"
+	@echo "make annual-report [CONFIG=path/naome.toml] | make test | make bench | make clean"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,8 @@ test-deps:
 	@bash scripts/ensure-system-deps.sh test
 
 annual-report: $(STAMP) system-deps
-	$(PY) -m naome_report build
+	$(PY) -m naome_report $(if $(CONFIG),--config $(CONFIG)) build
+	$(PY) -m naome_report $(if $(CONFIG),--config $(CONFIG)) audit
 
 test: $(STAMP) system-deps test-deps
 	$(PY) -m pytest -q

@@ -13,9 +13,8 @@ import sys
 import time
 
 import naome_report  # noqa: F401  (first: it sets one BLAS thread per process before numpy loads)
-import pandas as pd
 
-from naome_report.build import is_synthetic_extract
+from naome_report.organisations import is_synthetic_extract, load_organisations
 from naome_report.cohort import derive_cohort
 from naome_report.config import load_config
 from naome_report.ingest.validate import validate_extract
@@ -30,8 +29,8 @@ def _peak_mb() -> float:
 def main(config_path: str) -> dict:
     """Seconds and peak MB of each phase, and the size of the cohort."""
     config = load_config(config_path)
-    registry = load_registry(config.path("indicators"))
-    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    registry = load_registry(config.path("indicators"), config)
+    orgs = load_organisations(config, is_synthetic_extract(config.extract_dir))
     started = time.perf_counter()
     validated = validate_extract(config.extract_dir, orgs, config.data_cutoff)
     validate_s, validate_mb = time.perf_counter() - started, _peak_mb()
@@ -39,7 +38,7 @@ def main(config_path: str) -> dict:
     cohort = derive_cohort(validated.frames, config)
     cohort_s = time.perf_counter() - started
     tables = build_hub_tables(cohort, registry, orgs, validated.frames["cpes"], config,
-                              is_synthetic_extract(config.extract_dir))
+                              config.synthetic)
     indicators_s = time.perf_counter() - started - cohort_s
     engine_cpu = time.process_time() - cpu
     return {"patients_in_extract": len(validated.frames["patients"]), "cohort_patients": len(cohort.patients),

@@ -1,4 +1,9 @@
-"""Orchestration: what is stale, what to rebuild, progress, and the end-of-run summary."""
+"""Orchestration: what is stale, what to rebuild, progress, and the end-of-run summary.
+
+A build holds the output folder's lock, never writes into the extract folder, records the SHA-256
+of every output a stage writes (a damaged or changed output makes its stage rebuild), writes
+output/manifest.json at the end, and on Ctrl-C or SIGTERM stops every process it started.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +14,30 @@ import multiprocessing as mp
 import pickle
 import queue
 import resource
+import signal
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 
-from naome_report.config import PROJECT_ROOT, Config
-from naome_report.machine import available_cores
+from naome_report import atomic
+from naome_report.config import PROJECT_ROOT, SYNTHETIC_MARKER, Config, ConfigError
+from naome_report.errors import NaomeError
+from naome_report.lock import output_lock
+from naome_report.machine import available_cores, install_child_guard, stop_descendants
+from naome_report.manifest import STATE_FILE, DigestCache, build_manifest, output_files, write_manifest
+from naome_report.organisations import is_synthetic_extract, load_organisations, organisations_path
 from naome_report.progress import Progress
 from naome_report.registry import Registry, load_registry
 
 logger = logging.getLogger("naome_report.build")
-STATE_FILE = ".build-state.json"
-STAGES = ("extract", "data", "workbook", "documents", "packs", "portal")
-SYNTHETIC_MARKER = "SYNTHETIC_DATA.txt"
+STAGES = ("extract", "data", "workbook", "documents", "packs", "portal", "restricted")
+STATE_VERSION = 2  # outputs recorded with their SHA-256, relative to the output folder
+QUARANTINE_DIR = Path("restricted") / "quarantine"  # record-level: never public
 
 
 @dataclass
@@ -63,11 +73,22 @@ class BuildContext:
         return self.config.output_dir / "data"
 
 
-def _hash_paths(paths: list[Path]) -> str:
+class BuildInterrupted(Exception):
+    """The build was stopped by Ctrl-C or SIGTERM; the message says what was left whole."""
+
+
+def _hash_paths(paths: list[Path], root: Path | None = None) -> str:
+    """One digest of the files' names (relative to the project or `root`, so a moved folder keeps it) and bytes."""
     digest = hashlib.sha256()
     for path in sorted(paths):
         if path.is_file():
-            digest.update(str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path).encode())
+            if path.is_relative_to(PROJECT_ROOT):
+                name = path.relative_to(PROJECT_ROOT)
+            elif root is not None and path.is_relative_to(root):
+                name = path.relative_to(root)
+            else:
+                name = path
+            digest.update(str(name).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -88,35 +109,47 @@ def _code_files() -> list[Path]:
 
 
 def _load_state(ctx: BuildContext) -> dict:
+    """What each stage last built; an unreadable or older state means every stage is rebuilt."""
     path = ctx.output_dir / STATE_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return {}
+    if not isinstance(state, dict) or state.pop("version", None) != STATE_VERSION:
+        return {}
+    return state
 
 
 def _save_state(ctx: BuildContext, state: dict) -> None:
-    ctx.output_dir.mkdir(parents=True, exist_ok=True)
-    (ctx.output_dir / STATE_FILE).write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
+    atomic.write_text(ctx.output_dir / STATE_FILE,
+                      json.dumps({"version": STATE_VERSION, **state}, indent=1, sort_keys=True))
 
 
-def is_synthetic_extract(extract_dir: Path) -> bool:
-    """True when the extract is the bundled synthetic cohort (it carries a marker file)."""
-    return (extract_dir / SYNTHETIC_MARKER).exists()
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def damaged_outputs(output_dir: Path, recorded: dict[str, str], digest: Callable[[Path], str]) -> list[str]:
+    """The recorded outputs that are missing or whose bytes are no longer those the stage wrote."""
+    damaged = []
+    for name, expected in recorded.items():
+        path = Path(name) if Path(name).is_absolute() else output_dir / name
+        try:
+            if digest(path) != expected:
+                damaged.append(name)
+        except OSError:
+            damaged.append(name)
+    return damaged
 
 
 # --- stages -----------------------------------------------------------------------------------------
 
 def stage_extract(ctx: BuildContext) -> StageReport:
-    """Make the synthetic extract when the configured extract folder is the default and empty."""
+    """The synthetic cohort, written into its own folder under the output (only when the configuration asks)."""
     from naome_report.synth.generator import generate_extract, write_extract
 
-    extract = ctx.config.extract_dir
-    synth = ctx.config.section("synthetic")
-    if any(extract.glob("patients.*")) and not is_synthetic_extract(extract):
-        return StageReport("extract", "up to date", warnings=[f"using the real extract in {extract}"])
-    fmt = synth.get("file_format", "csv")
-    written = write_extract(generate_extract(ctx.config), extract, fmt)
+    fmt = ctx.config.section("synthetic").get("file_format", "csv")
+    written = write_extract(generate_extract(ctx.config), ctx.config.extract_dir, fmt)
     return StageReport("extract", "built", outputs=written,
                        warnings=["built from the SYNTHETIC cohort: no real patient data"])
 
@@ -125,21 +158,30 @@ def stage_data(ctx: BuildContext) -> StageReport:
     """Validate the extract, derive the cohort and compute every public data file."""
     from naome_report.cohort import derive_cohort
     from naome_report.ingest.validate import validate_extract
-    from naome_report.ingest.quarantine import write_quarantine
+    from naome_report.ingest.quarantine import write_quarantine, write_restricted_csv
     from naome_report.publish.datafiles import write_data_files
-    from naome_report.reconcile import reconcile
+    from naome_report.reconcile import published_flow, published_reconciliation, reconcile
+    from naome_report.restricted.data_quality import write_data_quality
     from naome_report.results import build_hub_tables
+    from naome_report.sources import data_sources, read_manifest
 
     config = ctx.config
-    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    synthetic = config.synthetic or is_synthetic_extract(config.extract_dir)
+    orgs = load_organisations(config, synthetic)
     ctx.progress.note("validating the extract")
     validated = validate_extract(config.extract_dir, orgs, config.data_cutoff, progress=ctx.progress.note)
-    quarantine_written = write_quarantine(validated, config.output_dir / "quarantine")
+    quarantine_written = write_quarantine(validated, config.output_dir / QUARANTINE_DIR)
     quarantine_paths = [quarantine_written] if isinstance(quarantine_written, Path) else list(quarantine_written)
     ctx.progress.note("deriving the cohort")
     cohort = derive_cohort(validated.frames, config)
-    reconciliation = reconcile(validated.counts, validated.frames, cohort)
-    synthetic = is_synthetic_extract(config.extract_dir)
+    reconciliation, by_reason = reconcile(validated.counts, validated.quarantine, validated.frames, cohort,
+                                          config.financial_years)
+    sources = data_sources(validated.counts, validated.quarantine, cohort, read_manifest(config.extract_dir))
+    restricted = config.output_dir / QUARANTINE_DIR
+    quarantine_paths += [write_restricted_csv(reconciliation, restricted / "reconciliation.csv"),
+                         write_restricted_csv(by_reason, restricted / "exclusions_by_reason.csv")]
+    low, high = (config.section("disclosure")[k] for k in ("suppress_low", "suppress_high"))
+    quarantined = len(validated.quarantine)
     ctx.progress.note("computing indicators and statistics")
     tables = build_hub_tables(cohort, ctx.registry, orgs, validated.frames["cpes"], config, synthetic)
     meta = {
@@ -147,15 +189,18 @@ def stage_data(ctx: BuildContext) -> StageReport:
         "financial_years": config.financial_years, "data_cutoff": config.data_cutoff.isoformat(),
         "synthetic": synthetic, "definitions_version": ctx.registry.definitions_version,
         "organisations": len(orgs), "patients": len(cohort.patients), "disclosure": config.section("disclosure"),
-        "quarantined_records": int(validated.counts.records_quarantined.sum()),
-        "built_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        # withheld from 1 to 4 like every published count (the exact count is in restricted/quarantine)
+        "quarantined_records": None if low <= quarantined <= high else quarantined,
+        "built_at": config.build_time.isoformat(),  # never the clock: rebuilds are byte-identical
         "renderer_note": "numbers in every output come from these files",
     }
-    written = write_data_files(tables, cohort.flow(), reconciliation, meta, ctx.data_dir)
+    written = write_data_files(tables, published_flow(cohort.flow(), low, high),
+                               published_reconciliation(reconciliation, low, high), meta, ctx.data_dir, sources)
+    # Restricted, for each organisation's MDT data lead: never under output/data, never linked from public outputs.
+    written += write_data_quality(cohort.patients, orgs, config, config.output_dir / "restricted")
     warnings = list(validated.warnings)
-    quarantined = int(validated.counts.records_quarantined.sum())
     if quarantined:
-        warnings.append(f"{quarantined:,} records quarantined: see {config.output_dir / 'quarantine'}")
+        warnings.append(f"{quarantined:,} records quarantined: see {config.output_dir / QUARANTINE_DIR}")
     if synthetic:
         warnings.append("results computed from the SYNTHETIC cohort")
     return StageReport("data", "built", outputs=written + list(quarantine_paths), warnings=warnings)
@@ -169,7 +214,7 @@ def _results(ctx: BuildContext):
 
 def stage_workbook(ctx: BuildContext) -> StageReport:
     """The Excel metrics table and its OpenDocument copy."""
-    from naome_report.publish.workbook import build_workbook
+    from naome_report.publish.workbook.files import build_workbook
 
     return StageReport("workbook", "built", outputs=build_workbook(_results(ctx), ctx.registry, ctx.config, ctx.output_dir))
 
@@ -194,6 +239,14 @@ def stage_packs(ctx: BuildContext) -> StageReport:
     return StageReport("packs", "built", outputs=outputs)
 
 
+def stage_restricted(ctx: BuildContext) -> StageReport:
+    """The restricted outlier tracker, draft HQIP letters and the restricted folder's README."""
+    from naome_report.restricted.files import build_restricted
+
+    outputs = build_restricted(_results(ctx), ctx.registry, ctx.config, ctx.output_dir / "restricted")
+    return StageReport("restricted", "built", outputs=outputs)
+
+
 def stage_portal(ctx: BuildContext) -> StageReport:
     """The static results portal."""
     from naome_report.publish.portal import build_portal
@@ -204,23 +257,25 @@ def stage_portal(ctx: BuildContext) -> StageReport:
 
 STAGE_FUNCTIONS: dict[str, Callable[[BuildContext], StageReport]] = {
     "extract": stage_extract, "data": stage_data, "workbook": stage_workbook, "documents": stage_documents,
-    "packs": stage_packs, "portal": stage_portal,
+    "packs": stage_packs, "portal": stage_portal, "restricted": stage_restricted,
 }
 
 
 HEAD = ("extract", "data")  # one after the other: every later stage reads what they write
-TAIL = ("workbook", "documents", "packs", "portal")  # independent of each other: run at the same time
-SIDE_ORDER = ("documents", "workbook", "portal")  # the longest first, so it is not left running alone at the end
+TAIL = ("workbook", "documents", "packs", "portal", "restricted")  # independent of each other: run at the same time
+SIDE_ORDER = ("documents", "workbook", "portal", "restricted")  # the longest first, so it is not left running alone at the end
 # The data stage's modules, imported here while extract runs (the data process is forked from here).
 DATA_MODULES = ["naome_report.cohort", "naome_report.ingest.validate", "naome_report.ingest.quarantine",
-                "naome_report.publish.datafiles", "naome_report.reconcile", "naome_report.results"]
+                "naome_report.publish.datafiles", "naome_report.reconcile", "naome_report.results",
+                "naome_report.restricted.data_quality"]
 # Modules of the later stages: imported here and by the fork server while data runs, so that stage
 # processes, forked from either, start with them.
 STAGE_MODULES = {
-    "workbook": ["naome_report.publish.workbook", "naome_report.publish.ods"],
+    "workbook": ["naome_report.publish.workbook.files"],
     "documents": ["naome_report.publish.documents", "naome_report.publish.doc_context",
                   "naome_report.publish.doc_figures", "naome_report.publish.render", "weasyprint"],
     "portal": ["naome_report.publish.portal"],
+    "restricted": ["naome_report.restricted.files"],
 }
 
 
@@ -232,11 +287,15 @@ STAGE_TEMPLATES: dict[str, Callable[[], list[Path]]] = {
                           + _tree(PROJECT_ROOT / "reports")),
     "packs": lambda: _tree(PROJECT_ROOT / "templates" / "pack"),
     "portal": lambda: _tree(PROJECT_ROOT / "templates" / "portal"),
+    "restricted": lambda: _tree(PROJECT_ROOT / "templates" / "restricted"),
 }
 
 
 def _config_files(ctx: BuildContext) -> list[Path]:
-    return [ctx.config.source, ctx.config.path("organisations"), ctx.config.path("indicators")]
+    from naome_report.config import DEFAULT_CONFIG
+
+    return list(dict.fromkeys([DEFAULT_CONFIG, ctx.config.source, ctx.config.path("organisations"),
+                               ctx.config.path("synthetic_organisations"), ctx.config.path("indicators")]))
 
 
 def _results_inputs(ctx: BuildContext) -> list[Path]:
@@ -256,7 +315,7 @@ def _inputs(ctx: BuildContext, stage: str) -> list[Path]:
 def _tail_fingerprints(ctx: BuildContext, stages: list[str]) -> tuple[str, dict[str, str]]:
     """The digest of what the later stages share (read and hashed once), and each one's fingerprint: that
     digest with its own templates."""
-    shared = _hash_paths(_results_inputs(ctx))
+    shared = _hash_paths(_results_inputs(ctx), ctx.output_dir)
     return shared, {s: hashlib.sha256((shared + _hash_paths(STAGE_TEMPLATES[s]())).encode()).hexdigest()
                     for s in stages}
 
@@ -268,10 +327,6 @@ def _bundle_portal(ctx: BuildContext) -> None:
     linked = bundle_outputs(ctx.output_dir, ctx.output_dir / "portal")
     if linked:
         logger.info("portal: %d published files linked in", len(linked))
-
-
-def _outputs_present(ctx: BuildContext, stage: str, state: dict) -> bool:
-    return all(Path(p).exists() for p in state.get(stage, {}).get("outputs", [])) and bool(state.get(stage))
 
 
 class StageFailed(RuntimeError):
@@ -289,34 +344,102 @@ class _RemoteTraceback(Exception):
         return self.text
 
 
+class DamagedOutput(NaomeError):
+    """An output that a stage not being run wrote, changed or damaged since."""
+
+
 def run_build(config: Config, stages: list[str] | None = None, force: bool = False, workers: int | None = None,
               progress: Progress | None = None) -> list[StageReport]:
-    """Run the stages whose inputs changed: extract, then data, then the other four at the same time.
+    """Run the stages whose inputs (or outputs) changed: extract, then data, then the other four at the same time.
 
     Each stage runs in a process of its own (the packs in this one, with their worker pool), so a
-    stage's memory is returned when it ends. The state file records each stage as soon as it ends.
-    If a stage fails, it is shown and logged with its name and traceback, the other stages still
-    finish (their outputs are kept and recorded), and then the failed stage's own exception is raised.
+    stage's memory is returned when it ends. The state file records each stage, with the SHA-256 of
+    each of its outputs, as soon as it ends; output/manifest.json is written at the end. If a stage
+    fails, it is shown and logged, the other stages still finish (their outputs are kept and
+    recorded), and then the failed stage's own exception is raised. Ctrl-C or SIGTERM stop every
+    process of the build and raise BuildInterrupted saying what was left whole.
     """
-    registry = load_registry(config.path("indicators"))
+    install_child_guard()
     progress = progress or Progress()
-    ctx = BuildContext(config=config, registry=registry, progress=progress, force=force,
-                       workers=config.section("build")["workers"] if workers is None else workers)
     wanted = [s for s in STAGES if s in (stages or STAGES)]
-    if "extract" in wanted and not _uses_default_extract(config):
+    if "extract" in wanted and not config.synthetic:
         wanted.remove("extract")
-    runner = _Runner(ctx, _load_state(ctx))
-    try:
-        runner.run(wanted)
-    finally:
-        runner.close()
+    with output_lock(config.output_dir, command="naome-report build") as note:
+        if note:
+            progress.warn(note)
+        _remove_legacy_folders(config.output_dir, progress)
+        swept = atomic.sweep_temporary_files(config.output_dir)
+        if swept:
+            logger.warning("removed %d temporary file(s) left by an interrupted build", len(swept))
+        if "data" in wanted:
+            check_inputs(config)
+        registry = load_registry(config.path("indicators"), config)
+        ctx = BuildContext(config=config, registry=registry, progress=progress, force=force,
+                           workers=config.section("build")["workers"] if workers is None else workers)
+        runner = _Runner(ctx, _load_state(ctx))
+        started = time.perf_counter()
+        with _sigterm_as_interrupt():
+            try:
+                runner.run(wanted)
+                _bundle_portal(ctx)  # after every build: the other stages may have rewritten what the portal links to
+                runner.write_manifest()
+            except KeyboardInterrupt:
+                raise BuildInterrupted(runner.stop(time.perf_counter() - started)) from None
+            finally:
+                runner.close()
+    if runner.failures:
+        runner.raise_first_failure()
     return runner.reports_in_order(wanted)
 
 
-def _uses_default_extract(config: Config) -> bool:
-    """The extract stage runs only when the configured extract folder holds (or will hold) synthetic data."""
-    extract = config.extract_dir
-    return not any(extract.glob("patients.*")) or is_synthetic_extract(extract)
+def _remove_legacy_folders(output_dir: Path, progress: Progress) -> None:
+    """Earlier versions wrote the synthetic extract to output/extract and the quarantine to output/quarantine:
+    record-level files that must not sit among the public outputs. A real extract is never touched."""
+    import shutil
+
+    legacy = {"extract": output_dir / "extract" / SYNTHETIC_MARKER,
+              "quarantine": output_dir / "quarantine" / "quarantine.csv"}
+    for name, sign in legacy.items():
+        if sign.is_file():
+            shutil.rmtree(sign.parent)
+            progress.warn(f"removed {sign.parent} (written by an earlier version; now "
+                          f"{'synthetic-extract' if name == 'extract' else QUARANTINE_DIR})")
+
+
+def check_organisations(config: Config) -> None:
+    """The organisation table is there (its content is checked where it is read)."""
+    organisations = organisations_path(config, config.synthetic)
+    if not organisations.is_file():
+        key = "synthetic_organisations" if config.synthetic else "organisations"
+        raise ConfigError(f"{organisations}: organisation table not found; set [paths] {key} in "
+                          f"{config.source} to the current organisation table")
+
+
+def check_inputs(config: Config) -> None:
+    """Fatal problems with the inputs, before any stage starts: a missing, unreadable or malformed file."""
+    check_organisations(config)
+    if config.synthetic:
+        return  # the extract stage writes it
+    from naome_report.ingest.validate import check_extract_files
+
+    check_extract_files(config.extract_dir)
+
+
+class _sigterm_as_interrupt:
+    """While building, SIGTERM stops the build the way Ctrl-C does (in the main thread only)."""
+
+    def __enter__(self) -> None:
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._interrupt)
+
+    @staticmethod
+    def _interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
 
 
 def _import_quietly(modules: list[str]) -> None:
@@ -350,6 +473,8 @@ class _Runner:
         self._events: Any = None
         self._server_started = False
         self.wanted: list[str] = []
+        self.forced: set[str] = set()  # stages rebuilt in full because an output was damaged
+        self.digests = DigestCache()
 
     # ---------------------------------------------------------------- plan
 
@@ -373,7 +498,9 @@ class _Runner:
                                 + (["naome_report.publish.packs"] if "packs" in tail else []))
             self._wait(until_idle=True)
             if self.failures:
-                self._raise()
+                return
+        if tail and "data" not in wanted:
+            self._refuse_damaged("data")
         self.ctx.results_key, fingerprints = _tail_fingerprints(self.ctx, tail)
         stale = [s for s in tail if not self._up_to_date(s, fingerprints[s])]
         for stage in tail:
@@ -381,16 +508,30 @@ class _Runner:
                 self.reports[stage] = StageReport(stage, "up to date")
         if stale:
             self._run_tail(stale, fingerprints)
-        _bundle_portal(self.ctx)  # after every build: the other stages may have rewritten what the portal links to
-        if self.failures:
-            self._raise()
 
     def _fingerprint(self, stage: str) -> str:
-        return _hash_paths(_inputs(self.ctx, stage))
+        return _hash_paths(_inputs(self.ctx, stage), self.ctx.output_dir)
 
     def _up_to_date(self, stage: str, fingerprint: str) -> bool:
-        return (not self.ctx.force and self.state.get(stage, {}).get("fingerprint") == fingerprint
-                and _outputs_present(self.ctx, stage, self.state))
+        """Inputs unchanged and every output as the stage wrote it; a damaged output forces the stage."""
+        recorded = self.state.get(stage, {})
+        if self.ctx.force or not recorded or recorded.get("fingerprint") != fingerprint:
+            return False
+        damaged = damaged_outputs(self.ctx.output_dir, recorded.get("outputs", {}), self.digests)
+        if damaged:
+            shown = ", ".join(damaged[:3]) + (f" and {len(damaged) - 3} more" if len(damaged) > 3 else "")
+            self.progress.warn(f"{stage}: {shown} missing or changed since the stage wrote it: rebuilding {stage}")
+            self.forced.add(stage)
+            return False
+        return True
+
+    def _refuse_damaged(self, stage: str) -> None:
+        """A stage not being run whose outputs the others read: they must be as it wrote them."""
+        damaged = damaged_outputs(self.ctx.output_dir, self.state.get(stage, {}).get("outputs", {}), self.digests)
+        if damaged:
+            raise DamagedOutput(f"{self.ctx.output_dir / damaged[0]}: missing or changed since the {stage} stage "
+                                f"wrote it ({len(damaged)} file(s)); rebuild it with `naome-report build` "
+                                f"(or add --only {stage})")
 
     def _run_tail(self, stale: list[str], fingerprints: dict[str, str]) -> None:
         """Packs (with their pool, from a thread here) alongside the other stages, each in a process.
@@ -427,7 +568,7 @@ class _Runner:
             return
         from multiprocessing import forkserver
 
-        modules = ["naome_report.build", "naome_report.hub"]
+        modules = ["naome_report.forkserver_guard", "naome_report.build", "naome_report.hub"]
         for stage in tail:
             modules += STAGE_MODULES.get(stage, [])
         if "packs" in tail:
@@ -458,7 +599,8 @@ class _Runner:
         self.progress.start(stage, expected)
         process = context.Process(
             target=_stage_process, name=f"naome-{stage}",
-            args=(stage, self.ctx.config, self.ctx.registry, self.ctx.force, self.ctx.workers, stage_workers,
+            args=(stage, self.ctx.config, self.ctx.registry, self.ctx.force or stage in self.forced, self.ctx.workers,
+                  stage_workers,
                   self.ctx.results_key, self._events_queue()))
         process.start()
         self.running[stage] = _Running(stage, time.perf_counter(), fingerprint, process=process)
@@ -488,9 +630,6 @@ class _Runner:
                 event = events.get(timeout=0.1)
             except queue.Empty:
                 event = None
-            except KeyboardInterrupt:
-                self._stop_all()
-                raise
             if event is not None:
                 ended = self._handle(event)
                 if ended and not until_idle:
@@ -547,31 +686,61 @@ class _Runner:
             logger.info("stage %s: %s in %.1f s (%d outputs%s)", stage, report.status, seconds, len(report.outputs), cpu)
             for warning in report.warnings:
                 logger.warning("stage %s: %s", stage, warning)
-            self.state[stage] = {"fingerprint": run.fingerprint, "outputs": [str(p) for p in report.outputs[:50]],
-                                 "seconds": round(seconds, 1)}
+            outputs = {_relative(Path(p), self.ctx.output_dir): self.digests(Path(p)) for p in report.outputs}
+            self.state[stage] = {"fingerprint": run.fingerprint, "outputs": outputs, "seconds": round(seconds, 1)}
             _save_state(self.ctx, self.state)
             self.progress.finish(stage, report.status, seconds, f"{len(report.outputs)} outputs" if report.outputs else "")
             return
         error = error or StageFailed(f"stage {stage} failed")
-        if text:
+        expected = isinstance(error, NaomeError)  # a problem the user fixes: its one line, no traceback
+        if text and not expected:
             error.__cause__ = _RemoteTraceback(text)
-        logger.error("stage %s failed after %.1f s: %s%s", stage, seconds, error, f"\n{text}" if text else "")
+        logger.error("stage %s failed after %.1f s: %s%s", stage, seconds, error,
+                     f"\n{text}" if text and not expected else "")
         self.state.pop(stage, None)  # its outputs may be half written: rebuild next time
         _save_state(self.ctx, self.state)
         self.reports[stage] = StageReport(stage, "failed", seconds, warnings=[str(error)])
         self.failures.append((stage, error))
-        self.progress.finish(stage, "failed", seconds, f"{type(error).__name__}: {error}")
+        if expected:
+            self.progress.finish(stage, "stopped", seconds)
+        else:
+            self.progress.finish(stage, "failed", seconds, f"{type(error).__name__}: {error}")
 
-    def _stop_all(self) -> None:
-        """Interrupted: stop the stage processes this build started."""
-        for run in self.running.values():
-            if run.process is not None and run.process.is_alive():
-                run.process.terminate()
-        for run in self.running.values():
-            if run.process is not None:
-                run.process.join(timeout=5)
+    def stop(self, seconds: float) -> str:
+        """Interrupted: stop every process of the build; forget the stages cut short; say what is whole."""
+        # The packs' pool threads (in this process) see their workers and fork server go: their errors are
+        # the interruption itself, which the one line reports.
+        threading.excepthook = lambda args: logger.debug("after the interruption: %s", args.exc_value)
+        stop_descendants()
+        if self._events is not None:
+            self._events.cancel_join_thread()
+        cut_short = [s for s in STAGES if s in self.running]
+        for stage in cut_short:
+            self.state.pop(stage, None)
+        self.running.clear()
+        _save_state(self.ctx, self.state)
+        atomic.sweep_temporary_files(self.ctx.output_dir)
+        done = [s for s in STAGES if s in self.reports and self.reports[s].status in ("built", "up to date")]
+        waiting = [s for s in self.wanted if s not in done and s not in cut_short and s not in self.reports]
+        logger.warning("interrupted after %.1f s; stopped %s", seconds, ", ".join(cut_short) or "nothing")
+        return (f"interrupted after {seconds:.0f} s: every process of the build is stopped; whole and up to date: "
+                f"{', '.join(done) or 'none'}; stopped (rebuilt next time): {', '.join(cut_short) or 'none'}"
+                + (f"; not started: {', '.join(waiting)}" if waiting else "")
+                + f"; every file in {self.ctx.output_dir} is whole (written under a temporary name, then renamed)")
 
-    def _raise(self) -> None:
+    def write_manifest(self) -> None:
+        """output/manifest.json: SHA-256 of the inputs, configuration, registry, code and every output."""
+        config, out = self.ctx.config, self.ctx.output_dir
+        outputs = {p.as_posix(): self.digests(out / p) for p in output_files(out, config.path("log_file"))}
+        extract = config.extract_dir
+        inputs = ({_relative(p, extract): self.digests(p) for p in sorted(_tree(extract))} if extract.is_dir() else {})
+        manifest = build_manifest(config, self.ctx.registry.definitions_version, outputs, inputs,
+                                  complete=not self.failures and all(s in self.state for s in STAGES
+                                                                     if s != "extract" or config.synthetic),
+                                  failed=[s for s, _ in self.failures])
+        write_manifest(out, manifest)
+
+    def raise_first_failure(self) -> None:
         """Raise the first failed stage's own error, carrying every stage's report for the summary."""
         stage, error = self.failures[0]
         error.build_reports = self.reports_in_order(self.wanted)  # type: ignore[attr-defined]

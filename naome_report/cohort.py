@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -13,19 +12,24 @@ import pyarrow.compute as pc
 
 from naome_report.config import Config
 from naome_report.registry import Indicator
+from naome_report.rules import REPORTED_SITES, CohortRules, join_words, rules_from_config
 
 DAY = np.timedelta64(1, "D")
-ANTI_CANCER_EXCLUDED_DRUGS = ("ZOLEDRONIC ACID", "DENOSUMAB", "PAMIDRONATE", "IBANDRONIC ACID")
-SITE_FLAGS = {"bone": ("C79.5",), "liver": ("C78.7",), "lung": ("C78.0",), "brain": ("C79.3",),
-              "nodes": ("C77",), "pleura": ("C78.2",)}
-# Exclusion steps in the order the patient-flow diagram shows them.
-EXCLUSION_STEPS = (
-    ("no_invasive_breast", "No invasive breast cancer (ICD-10 C50) recorded"),
-    ("no_metastasis", "No distant metastasis recorded"),
-    ("outside_period", "Metastatic diagnosis outside the reporting period"),
-    ("under_18", "Aged under 18 at metastatic diagnosis"),
-    ("diagnosed_at_death", "Metastatic diagnosis on the date of death (death certificate only)"),
-)
+
+
+def exclusion_steps(rules: CohortRules) -> tuple[tuple[str, str], ...]:
+    """Exclusion steps in the order the patient-flow diagram shows them, worded from the configured rules."""
+    not_distant = [s.code for s in rules.metastatic_sites if not s.distant]
+    return (
+        ("no_invasive_breast", f"No invasive breast cancer recorded (ICD-10 {join_words(rules.breast_icd10_prefixes)})"),
+        ("not_distant_only", "Only records not counted as distant metastasis"
+                             + (f" (ICD-10 {join_words(not_distant)})" if not_distant else "")),
+        ("no_metastasis", "No distant metastasis recorded"),
+        ("outside_period", "Metastatic diagnosis outside the reporting period"),
+        ("under_min_age", f"Aged under {rules.min_age} at metastatic diagnosis"),
+        ("over_max_age", f"Aged over {rules.max_age} at metastatic diagnosis (taken as a recording error)"),
+        ("diagnosed_at_death", "Metastatic diagnosis on the date of death (death certificate only)"),
+    )
 
 
 @dataclass
@@ -38,12 +42,15 @@ class Cohort:
     events: dict[str, pd.DataFrame]
     # Per input table, how many records belong to included patients (for the reconciliation).
     included_records: dict[str, int] = field(default_factory=dict)
+    # Per input table, how many cohort patients have at least one record in it (linkage).
+    patients_with_records: dict[str, int] = field(default_factory=dict)
+    rules: CohortRules | None = None
 
     def flow(self) -> pd.DataFrame:
         """Counts for the patient-flow diagram: start, each exclusion step, and the final cohort."""
         total = len(self.patients) + len(self.excluded)
         rows = [{"step": "extract", "label": "People in the linked extract (valid records)", "count": total}]
-        for step, label in EXCLUSION_STEPS:
+        for step, label in exclusion_steps(self.rules):
             rows.append({"step": step, "label": label, "count": int((self.excluded.step == step).sum())})
         rows.append({"step": "cohort", "label": "People in the audit cohort", "count": len(self.patients)})
         for route in ("de_novo", "recurrent"):
@@ -71,8 +78,9 @@ def _label_each(dates: np.ndarray, label: Callable[[pd.Series], pd.Series]) -> n
 
 
 # --- keys, compact columns and row lookups ------------------------------------------------------------
-# Record identifiers and source row numbers play no part in the derivations.
-_NOT_NEEDED = {"tumour_id", "record_id", "event_id", "regimen_id", "episode_id", "admission_id", "_row", "patient_id"}
+# Record identifiers and source row numbers play no part in the derivations (the tumour identifier breaks
+# ties between primaries diagnosed on the same date).
+_NOT_NEEDED = {"record_id", "event_id", "regimen_id", "episode_id", "admission_id", "_row", "patient_id"}
 _BIG = np.iinfo(np.int64).max
 
 
@@ -150,16 +158,25 @@ def _dates(values: pd.Series) -> np.ndarray:
     return values.to_numpy("datetime64[ns]")
 
 
-def _first_rows(keys: np.ndarray, order_by: np.ndarray, size: int) -> np.ndarray:
-    """Per key 0..size-1, the row with the smallest order_by (ties: the first row); -1 where none.
+def _sortable(values: np.ndarray) -> np.ndarray:
+    """Numbers that sort like `values`, missing dates and numbers last."""
+    if np.issubdtype(values.dtype, np.datetime64):
+        out = values.view("i8").copy()
+        out[np.isnat(values)] = _BIG
+        return out
+    if values.dtype.kind == "f":
+        return np.where(np.isnan(values), np.inf, values)
+    return values.astype("i8")
 
-    Rows with a negative key are ignored; missing dates (NaT) sort last.
+
+def _first_rows(keys: np.ndarray, size: int, *order: np.ndarray) -> np.ndarray:
+    """Per key 0..size-1, the row that sorts first by `order` (most significant first); -1 where none.
+
+    Rows with a negative key are ignored; missing values sort last. Callers order by enough content
+    columns that a tie left over means identical records, so the answer never depends on file order.
     """
-    values = order_by.view("i8").copy() if np.issubdtype(order_by.dtype, np.datetime64) else order_by.astype("i8")
-    if np.issubdtype(order_by.dtype, np.datetime64):
-        values[np.isnat(order_by)] = _BIG
     rows = np.flatnonzero(keys >= 0)
-    rows = rows[np.lexsort((values[rows], keys[rows]))]  # lexsort is stable: ties keep file order
+    rows = rows[np.lexsort([_sortable(o)[rows] for o in reversed(order)] + [keys[rows]])]
     first = np.ones(len(rows), bool)
     first[1:] = keys[rows[1:]] != keys[rows[:-1]]
     out = np.full(size + 1, -1, np.int64)  # the extra last slot answers key -1
@@ -167,25 +184,54 @@ def _first_rows(keys: np.ndarray, order_by: np.ndarray, size: int) -> np.ndarray
     return out[:size]
 
 
-def _latest_rows(keys: np.ndarray, dates: np.ndarray, size: int) -> np.ndarray:
-    """Per key, the row with the latest known date (ties: the first row); -1 where none."""
-    values = dates.view("i8").copy()
-    known = ~np.isnat(dates)
-    values[known] = -values[known]
-    values[~known] = _BIG
-    return _first_rows(keys, values, size)
+def _latest(dates: np.ndarray) -> np.ndarray:
+    """Sort keys that put the latest known date first (missing dates last)."""
+    values = _sortable(dates).astype(np.float64)
+    return np.where(values >= _BIG, np.inf, -values)
 
 
-def _age_band(age: pd.Series) -> pd.Series:
-    bins = [-np.inf, 50, 60, 70, 80, np.inf]
-    labels = ["<50", "50-59", "60-69", "70-79", "80+"]
-    return pd.cut(age, bins=bins, labels=labels, right=False).astype(str)
+def _rank(values: pd.Series, order: pd.Index) -> np.ndarray:
+    """Position of each value in a sorted index (missing values last): a tie-break that ignores file order."""
+    cats = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    lookup = np.append(order.get_indexer(cats.cat.categories), len(order)).astype(np.int64)
+    lookup[lookup < 0] = len(order)
+    return lookup[cats.cat.codes.to_numpy()]
 
 
-def _subtype(er: pd.Series, pr: pd.Series, her2: pd.Series) -> pd.Series:
-    return pd.Series(np.select(
-        [her2.eq("P"), er.eq("P") & her2.eq("N"), er.eq("N") & pr.eq("N") & her2.eq("N")],
-        ["HER2+", "ER+/HER2-", "Triple negative"], "Unknown"), index=er.index)
+def _completed_years(born: pd.Series, on: pd.Series) -> pd.Series:
+    """Age in completed years on a date (birthdays not yet reached that year do not count); NaN where unknown."""
+    born, on = pd.to_datetime(born), pd.to_datetime(on)
+    before_birthday = (on.dt.month < born.dt.month) | ((on.dt.month == born.dt.month) & (on.dt.day < born.dt.day))
+    return (on.dt.year - born.dt.year - before_birthday.astype(int)).astype("float64")
+
+
+def _bands(values: pd.Series, edges: tuple[int, ...], labels: list[str]) -> np.ndarray:
+    """Values cut into bands at `edges` (each band includes its lower edge); 'Unknown' where missing."""
+    bins = [-np.inf, *edges, np.inf]
+    banded = pd.cut(values, bins=bins, labels=labels, right=False).astype(object)
+    return np.where(values.isna().to_numpy(), "Unknown", banded.to_numpy(object)).astype(object)
+
+
+def _subtype(er: pd.Series, pr: pd.Series, her2: pd.Series, rules: CohortRules) -> pd.Series:
+    """The first configured subtype each patient's receptor statuses match, else 'Unknown'."""
+    def matches(values: pd.Series, allowed: tuple[str, ...]) -> np.ndarray:
+        return np.ones(len(values), bool) if not allowed else values.isin(allowed).to_numpy()
+
+    conditions = [matches(er, s.er) & matches(pr, s.pr) & matches(her2, s.her2) for s in rules.subtypes]
+    return pd.Series(np.select(conditions, [s.label for s in rules.subtypes], "Unknown"), index=er.index)
+
+
+def _drugs_in(names: pd.Index, drugs: tuple[str, ...]) -> np.ndarray:
+    """Per regimen drug list ('A + B'), whether any of its drugs is one of `drugs` (whole names only, so
+    TRASTUZUMAB does not match TRASTUZUMAB EMTANSINE)."""
+    wanted = set(drugs)
+    return np.array([any(d in wanted for d in str(n).split(" + ")) for n in names], bool)
+
+
+def _only_drugs_in(names: pd.Index, drugs: tuple[str, ...]) -> np.ndarray:
+    """Per regimen drug list, whether every one of its drugs is one of `drugs`."""
+    allowed = set(drugs)
+    return np.array([all(d in allowed for d in str(n).split(" + ")) for n in names], bool)
 
 
 def _any_per_row(rows: np.ndarray, size: int) -> np.ndarray:
@@ -196,7 +242,7 @@ def _any_per_row(rows: np.ndarray, size: int) -> np.ndarray:
 
 def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
     """Apply the cohort rules to a validated extract and derive every patient-level column."""
-    rules = config.section("cohort")
+    rules = rules_from_config(config)
     cutoff = np.datetime64(pd.Timestamp(config.data_cutoff), "ns")
     fy_first = int(config.financial_years[0][:4])
     fy_last = int(config.financial_years[-1][:4])
@@ -207,11 +253,15 @@ def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
     n = len(people)
     tables = {name: _compact(frames[name]) for name in rows_of if name != "patients"}
     patients = _compact(people)
+    # Organisation codes in one sorted order: ties between records on the same date go to the first code.
+    org_order = pd.Index(sorted(set().union(*(t.org_code.dropna().astype(str).unique() for t in tables.values()
+                                              if "org_code" in t))))
 
     # --- first invasive primary, first evidence of metastatic disease ---------------------------------
     tum, tum_rows = tables["tumours"], rows_of["tumours"]
-    invasive = _category_test(tum.icd10_code, lambda c: c.str.startswith(rules["breast_icd10_prefix"]))
-    primary = _first_rows(np.where(invasive, tum_rows, -1), _dates(tum.diagnosis_date), n)
+    invasive = _category_test(tum.icd10_code, lambda c: c.str.startswith(rules.breast_icd10_prefixes))
+    primary = _first_rows(np.where(invasive, tum_rows, -1), n, _dates(tum.diagnosis_date),
+                          _rank(tum.tumour_id, pd.Index(sorted(tum.tumour_id.cat.categories))))
     frame = pd.DataFrame({"patient_id": people.patient_id.reset_index(drop=True)})
     for col in ("nation", "sex", "date_of_birth", "ethnicity", "deprivation_quintile", "charlson_index", "date_of_death"):
         frame[col] = patients[col]
@@ -219,18 +269,23 @@ def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
         frame[col] = _take(tum[col], primary)
     frame["primary_org"] = _take(tum.org_code, primary).astype(object)
 
-    # A stage 4 primary counts as metastatic evidence on its diagnosis date; it wins a tie with a record.
-    stage4 = (frame.tnm_m == "M1").to_numpy() | (frame.stage_group == "4").to_numpy()
+    # Evidence of distant metastasis: a distant-site record, or a stage 4 primary on its diagnosis date
+    # (which wins a tie with a record). Ties on date go to the first organisation code.
+    stage4 = ((frame.tnm_m == "M1").to_numpy() | (frame.stage_group == "4").to_numpy()) & rules.stage4_primary_counts
     stage4_rows = np.flatnonzero(stage4)
     mets, met_rows = tables["metastases"], rows_of["metastases"]
-    keys = np.concatenate([stage4_rows, met_rows])
+    distant = _recode(mets.site_icd10, lambda c: bool(getattr(rules.site_code(c), "distant", False)), False).astype(bool)
+    keys = np.concatenate([stage4_rows, np.where(distant, met_rows, -1)])
     dates = np.concatenate([_dates(frame.diagnosis_date)[stage4_rows], _dates(mets.metastasis_date)])
-    first = _first_rows(keys, dates, n)
+    source = np.concatenate([np.zeros(len(stage4_rows), np.int64), np.ones(len(met_rows), np.int64)])
+    org_rank = np.concatenate([_rank(frame.primary_org.iloc[stage4_rows], org_order), _rank(mets.org_code, org_order)])
+    first = _first_rows(keys, n, dates, source, org_rank)
     from_stage = (first >= 0) & (first < len(stage4_rows))
     met_pos = np.where(first >= len(stage4_rows), first - len(stage4_rows), -1)
     frame["mbc_date"] = np.append(dates, np.datetime64("NaT", "ns"))[first]
     frame["mbc_org"] = np.where(from_stage, frame.primary_org.to_numpy(), _take(mets.org_code, met_pos).astype(object))
-    frame["age"] = ((frame.mbc_date - frame.date_of_birth) / DAY / 365.25).astype("float64")
+    frame["age"] = _completed_years(frame.date_of_birth, frame.mbc_date)
+    other_records = _any_per_row(met_rows[(met_rows >= 0) & ~distant], n)
 
     step = np.full(n, None, dtype=object)
 
@@ -238,13 +293,15 @@ def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
         step[np.asarray(mask, bool) & pd.isna(step)] = name
 
     exclude(frame.diagnosis_date.isna(), "no_invasive_breast")
+    exclude(frame.mbc_date.isna() & other_records, "not_distant_only")
     exclude(frame.mbc_date.isna(), "no_metastasis")
     exclude((frame.mbc_date < period_start) | (frame.mbc_date > period_end), "outside_period")
-    exclude(frame.age < rules["min_age"], "under_18")
+    exclude(frame.age < rules.min_age, "under_min_age")
+    exclude(frame.age > rules.max_age, "over_max_age")
     exclude(frame.date_of_death.notna() & (frame.date_of_death <= frame.mbc_date), "diagnosed_at_death")
     out = pd.notna(step)
     excluded = pd.DataFrame({"patient_id": frame.patient_id[out].to_numpy(), "step": step[out]})
-    excluded["reason"] = excluded.step.map(dict(EXCLUSION_STEPS))
+    excluded["reason"] = excluded.step.map(dict(exclusion_steps(rules)))
     included = np.flatnonzero(~out)
     pts = frame.iloc[included].reset_index(drop=True)
     m = len(pts)
@@ -256,68 +313,89 @@ def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
     date_cols = {"metastases": "metastasis_date", "care_events": "event_date", "sact": "regimen_start_date",
                  "radiotherapy": "episode_start_date", "admissions": "admission_date"}
     events, included_records = {}, {"patients": m, "tumours": int((cohort_row[tum_rows] >= 0).sum())}
+    with_records = {"patients": m, "tumours": m}
     for name, date_col in date_cols.items():
         row = cohort_row[rows_of[name]]
         keep = row >= 0
         table = tables[name][keep].reset_index(drop=True)
         table.insert(0, "patient_row", row[keep])
         table["days_from_mbc"] = ((_dates(table[date_col]) - mbc_dates[row[keep]]) / DAY).astype("float64")
+        if name == "metastases":
+            table["distant"] = distant[keep]
         events[name] = table
         included_records[name] = int(keep.sum())
+        with_records[name] = int(np.count_nonzero(np.bincount(row[keep], minlength=m)))
 
     # --- route, subtype, stage, sites ------------------------------------------------------------
     gap_days = (pts.mbc_date - pts.diagnosis_date) / DAY
-    m1 = (pts.tnm_m == "M1") | (pts.stage_group == "4")
-    pts["route"] = np.where(m1 | (gap_days <= rules["de_novo_window_days"]), "de_novo", "recurrent")
-    pts["subtype"] = _subtype(pts.er_status, pts.pr_status, pts.her2_status)
+    m1 = ((pts.tnm_m == "M1") | (pts.stage_group == "4")) & rules.stage4_primary_counts
+    pts["route"] = np.where(m1 | (gap_days <= rules.de_novo_window_days), "de_novo", "recurrent")
+    pts["subtype"] = _subtype(pts.er_status, pts.pr_status, pts.her2_status, rules)
     pts["receptors_known"] = pts.er_status.isin(["P", "N"]) & pts.her2_status.isin(["P", "N"])
     pts["stage_known"] = pts.tnm_m.isin(["M0", "M1"]) | pts.stage_group.isin(["1", "2", "3", "4"])
     mets = events["metastases"]
-    at_diagnosis = mets[mets.days_from_mbc.between(-31, 91)]
-    for name, codes in SITE_FLAGS.items():
-        hit = _category_test(at_diagnosis.site_icd10, lambda c, codes=codes: c.str.startswith(codes))
-        pts[f"has_{name}_metastases"] = _any_per_row(at_diagnosis.patient_row.to_numpy()[hit], m)
+    lo, hi = rules.metastatic_sites_days
+    at_diagnosis = mets[mets.distant.to_numpy() & mets.days_from_mbc.between(lo, hi).to_numpy()]
+    site_of = _recode(at_diagnosis.site_icd10, lambda c: getattr(rules.site_code(c), "site", None), None)
+    for name in REPORTED_SITES:
+        pts[f"has_{name}_metastases"] = _any_per_row(at_diagnosis.patient_row.to_numpy()[site_of == name], m)
     site_code = at_diagnosis.site_icd10.cat.codes.to_numpy().astype(np.int64)
     known_site = site_code >= 0
     pairs = np.unique(at_diagnosis.patient_row.to_numpy()[known_site] * (site_code.max(initial=0) + 1) + site_code[known_site])
     pts["n_metastatic_sites"] = np.bincount(pairs // (site_code.max(initial=0) + 1), minlength=m).astype(int)
     recorded = (_category_test(mets.data_source, lambda c: c.isin(["COSD", "CANISC"])) & mets.recurrence_type.notna().to_numpy()
-                & mets.metastasis_date.notna().to_numpy())
+                & mets.metastasis_date.notna().to_numpy() & mets.distant.to_numpy())
     pts["recurrence_recorded"] = _any_per_row(mets.patient_row.to_numpy()[recorded], m) & (pts.route == "recurrent").to_numpy()
 
-    # --- care events: performance status nearest the MBC diagnosis ---------------------------------
+    # --- care events: allocation MDT; performance status nearest the MBC diagnosis ------------------
     care = events["care_events"]
-    is_ps = (care.event_type == "PS").to_numpy() & care.days_from_mbc.between(-31, 91).to_numpy()
-    nearest = _first_rows(np.where(is_ps, care.patient_row.to_numpy(), -1),
-                          np.nan_to_num(care.days_from_mbc.abs().to_numpy() * 1000, nan=9e15).astype("i8"), m)
-    ps_numbers = pd.Series(_recode(care.value, lambda v: pd.to_numeric(v, errors="coerce"), np.nan), dtype="float64")
-    ps_value = pd.Series(_take(ps_numbers, nearest))
-    pts["ps_known"] = ps_value.notna()
-    pts["ps_group"] = np.select([ps_value <= 1, ps_value == 2, ps_value >= 3], ["0-1", "2", "3-4"], "Unknown")
+    lo, hi = rules.allocation_mdt_days
+    is_mdt = (care.event_type == "MDT").to_numpy() & care.days_from_mbc.between(lo, hi).to_numpy()
+    first_mdt = _first_rows(np.where(is_mdt, care.patient_row.to_numpy(), -1), m, _dates(care.event_date),
+                            _rank(care.org_code, org_order))
+    pts["first_mdt_org"] = _take(care.org_code, first_mdt).astype(object)
+    lo, hi = rules.performance_status_days
+    ps_groups = {v: g for g, values in rules.performance_status_groups.items() for v in values}
+    valid_ps = _category_test(care.value, lambda c: c.isin(rules.performance_status_values))
+    is_ps = (care.event_type == "PS").to_numpy() & care.days_from_mbc.between(lo, hi).to_numpy() & valid_ps
+    ps_rank = _recode(care.value, lambda v: -float(v) if str(v).isdigit() else 0.0, 0.0).astype(float)
+    # Nearest in days; equally near: the earlier record, then the higher (worse) value.
+    nearest = _first_rows(np.where(is_ps, care.patient_row.to_numpy(), -1), m, care.days_from_mbc.abs().to_numpy(),
+                          care.days_from_mbc.to_numpy(), ps_rank)
+    ps_value = pd.Series(_take(care.value, nearest)).astype(object)
+    pts["ps_known"] = ps_value.notna().to_numpy()
+    pts["ps_group"] = ps_value.map(lambda v: ps_groups.get(v, "Unknown")).to_numpy(object)
 
     # --- SACT ------------------------------------------------------------------------------------
     sact = events["sact"]
-    anti_after = (_category_test(sact.drug_names, lambda c: ~c.isin(ANTI_CANCER_EXCLUDED_DRUGS), missing=True)
-                  & (sact.days_from_mbc >= 0).to_numpy())
+    lo, hi = rules.first_treatment_days
+    anti_cancer = ~_category_test(sact.drug_names, lambda c: _only_drugs_in(c, rules.not_anti_cancer), missing=False)
+    anti_after = anti_cancer & (sact.days_from_mbc >= lo).to_numpy()
     sact_rows = np.where(anti_after, sact.patient_row.to_numpy(), -1)
-    first_sact = _first_rows(sact_rows, _dates(sact.regimen_start_date), m)
+    first_sact = _first_rows(sact_rows, m, _dates(sact.regimen_start_date))
     pts["days_to_first_sact"] = _take(sact.days_from_mbc, first_sact)
-    pts["treated_sact"] = pts.days_to_first_sact.between(0, 183)
+    pts["treated_sact"] = pts.days_to_first_sact.between(lo, hi)
     pts["any_sact"] = pts.days_to_first_sact.notna()
-    last = _latest_rows(sact_rows, _dates(sact.last_administration_date), m)
+    # The last SACT: latest last administration, then latest regimen start, then first organisation code.
+    last = _first_rows(sact_rows, m, _latest(_dates(sact.last_administration_date)),
+                       _latest(_dates(sact.regimen_start_date)), _rank(sact.org_code, org_order))
     pts["last_sact_date"] = _take(sact.last_administration_date, last)
     pts["last_sact_org"] = _take(sact.org_code, last).astype(object)
-    pts["last_sact_within_30d_of_cutoff"] = (cutoff - pts.last_sact_date) / DAY < 30
 
     # --- case-mix covariates, allocation, periods, survival --------------------------------------
-    pts["age_band"] = _age_band(pts.age)
+    pts["age_band"] = _bands(pts.age, rules.age_band_edges, rules.age_bands)
     pts["sex"] = _recode(pts.sex, lambda code: {"1": "Male", "2": "Female"}.get(code, "Unknown"), "Unknown")
     quintile = pts.deprivation_quintile.to_numpy("float64")
     pts["deprivation"] = np.where(np.isnan(quintile), "Unknown", np.nan_to_num(quintile).astype(int).astype(str)).astype(object)
-    pts["ethnicity_group"] = _recode(pts.ethnicity, lambda e: _ETHNIC_GROUP.get(e, "Unknown"), "Unknown")
-    charlson = pts.charlson_index.astype("float64")
-    pts["charlson_group"] = np.select([charlson.isna(), charlson == 0, charlson == 1], ["Unknown", "0", "1"], "2+")
-    pts["diagnosing_org"] = pts.mbc_org.fillna(pts.primary_org)
+    ethnic_group = {code: group for group, codes in rules.ethnicity_groups.items() for code in codes}
+    pts["ethnicity_group"] = _recode(pts.ethnicity, lambda e: ethnic_group.get(e, "Unknown"), "Unknown")
+    pts["charlson_group"] = _bands(pts.charlson_index.astype("float64"), rules.charlson_band_edges, rules.charlson_bands)
+    sources = {"first_mdt": pts.first_mdt_org, "first_metastatic_record": pts.mbc_org}
+    allocated = np.full(m, None, dtype=object)
+    for name in (*rules.diagnosing_org, "primary"):
+        fallback = (sources[name] if name in sources else pts.primary_org).to_numpy(object)
+        allocated = np.where(pd.isna(allocated), fallback, allocated)
+    pts["diagnosing_org"] = allocated
     pts["financial_year"] = _label_each(mbc_dates, financial_year_label)
     pts["quarter"] = _label_each(mbc_dates, financial_quarter_label)
     for col in ("nation", "ethnicity", "tnm_m", "stage_group", "er_status", "pr_status", "her2_status"):
@@ -326,14 +404,8 @@ def derive_cohort(frames: dict[str, pd.DataFrame], config: Config) -> Cohort:
     end = np.where(died, _dates(pts.date_of_death), cutoff)
     pts["died"] = died
     pts["survival_days"] = ((end - mbc_dates) / DAY).astype(float)
-    return Cohort(patients=pts, excluded=excluded, events=events, included_records=included_records)
-
-
-_ETHNIC_GROUP = {
-    "A": "White", "B": "White", "C": "White", "D": "Mixed", "E": "Mixed", "F": "Mixed", "G": "Mixed",
-    "H": "Asian", "J": "Asian", "K": "Asian", "L": "Asian", "R": "Asian", "M": "Black", "N": "Black", "P": "Black",
-    "S": "Other", "Z": "Unknown", "99": "Unknown",
-}
+    return Cohort(patients=pts, excluded=excluded, events=events, included_records=included_records,
+                  patients_with_records=with_records, rules=rules)
 
 
 def indicator_flags(indicator: Indicator, cohort: Cohort, data_cutoff: pd.Timestamp) -> pd.DataFrame:
@@ -347,7 +419,12 @@ def indicator_flags(indicator: Indicator, cohort: Cohort, data_cutoff: pd.Timest
         den &= pts[spec["flag"]].astype(bool)
     if spec.get("exclude_flag"):
         den &= ~pts[spec["exclude_flag"]].astype(bool)
-    num = _numerator(indicator.numerator, cohort, data_cutoff)
+    rule = indicator.numerator
+    if rule["kind"] == "death_after_last_sact" and cohort.rules.mortality_requires_complete_followup:
+        # Follow-up must cover the whole window after the last treatment.
+        followup = (np.datetime64(pd.Timestamp(data_cutoff), "ns") - pts.last_sact_date) / DAY
+        den &= followup.ge(rule["days"]).to_numpy()
+    num = _numerator(rule, cohort, data_cutoff)
     org = pts[indicator.allocation]
     return pd.DataFrame({"denominator": den, "numerator": num & den, "org_code": org})
 
@@ -370,11 +447,11 @@ def _numerator(rule: dict, cohort: Cohort, data_cutoff: pd.Timestamp) -> pd.Seri
         keep = events.days_from_mbc.between(lo, hi)
         for column, value in (rule.get("where") or {}).items():
             keep &= events[column].isin(value if isinstance(value, list) else [value])
-        if rule.get("drugs_any"):
-            # Whole drug names between the " + " separators, so TRASTUZUMAB does not match TRASTUZUMAB EMTANSINE.
-            names = "|".join(re.escape(d) for d in rule["drugs_any"])
-            pattern = rf"(?:^| \+ )(?:{names})(?: \+ |$)"
-            keep &= _category_test(events.drug_names, lambda c: c.str.contains(pattern, regex=True))
+        for column, list_name in (rule.get("where_code_list") or {}).items():
+            keep &= events[column].isin(cohort.rules.code_list(list_name))
+        if rule.get("drug_group"):
+            drugs = cohort.rules.code_list(rule["drug_group"])
+            keep &= _category_test(events.drug_names, lambda c: _drugs_in(c, drugs))
         return pd.Series(_any_per_row(events.patient_row.to_numpy()[keep.to_numpy()], len(pts)), index=pts.index)
     raise ValueError(f"numerator kind '{kind}' is not patient-level")
 

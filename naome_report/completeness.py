@@ -15,7 +15,7 @@ LEVELS = ("organisation", "alliance", "region", "nation", "national")
 ALLOCATION = "diagnosing_org"
 
 
-def _item_masks(item: dict, patients: pd.DataFrame, unknown: str) -> tuple[np.ndarray, np.ndarray]:
+def item_masks(item: dict, patients: pd.DataFrame, unknown: str) -> tuple[np.ndarray, np.ndarray]:
     """Which patients the item applies to, and for which of them it is recorded."""
     applies = np.ones(len(patients), bool)
     for column, value in (item.get("patients") or {}).items():
@@ -36,7 +36,7 @@ def _counts(items: list[dict], cohort: Cohort, codes: PatientCodes, unknown: str
     to_period = np.column_stack([np.ones(n_q)] + [(codes.year_of_quarter == j).astype(float) for j in range(len(codes.years))])
     parts = []
     for item in items:
-        applies, recorded = _item_masks(item, cohort.patients, unknown)
+        applies, recorded = item_masks(item, cohort.patients, unknown)
         sums = {name: np.bincount(cell, weights=mask[placed].astype(float), minlength=n_org * n_q).reshape(n_org, n_q) @ to_period
                 for name, mask in (("eligible", applies), ("recorded", recorded))}
         for level in LEVELS:

@@ -28,13 +28,15 @@ FILES: dict[str, dict[str, str]] = {
         "indicator_id": "Indicator identifier (see the metric definitions in the metrics table and methodology supplement)",
         "indicator_title": "Indicator title",
         "subgroup": "Patients the row covers: all, de_novo, recurrent, triple_negative or bone_metastases",
+        "counted": "What numerator and denominator count: patients, or respondents (survey indicators: people who answered the question)",
+        "coverage": "The nations the indicator covers: England and Wales, or England (its England row is then the national value and its Welsh rows are not available)",
         "numerator": "Patients meeting the indicator (empty when suppressed)",
         "denominator": "Patients eligible for the indicator (empty when suppressed or not applicable)",
         "percentage": "numerator / denominator, in percent (0-100); empty unless status is published",
         "ci_lower_95": "Lower 95% confidence limit of percentage (Wilson score), percent",
         "ci_upper_95": "Upper 95% confidence limit of percentage (Wilson score), percent",
         "median_days": "Median days from MBC diagnosis (timeliness indicators only)",
-        "national_percentage": "The England and Wales value of the same indicator, period and subgroup (England where the indicator covers England only), percent",
+        "national_percentage": "The national value of the same indicator, period and subgroup: England and Wales, or the nation in `coverage` when the indicator covers one nation only, percent",
         "expected": "Expected number of patients from the case-mix model (outcome indicators, organisations)",
         "observed_expected": "Observed / expected ratio (case-mix adjusted outcome indicators)",
         "adjusted_percentage": "Case-mix adjusted percentage = observed / expected x national percentage",
@@ -190,12 +192,27 @@ FILES: dict[str, dict[str, str]] = {
         "synthetic_data": "yes when computed from the synthetic cohort",
     },
     "naome_patient_flow.csv": {
-        "step": "Step of the cohort derivation", "label": "What the step is", "count": "People at or removed by this step",
+        "step": "Step of the cohort derivation", "label": "What the step is",
+        "count": "People at or removed by this step (empty when suppressed)",
+        "status": "published, or suppressed (a count from 1 to 4, or the count withheld beside one so no total gives it away)",
     },
     "naome_reconciliation.csv": {
-        "file": "Input file", "records_read": "Records read", "quarantined": "Records moved to quarantine (invalid)",
-        "excluded": "Valid records of people outside the audit cohort", "included": "Valid records of people in the cohort",
-        "balanced": "yes when read = quarantined + excluded + included",
+        "file": "Input file", "records_read": "Records read (empty when suppressed)",
+        "quarantined": "Records moved to quarantine (invalid; empty when suppressed)",
+        "excluded": "Valid records of people outside the audit cohort, counted from each person's exclusion reason (empty when suppressed)",
+        "included": "Valid records of people in the cohort (empty when suppressed)",
+        "balanced": "yes when read = quarantined + excluded + included, each counted on its own (checked on the unsuppressed counts)",
+        "status": "published, or suppressed (a count from 1 to 4, or the count withheld beside one)",
+    },
+    "naome_data_sources.csv": {
+        "file": "Input file of the linked extract", "dataset": "The national dataset(s) the file comes from",
+        "nations": "Nations the file covers (from the extract's manifest)",
+        "extract_date": "Date the data were extracted (from the extract's manifest; 'not supplied' without one)",
+        "covers_from": "Earliest date the file's records cover", "covers_to": "Latest date the file's records cover",
+        "records_read": "Records read", "records_linked": "Records whose patient identifier links to a person in the patients file",
+        "linked_percentage": "records_linked / records_read, percent",
+        "cohort_patients_with_record": "Patients in the audit cohort with at least one record in the file",
+        "cohort_percentage": "cohort_patients_with_record as a percentage of the audit cohort",
     },
     "naome_casemix_models.csv": {
         "indicator_id": "Outcome indicator", "term": "Model term (variable and level)",
@@ -220,6 +237,7 @@ TABLE_OF_FILE = {
     "naome_funnel_limits.csv": "funnel_limits", "naome_funnel_parameters.csv": "funnel_parameters",
     "naome_cohort_summary.csv": "cohort_summary",
     "naome_patient_flow.csv": "flow", "naome_reconciliation.csv": "reconciliation",
+    "naome_data_sources.csv": "data_sources",
     "naome_casemix_models.csv": "casemix_models", "naome_casemix_fit.csv": "casemix_fit",
     "naome_casemix_calibration.csv": "casemix_calibration", "naome_breakdowns.csv": "breakdowns",
     "naome_data_completeness.csv": "data_completeness", "naome_survival_comparison.csv": "survival_comparison",
@@ -241,6 +259,7 @@ class Results:
     cohort_summary: pd.DataFrame
     flow: pd.DataFrame
     reconciliation: pd.DataFrame
+    data_sources: pd.DataFrame
     casemix_models: pd.DataFrame
     casemix_fit: pd.DataFrame
     casemix_calibration: pd.DataFrame

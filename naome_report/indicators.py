@@ -156,9 +156,9 @@ def _org_counts(codes: PatientCodes, ind: Indicator, keep: np.ndarray, values: d
     return pd.concat(parts, ignore_index=True)[columns]
 
 
-def _cpes_counts(cpes: pd.DataFrame, periods: pd.DataFrame, financial_years: list[str]) -> pd.DataFrame:
-    """CPES trust aggregates: the survey year Y counts towards financial year Y/Y+1."""
-    survey_fy = cpes.survey_year.astype(int).map(lambda y: f"{y}/{(y + 1) % 100:02d}")
+def _cpes_counts(cpes: pd.DataFrame, periods: pd.DataFrame, financial_years: list[str], offset: int) -> pd.DataFrame:
+    """CPES trust aggregates: survey year Y counts towards the financial year starting in Y + offset ([cpes] in naome.toml)."""
+    survey_fy = (cpes.survey_year.astype(int) + offset).map(lambda y: f"{y}/{(y + 1) % 100:02d}")
     data = cpes.assign(financial_year=survey_fy)
     data = data[data.financial_year.isin(financial_years)]
     pooled = periods.loc[periods.period_type == "pooled", "period"].iloc[0]
@@ -221,11 +221,18 @@ def _availability(grid: pd.DataFrame, ind: Indicator, entities: pd.DataFrame, pe
     fy = grid.period.map(periods.set_index("period").financial_year)
     available = pd.Series(True, index=grid.index)
     note = pd.Series("", index=grid.index, dtype=object)
+    covered = [n for n in NATION_CODES if n in ind.nations]
+    if len(covered) < len(NATION_CODES):
+        # An indicator of one nation has no England and Wales value: its nation's row is the national value.
+        whole = nation == NATIONAL_NAME
+        available &= ~whole
+        note[whole] = (f"Not available for {NATIONAL_NAME}: the data cover {' and '.join(covered)} only, "
+                       f"so the {' and '.join(covered)} value is the national value")
     for n in ("England", "Wales"):
         if n not in ind.nations:
             gone = nation == n
             available &= ~gone
-            note[gone] = f"Not available for {n}: {ind.source} does not cover {n}"
+            note[gone] = f"Not available for {n}: the data cover {' and '.join(covered)} only"
             continue
         years = ind.unavailable_years(n)
         if not years:
@@ -250,7 +257,7 @@ def _org_level(ind: Indicator, cohort: Cohort, orgs: pd.DataFrame, periods: pd.D
     if ind.numerator["kind"] == "org_aggregate":
         org_nation = orgs.set_index("org_code").nation
         counts = _cpes_counts(cpes[cpes.org_code.map(org_nation).isin(ind.nations)], periods,
-                              list(periods.financial_year.dropna().unique()))
+                              list(periods.financial_year.dropna().unique()), cohort.rules.cpes_financial_year_offset)
         return counts.assign(indicator_id=ind.id), None
     keep, numerator = _eligible(ind, cohort, codes, cutoff)
     values = {"numerator": numerator.astype(float)}

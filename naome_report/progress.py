@@ -147,9 +147,16 @@ class Progress:
                 self.bar.remove_task(self._rows.pop(stage))
             else:
                 self._rows.pop(stage, None)
-        mark = "[green]✓[/]" if status == "built" else "[bold red]✗[/]"
+        mark = {"built": "[green]✓[/]", "failed": "[bold red]✗[/]"}.get(status, "[yellow]·[/]")
         line = f"{mark} {stage} {status} in {seconds:.1f} s" + (f": {escape(detail)}" if detail else "")
         self._print(line, always=status == "failed")  # a failure is shown even when there is no terminal
+
+    def warn(self, message: str) -> None:
+        """Something the user should know (shown even when there is no terminal, and logged)."""
+        logger.warning("%s", message)
+        with self._lock:
+            self.console.print(f"[yellow]note[/]: {escape(message)}", soft_wrap=True)
+            self.refresh()
 
     def close(self) -> None:
         """Stop the display (the rows are transient; finished stages keep their line)."""

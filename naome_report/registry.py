@@ -5,17 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import yaml
 
-from naome_report.config import PROJECT_ROOT
+from naome_report.config import PROJECT_ROOT, Config, default_config
+from naome_report.ingest.contract import RT_INTENT
+from naome_report.rules import CohortRules, drug_words, join_words, rules_from_config, window_words
 
 DEFAULT_REGISTRY = PROJECT_ROOT / "data" / "indicators.yaml"
 TYPES = {"process", "outcome", "completeness", "timeliness", "experience", "data_quality"}
 DIRECTIONS = {"higher_better", "lower_better", "neutral"}
 NUMERATOR_KINDS = {"event_within", "flag", "death_after_last_sact", "days_to_event", "org_aggregate", "count"}
-ALLOCATIONS = {"diagnosing_org", "last_sact_org"}
+ALLOCATIONS = {"diagnosing_org", "last_sact_org", "survey_trust"}
+COUNTED = {"patients", "respondents"}
 SUBGROUPS = {"de_novo", "recurrent", "triple_negative", "bone_metastases"}
 OVERDISPERSION = {"none", "multiplicative", "additive", "auto"}
 GOAL_TITLES = {
@@ -70,6 +74,7 @@ class Indicator:
     casemix: dict[str, Any] | None
     completeness_from: str | None
     evidence: str
+    counted: str  # what numerator and denominator count: patients, or survey respondents
     definitions_version: str
 
     @property
@@ -84,6 +89,11 @@ class Indicator:
     @property
     def direction_text(self) -> str:
         return DIRECTION_TEXT[self.direction]
+
+    @property
+    def coverage(self) -> str:
+        """The nations the indicator covers, as its national value is labelled: 'England and Wales' or 'England'."""
+        return " and ".join(self.nations)
 
     @property
     def is_casemix_adjusted(self) -> bool:
@@ -139,7 +149,69 @@ def _check(condition: bool, source: Path, ind_id: str, message: str) -> None:
         raise RegistryError(f"{source}: indicator '{ind_id}': {message}")
 
 
-def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source: Path) -> Indicator:
+# Texts of an entry that may name a rule of the configuration as ${name} (see rule_phrases).
+TEMPLATED = ("title", "plain_title", "denominator_text", "numerator_text", "exclusions", "window")
+
+
+def rule_phrases(rules: CohortRules, config: Config) -> dict[str, str]:
+    """The words of every configured rule an indicator text may use as ${name}."""
+    cutoff = config.data_cutoff
+    return {
+        "first_treatment": window_words(rules.first_treatment_days),
+        "first_treatment_short": window_words(rules.first_treatment_days, "diagnosis", short=True),
+        "ps_window": window_words(rules.performance_status_days),
+        "ps_values": join_words(rules.performance_status_values),
+        "sites_window": window_words(rules.metastatic_sites_days),
+        "not_anti_cancer": drug_words(rules.not_anti_cancer),
+        "cutoff": f"{cutoff.day} {cutoff:%B %Y}",
+        "cpes_months": rules.cpes_sample_months,
+        "min_age": str(rules.min_age), "max_age": str(rules.max_age),
+    }
+
+
+def _indicator_phrases(rule: dict[str, Any], rules: CohortRules) -> dict[str, str]:
+    """Words of an indicator's own numerator rule: its window, drugs, codes and days."""
+    out: dict[str, str] = {}
+    if "window_days" in rule:
+        window = tuple(rule["window_days"])
+        out["window"] = window_words(window)
+        out["within"] = window_words(window, "diagnosis", short=True)
+    if rule.get("drug_group"):
+        out["drugs"] = drug_words(rules.code_list(rule["drug_group"]))
+    for column, name in (rule.get("where_code_list") or {}).items():
+        codes = rules.code_list(name)
+        out["codes"] = join_words([f"{c} ({RT_INTENT[c].lower()})" if column == "intent" and c in RT_INTENT else c
+                                   for c in codes])
+    for key in ("days", "within_days"):
+        if key in rule:
+            out[key] = str(rule[key])
+    return out
+
+
+def _fill(text: Any, phrases: dict[str, str], source: Path, ind_id: str, name: str) -> str:
+    try:
+        return Template(str(text)).substitute(phrases)
+    except KeyError as exc:
+        raise RegistryError(f"{source}: indicator '{ind_id}': {name} names ${{{exc.args[0]}}}, which is not a rule; "
+                            f"known: {', '.join(sorted(phrases))}") from None
+    except ValueError as exc:
+        raise RegistryError(f"{source}: indicator '{ind_id}': {name}: {exc} (write $$ for a dollar sign)") from None
+
+
+def _check_rules(rule: dict[str, Any], rules: CohortRules, source: Path, ind_id: str, allocation: str) -> None:
+    """The code lists a numerator names exist in the configuration."""
+    wanted = [rule["drug_group"]] if rule.get("drug_group") else []
+    wanted += list((rule.get("where_code_list") or {}).values())
+    unknown = [w for w in wanted if w not in rules.code_list_names]
+    _check(not unknown, source, ind_id, f"code list(s) {unknown} are not in [code_lists] of the configuration; "
+                                        f"known: {', '.join(sorted(rules.code_list_names))}")
+    _check("drugs_any" not in rule, source, ind_id, "drugs_any is replaced by drug_group (a [code_lists.sact_regimen_groups] name)")
+    _check((allocation == "survey_trust") == (rule.get("kind") == "org_aggregate"), source, ind_id,
+           "allocation survey_trust is for organisation aggregates (kind org_aggregate) only, and they need it")
+
+
+def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source: Path, rules: CohortRules,
+           phrases: dict[str, str]) -> Indicator:
     merged = {**defaults, **entry}
     ind_id = str(merged.get("id", "?"))
     known = set(Indicator.__dataclass_fields__) - {"definitions_version"}
@@ -150,6 +222,7 @@ def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source
     _check(merged["type"] in TYPES, source, ind_id, f"type must be one of {sorted(TYPES)}")
     _check(merged["direction"] in DIRECTIONS, source, ind_id, f"direction must be one of {sorted(DIRECTIONS)}")
     _check(merged["allocation"] in ALLOCATIONS, source, ind_id, f"allocation must be one of {sorted(ALLOCATIONS)}")
+    _check(merged["counted"] in COUNTED, source, ind_id, f"counted must be one of {sorted(COUNTED)}")
     kind = (merged["numerator"] or {}).get("kind")
     _check(kind in NUMERATOR_KINDS, source, ind_id, f"numerator kind must be one of {sorted(NUMERATOR_KINDS)}")
     _check(merged["overdispersion"] in OVERDISPERSION | {None}, source, ind_id,
@@ -163,6 +236,10 @@ def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source
         Unavailability(u["nation"], tuple(u["financial_years"]), u.get("reason", "Data not available"))
         for u in merged["not_available"] or []
     )
+    _check_rules(dict(merged["numerator"]), rules, source, ind_id, merged["allocation"])
+    own = {**phrases, **_indicator_phrases(dict(merged["numerator"]), rules)}
+    for name in TEMPLATED:
+        merged[name] = _fill(merged[name], own, source, ind_id, name)
     return Indicator(
         id=ind_id, title=merged["title"], plain_title=merged["plain_title"], goal=int(merged["goal"]),
         type=merged["type"], direction=merged["direction"], denominator_text=merged["denominator_text"],
@@ -176,7 +253,7 @@ def _build(entry: dict[str, Any], defaults: dict[str, Any], version: str, source
         run_chart=bool(merged["run_chart"]), subgroups=tuple(merged["subgroups"] or ()),
         suppression=dict(merged["suppression"]), casemix=merged["casemix"],
         completeness_from=merged["completeness_from"], evidence=str(merged["evidence"] or ""),
-        definitions_version=version,
+        counted=merged["counted"], definitions_version=version,
     )
 
 
@@ -187,9 +264,12 @@ def in_sentence(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def load_registry(path: Path | str | None = None) -> Registry:
-    """Read and check the indicator registry."""
+def load_registry(path: Path | str | None = None, config: Config | None = None) -> Registry:
+    """Read and check the indicator registry, its texts worded from the configuration's rules (default: data/naome.toml)."""
     source = Path(path) if path else DEFAULT_REGISTRY
+    config = config or default_config()
+    rules = rules_from_config(config)
+    phrases = rule_phrases(rules, config)
     try:
         raw = yaml.safe_load(source.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -198,7 +278,7 @@ def load_registry(path: Path | str | None = None) -> Registry:
         raise RegistryError(f"{source}: not valid YAML ({exc})") from exc
     version = str(raw.get("definitions_version", "unversioned"))
     defaults = raw.get("defaults", {})
-    indicators = tuple(_build(e, defaults, version, source) for e in raw.get("indicators", []))
+    indicators = tuple(_build(e, defaults, version, source, rules, phrases) for e in raw.get("indicators", []))
     ids = [i.id for i in indicators]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:

@@ -16,7 +16,8 @@ from naome_report.config import Config
 from naome_report.indicators import NATIONAL_CODE, PatientCodes, all_indicator_counts, entity_table, periods_for
 from naome_report.method_settings import DisclosureSettings, MethodSettings, method_settings
 from naome_report.registry import Indicator, Registry
-from naome_report.stats.casemix import CasemixModel, fit_casemix_model
+from naome_report.availability import mark_unavailable, unavailable_indicators
+from naome_report.stats.casemix import CasemixError, CasemixModel, fit_casemix_model
 from naome_report.stats.disclosure import (
     apply_disclosure_control,
     complement_suppression,
@@ -67,8 +68,13 @@ class HubTables:
 
 # --- case-mix -----------------------------------------------------------------------------------
 
-def fit_casemix(registry: Registry, cohort: Cohort, cutoff: pd.Timestamp) -> tuple[dict[str, pd.Series], dict[str, CasemixModel]]:
-    """Fit each outcome indicator's model on all eligible patients; expected probability per patient."""
+def fit_casemix(registry: Registry, cohort: Cohort, cutoff: pd.Timestamp,
+                failures: dict[str, str] | None = None) -> tuple[dict[str, pd.Series], dict[str, CasemixModel]]:
+    """Fit each outcome indicator's model on all eligible patients; expected probability per patient.
+
+    A model that cannot be fitted is left out, its reason recorded in `failures` (the indicator is then
+    published as not available); without `failures` the CasemixError is raised.
+    """
     expected, models = {}, {}
     for ind in registry:
         if not ind.casemix:
@@ -76,9 +82,15 @@ def fit_casemix(registry: Registry, cohort: Cohort, cutoff: pd.Timestamp) -> tup
         flags = indicator_flags(ind, cohort, cutoff)
         data = cohort.patients.loc[flags.denominator, ind.casemix["covariates"]].copy()
         data["outcome"] = flags.numerator[flags.denominator].astype(int)
-        model = fit_casemix_model(data, "outcome", ind.casemix["covariates"],
-                                  categorical=ind.casemix["covariates"],
-                                  reference_levels=ind.casemix.get("reference"))
+        try:
+            model = fit_casemix_model(data, "outcome", ind.casemix["covariates"],
+                                      categorical=ind.casemix["covariates"],
+                                      reference_levels=ind.casemix.get("reference"))
+        except CasemixError as exc:
+            if failures is None:
+                raise
+            failures[ind.id] = str(exc)
+            continue
         models[ind.id] = model
         expected[ind.id] = pd.Series(model.predicted, index=data.index)
     return expected, models
@@ -97,7 +109,8 @@ def casemix_tables(models: dict[str, CasemixModel]) -> tuple[pd.DataFrame, pd.Da
     coef = pd.concat(coefs, ignore_index=True)[cols] if coefs else pd.DataFrame(columns=cols)
     cal_cols = ["indicator_id", "decile", "n", "observed", "expected", "observed_rate", "expected_rate"]
     cal = pd.concat(calib, ignore_index=True)[cal_cols] if calib else pd.DataFrame(columns=cal_cols)
-    return coef, pd.DataFrame(fits), cal
+    fit_cols = ["indicator_id", "patients", "events", "c_statistic", "hosmer_lemeshow_p", "formula"]
+    return coef, pd.DataFrame(fits, columns=fit_cols), cal
 
 
 # --- statistics on the counts ---------------------------------------------------------------------
@@ -112,7 +125,8 @@ def _add_rates(frame: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     frame["ci_lower_95"] = lo * 100
     frame["ci_upper_95"] = hi * 100
     key = ["indicator_id", "period", "subgroup"]
-    national = frame[frame.org_code == NATIONAL_CODE].set_index(key).percentage
+    national_rows = (frame.org_code == NATIONAL_CODE) & frame.get("available", True)  # no value where none is measured
+    national = frame[national_rows].set_index(key).percentage
     frame["national_percentage"] = pd.MultiIndex.from_frame(frame[key]).map(national).to_numpy()
     if "expected" in frame:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -331,7 +345,8 @@ def _completeness_flags(frame: pd.DataFrame, registry: Registry, threshold: floa
 
 INDICATOR_COLUMNS = [
     "period", "period_type", "level", "nation", "region_code", "region_name", "parent_code", "parent_name", "org_code",
-    "org_name", "indicator_id", "indicator_title", "subgroup", "numerator", "denominator", "percentage", "ci_lower_95",
+    "org_name", "indicator_id", "indicator_title", "subgroup", "counted", "coverage", "numerator", "denominator",
+    "percentage", "ci_lower_95",
     "ci_upper_95", "median_days", "national_percentage", "expected", "observed_expected", "adjusted_percentage",
     "funnel_lower_95", "funnel_upper_95", "funnel_lower_998", "funnel_upper_998", "funnel_method", "funnel_position",
     "outlier_process", "outlier_status", "outlier_note", "vs_national", "completeness_flag", "status", "status_note",
@@ -374,6 +389,8 @@ def indicator_results(counts: pd.DataFrame, registry: Registry, orgs: pd.DataFra
     frame = _disclosure(frame, settings.disclosure)
     frame["completeness_flag"] = _completeness_flags(frame, registry, settings.disclosure.completeness_threshold)
     frame["synthetic_data"] = "yes" if synthetic else "no"
+    frame["counted"] = frame.indicator_id.map({i.id: i.counted for i in registry})
+    frame["coverage"] = frame.indicator_id.map({i.id: i.coverage for i in registry})
     level_order = {lvl: i for i, lvl in enumerate(["national", "nation", "region", "alliance", "organisation"])}
     ind_order = {i.id: k for k, i in enumerate(registry)}
     sub_order = {"all": 0, "de_novo": 1, "recurrent": 2, "triple_negative": 3, "bone_metastases": 4}
@@ -706,8 +723,11 @@ def build_hub_tables(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpe
     """Compute every public table from the cohort: the one computation run all outputs share."""
     cutoff = pd.Timestamp(config.data_cutoff)
     periods = periods_for(config.financial_years, config.primary_period)
-    expected, models = fit_casemix(registry, cohort, cutoff)
+    failures: dict[str, str] = {}
+    expected, models = fit_casemix(registry, cohort, cutoff, failures)
     counts = all_indicator_counts(registry, cohort, orgs, periods, cutoff, cpes, expected)
+    records = {name: len(table) for name, table in cohort.events.items()} | {"cpes": len(cpes)}
+    counts = mark_unavailable(counts, unavailable_indicators(registry, records, failures))
     tables = indicator_results(counts, registry, orgs, periods, config, synthetic)
     indicators = add_adjusted_intervals(tables.published, config.section("casemix")["interval_method"])
     indicators = add_comparators(indicators, orgs, registry)

@@ -65,11 +65,11 @@ COMPARISON: dict[str, Term] = {
 STATUS: dict[str, Term] = {
     "published": Term("Published", "published"),
     "suppressed": Term("Suppressed", "suppressed to protect confidentiality (small numbers)", "[c]", "none"),
-    "too_few": Term("Too few patients", "too few patients to show a rate", "", "none"),
+    "too_few": Term("Too few patients", "too few patients to show a rate", "[u]", "none"),
     "not_available": Term("Not available", "data not available", "[x]", "none"),
     "not_applicable": Term("Not applicable", "not applicable (no eligible patients)", "[z]", "none"),
-    "too_few_at_risk": Term("Too few at risk", "too few patients still at risk for an estimate", "", "none"),
-    "not_estimable": Term("Not estimable", "not estimable (follow-up too short)", "", "none"),
+    "too_few_at_risk": Term("Too few at risk", "too few patients still at risk for an estimate", "[u]", "none"),
+    "not_estimable": Term("Not estimable", "not estimable (follow-up too short)", "[x]", "none"),
 }
 
 # --- Making Data Count variation of a run-chart point ----------------------------------------------
@@ -121,6 +121,25 @@ DIRECTION: dict[str, Term] = {
     "neutral": Term("No preferred direction", "neither a higher nor a lower value is better in itself"),
 }
 
+# --- Reporting level of a row ------------------------------------------------------------------------
+LEVEL: dict[str, Term] = {
+    "national": Term("England and Wales", "England and Wales"),
+    "nation": Term("Nation", "a nation"),
+    "region": Term("NHS England region", "an NHS England region"),
+    "alliance": Term("Cancer Alliance or Welsh Region", "a Cancer Alliance or Welsh Region"),
+    "organisation": Term("NHS trust or health board", "an NHS trust or Welsh health board"),
+}
+
+# --- Kind of indicator ---------------------------------------------------------------------------------
+INDICATOR_TYPE: dict[str, Term] = {
+    "process": Term("Process", "a process measure"),
+    "outcome": Term("Outcome", "an outcome measure"),
+    "completeness": Term("Data completeness", "a data-completeness measure"),
+    "timeliness": Term("Timeliness", "a timeliness measure"),
+    "experience": Term("Patient experience", "a patient-experience measure"),
+    "data_quality": Term("Data quality", "a data-quality measure"),
+}
+
 # --- Breakdowns by patient characteristic, and the tests across their categories ---------------------
 CHARACTERISTIC: dict[str, Term] = {
     "route": Term("Route to MBC", "route to metastatic breast cancer (de novo or recurrent)"),
@@ -155,12 +174,21 @@ BELOW_THRESHOLD: dict[str, Term] = {
     "no": Term("Meets threshold", "recorded for at least the threshold share of patients", "\u25cf", "neutral"),
 }
 
+# --- Patient factors of the case-mix models and the survival groups (the breakdowns' and more) -------------
+PATIENT_FACTOR: dict[str, Term] = {
+    **CHARACTERISTIC,
+    "subtype": Term("Subtype", "breast cancer subtype (ER and HER2 status)"),
+    "ps_group": Term("Performance status", "performance status"),
+    "charlson_group": Term("Comorbidity", "comorbidity (Charlson index)"),
+}
+
 VOCABULARIES: dict[str, dict[str, Term]] = {
     "funnel_position": FUNNEL_POSITION, "outlier_status": OUTLIER_STATUS, "comparison": COMPARISON,
     "status": STATUS, "variation": VARIATION, "subgroup": SUBGROUP, "direction": DIRECTION, "chart": CHART,
     "limits_status": LIMITS_STATUS, "chart_status": CHART_STATUS, "series": SERIES, "rule": RULE,
     "characteristic": CHARACTERISTIC, "association_test": ASSOCIATION_TEST, "test_status": TEST_STATUS,
-    "beyond_chance": BEYOND_CHANCE, "below_threshold": BELOW_THRESHOLD,
+    "beyond_chance": BEYOND_CHANCE, "below_threshold": BELOW_THRESHOLD, "level": LEVEL,
+    "indicator_type": INDICATOR_TYPE, "patient_factor": PATIENT_FACTOR,
 }
 
 

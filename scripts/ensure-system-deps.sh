@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages and npm tools naome-report needs, only where they are missing.
-#   runtime: fonts (Liberation Sans, the NHS identity's Arial stand-in)
-#   test:    + poppler-utils (pdftotext, pdftoppm), chromium (browser tests), LibreOffice Calc
+#   runtime: fonts (Liberation Sans, the NHS identity's Arial stand-in); poppler-utils (pdftotext: the
+#            disclosure audit reads the PDFs' text)
+#   test:    + chromium (browser tests), LibreOffice Calc
 #            (workbook opens in LibreOffice), axe-core (accessibility checks, from npm)
 set -euo pipefail
 mode="${1:-runtime}"
 need=()
 fc-list 2>/dev/null | grep -qi "Liberation Sans" || need+=(fonts-liberation2)
+command -v pdftotext >/dev/null || need+=(poppler-utils)
 if [ "$mode" = "test" ]; then
-  command -v pdftotext >/dev/null || need+=(poppler-utils)
   command -v chromium >/dev/null || need+=(chromium)
   command -v soffice >/dev/null || need+=(libreoffice-calc-nogui)
 fi

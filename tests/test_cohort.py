@@ -56,7 +56,7 @@ def test_routes_exclusions_and_derived_columns():
     pts = cohort.patients.set_index("patient_id")
     assert sorted(pts.index) == ["A", "B", "D"]
     assert dict(zip(cohort.excluded.patient_id, cohort.excluded.step)) == {
-        "C": "no_invasive_breast", "E": "under_18", "F": "diagnosed_at_death"}
+        "C": "no_invasive_breast", "E": "under_min_age", "F": "diagnosed_at_death"}
     assert pts.loc["A", "route"] == "de_novo" and pts.loc["D", "route"] == "de_novo"
     assert pts.loc["B", "route"] == "recurrent"
     assert pts.loc["B", "mbc_date"] == D("2024-06-15")  # the earliest of two metastasis records
@@ -96,15 +96,17 @@ def test_patient_rows_maps_every_table_to_the_patients_table():
 def test_earliest_and_latest_record_per_patient_by_hand():
     import numpy as np
 
-    from naome_report.cohort import _first_rows, _latest_rows
+    from naome_report.cohort import _first_rows, _latest
 
     nat = np.datetime64("NaT", "ns")
     d = lambda s: np.datetime64(s, "ns")  # noqa: E731
     keys = np.array([1, 0, 1, 1, 0, -1, 2])
     dates = np.array([d("2024-05-01"), nat, d("2024-04-01"), d("2024-04-01"), d("2024-06-01"), d("2020-01-01"), nat])
     # Patient 0: the only known date (row 4) beats a missing one; patient 1: a tie on 1 April,
-    # the first of the tied rows (2) wins; patient 2: only a missing date (row 6); patient 3: none.
+    # the first of the tied rows in the second order column (row 2) wins; patient 2: only a missing date (row 6); patient 3: none.
     # Row 5 has no patient (-1) and is ignored although it is the earliest date.
-    assert _first_rows(keys, dates, 4).tolist() == [4, 2, 6, -1]
+    assert _first_rows(keys, 4, dates, np.arange(7)).tolist() == [4, 2, 6, -1]
+    # The second order column breaks the tie: row 3 sorts before row 2 on it.
+    assert _first_rows(keys, 4, dates, np.array([0, 0, 5, 1, 0, 0, 0])).tolist() == [4, 3, 6, -1]
     # Latest known date: patient 1's 1 May record (row 0).
-    assert _latest_rows(keys, dates, 4).tolist() == [4, 0, 6, -1]
+    assert _first_rows(keys, 4, _latest(dates)).tolist() == [4, 0, 6, -1]

@@ -17,6 +17,7 @@ from naome_report.indicators import NATIONAL_CODE, entity_table, periods_for
 from naome_report.method_settings import method_settings
 from naome_report.registry import load_registry
 from naome_report.results import indicator_results
+from naome_report.organisations import load_organisations
 
 INDICATOR_OF = {"mort30": "mort30_sact", "recurrence": "recurrence_recorded"}  # generator name -> registry id
 
@@ -28,7 +29,7 @@ def indicators(data_dir):
 
 @pytest.fixture(scope="module")
 def truth(output_dir):
-    return json.loads((output_dir / "extract" / "_synthetic_truth.json").read_text())
+    return json.loads((output_dir / "synthetic-extract" / "_synthetic_truth.json").read_text())
 
 
 # --- a hand-made case: a low-mortality organisation whose count must be suppressed --------------------
@@ -50,7 +51,7 @@ def _mortality_counts(orgs: pd.DataFrame, period: str) -> pd.DataFrame:
 def test_a_low_mortality_organisation_with_2_deaths_in_60_is_classified(tmp_path):
     config = load_config(overrides={"funnel": {"overdispersion": "none"}})
     registry = load_registry()
-    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    orgs = load_organisations(config, synthetic=True)
     periods = periods_for(config.financial_years, config.primary_period)
     counts = _mortality_counts(orgs, config.primary_period)
     tables = indicator_results(counts, registry, orgs, periods, config, synthetic=True)

@@ -11,6 +11,7 @@ import pytest
 from naome_report.config import load_config
 from naome_report.hub import FILES
 from naome_report.registry import load_registry
+from naome_report.organisations import load_organisations
 
 COUNT_COLUMNS = ("numerator", "denominator", "patients", "deaths", "at_risk")
 
@@ -71,7 +72,7 @@ def test_every_indicator_at_every_level(indicators):
     registry = load_registry()
     config = load_config()
     primary = indicators[(indicators.period == config.primary_period) & (indicators.subgroup == "all")]
-    n_orgs = len(pd.read_csv(config.path("organisations")))
+    n_orgs = len(load_organisations(config, synthetic=True))
     for ind in registry:
         rows = primary[primary.indicator_id == ind.id]
         assert set(rows.level) == {"national", "nation", "region", "alliance", "organisation"}, ind.id
@@ -80,7 +81,7 @@ def test_every_indicator_at_every_level(indicators):
 
 def test_national_percentages_match_an_independent_count(indicators, output_dir):
     """MDT within -31..+91 days, counted directly from the extract with plain pandas."""
-    extract = output_dir / "extract"
+    extract = output_dir / "synthetic-extract"
     flow = pd.read_csv(output_dir / "data" / "naome_patient_flow.csv").set_index("step")["count"]
     row = indicators[(indicators.indicator_id == "ascertainment") & (indicators.level == "national")
                      & (indicators.period_type == "pooled") & (indicators.subgroup == "all")].iloc[0]
@@ -91,10 +92,14 @@ def test_national_percentages_match_an_independent_count(indicators, output_dir)
     care["event_date"] = pd.to_datetime(care.event_date, errors="coerce")
     mets["metastasis_date"] = pd.to_datetime(mets.metastasis_date, errors="coerce")
     tum["diagnosis_date"] = pd.to_datetime(tum.diagnosis_date, errors="coerce")
-    q = pd.read_csv(output_dir / "quarantine" / "quarantine.csv", dtype=str)
+    q = pd.read_csv(output_dir / "restricted" / "quarantine" / "quarantine.csv", dtype=str)
     care = care[~care.event_id.isin(q.key)]
     mets = mets[~mets.record_id.isin(q.key)]
-    first_met = mets.groupby("patient_id").metastasis_date.min()
+    # Distant metastasis codes as configured: exact code, else its three-character category.
+    listed = {e["code"]: e["distant"] for e in load_config().section("code_lists")["metastatic_sites"]}
+    distant = mets.site_icd10.map(lambda c: listed.get(c, listed.get(str(c)[:3], False))).astype(bool)
+    first_met = mets[distant].groupby("patient_id").metastasis_date.min()
+    tum = tum.sort_values(["diagnosis_date", "tumour_id"]).drop_duplicates("patient_id")  # each person's first primary
     m1 = tum[tum.tnm_m.eq("M1") | tum.stage_group.eq("4")].set_index("patient_id").diagnosis_date
     mbc = pd.concat([first_met, m1], axis=1).min(axis=1)
     start, end = pd.Timestamp("2023-04-01"), pd.Timestamp("2026-03-31")
@@ -103,8 +108,10 @@ def test_national_percentages_match_an_independent_count(indicators, output_dir)
     hit = mdt[days.between(-31, 91) & mdt.mbc.between(start, end)].patient_id.unique()
     published = indicators[(indicators.indicator_id == "mdt") & (indicators.level == "national")
                            & (indicators.period_type == "pooled") & (indicators.subgroup == "all")].iloc[0]
-    # The independent count ignores the small exclusions (under 18, diagnosed at death); allow for them.
-    excluded_small = flow["under_18"] + flow["diagnosed_at_death"]
+    # The independent count ignores the small exclusions (age limits, diagnosed at death); allow for them.
+    reasons = pd.read_csv(output_dir / "restricted" / "quarantine" / "exclusions_by_reason.csv")
+    reasons = reasons[reasons.file == "patients"].set_index("reason").records  # unsuppressed: restricted
+    excluded_small = sum(reasons.get(r, 0) for r in ("under_min_age", "over_max_age", "diagnosed_at_death"))
     assert abs(len(hit) - published.numerator) <= excluded_small
 
 
@@ -118,10 +125,18 @@ def test_wales_biopsy_not_available_in_2024_25(indicators):
     assert (cpes_wales.status == "not_available").all()
 
 
-def test_reconciliation_balances(data_dir):
+def test_reconciliation_balances(data_dir, output_dir):
     rec = pd.read_csv(data_dir / "naome_reconciliation.csv")
-    assert (rec.records_read == rec.quarantined + rec.excluded + rec.included).all()
+    published = rec[rec.status == "published"]
+    assert (published.records_read == published.quarantined + published.excluded + published.included).all()
     assert (rec.balanced == "yes").all()
+    # the unsuppressed counts (restricted) balance in every file, and withheld cells are exactly the small ones
+    # and their partners
+    full = pd.read_csv(output_dir / "restricted" / "quarantine" / "reconciliation.csv")
+    assert (full.records_read == full.quarantined + full.excluded + full.included).all()
+    counts = ["records_read", "quarantined", "excluded", "included"]
+    assert not full[counts].where(rec[counts].notna()).isin([1, 2, 3, 4]).any().any()
+    assert (rec[counts].isna().sum(axis=1).isin([0, 2])).all()
 
 
 def test_synthetic_label_on_every_row(data_dir):

@@ -57,8 +57,13 @@ def test_de_novo_survival_near_published_values(extract):
 
     # Independent of the project's own survival code: lifelines on the raw generated dates.
     p = extract.frames["patients"].set_index("patient_id")
-    m = extract.frames["metastases"].groupby("patient_id").metastasis_date.min()
-    t = extract.frames["tumours"].set_index("patient_id")
+    # Distant records only (regional-node records are planted on purpose), and each person's first primary.
+    listed = {e["code"]: e["distant"] for e in load_config().section("code_lists")["metastatic_sites"]}
+    mets = extract.frames["metastases"]
+    distant = mets.site_icd10.map(lambda c: listed.get(c, listed.get(str(c)[:3], False))).astype(bool)
+    m = mets[distant].groupby("patient_id").metastasis_date.min()
+    t = extract.frames["tumours"].sort_values(["diagnosis_date", "tumour_id"]).drop_duplicates("patient_id")
+    t = t.set_index("patient_id")
     de_novo = t.tnm_m.eq("M1") | ((m.reindex(t.index) - t.diagnosis_date).dt.days <= 91)
     ids = de_novo[de_novo].index.intersection(m.index)
     cutoff = pd.Timestamp(load_config().data_cutoff)

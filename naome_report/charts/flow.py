@@ -37,7 +37,7 @@ class _Box:
     """A laid-out box: its text lines and vertical extent in inches from the top."""
 
     lines: list[str]
-    count: int
+    count: int | str  # a number, or the words shown instead of a withheld count
     top: float
     height: float
 
@@ -108,7 +108,8 @@ def _layout(steps, exclusions, start: float) -> tuple[list[_Box], list[_Box]]:
 def _box(item: Mapping[str, object], wrap: int, top: float) -> _Box:
     """A box sized to its wrapped label plus the count line."""
     lines = textwrap.wrap(str(item["label"]), wrap) or [""]
-    return _Box(lines, int(item["count"]), top, 2 * PAD_IN + LINE_IN * (len(lines) + 1))
+    count = item["count"] if isinstance(item["count"], str) else int(item["count"])
+    return _Box(lines, count, top, 2 * PAD_IN + LINE_IN * (len(lines) + 1))
 
 
 def _draw_box(ax: Axes, box: _Box, x: float, width: float, face: str, edge: str) -> None:
@@ -118,7 +119,8 @@ def _draw_box(ax: Axes, box: _Box, x: float, width: float, face: str, edge: str)
     centre = x + width / 2
     ax.text(centre, box.top + PAD_IN, "\n".join(box.lines), fontsize=FONT_PT, color=NHS_BLACK,
             ha="center", va="top", linespacing=1.15)
-    ax.text(centre, box.top + box.height - PAD_IN, f"n = {format_thousands(box.count)}", fontsize=FONT_PT,
+    count = box.count if isinstance(box.count, str) else f"n = {format_thousands(box.count)}"
+    ax.text(centre, box.top + box.height - PAD_IN, count, fontsize=FONT_PT,
             fontweight="bold", color=NHS_DARK_BLUE, ha="center", va="bottom")
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from scipy.interpolate import PchipInterpolator
 
+from naome_report.charts.funnel_geometry import LIMIT_COLUMNS, check_units, limit_curves, x_extent, y_range
 from naome_report.charts.save import FigureAsset, ImageFormat, save_figure
 from naome_report.charts.style import (
     DEFAULT_SIZE_IN,
@@ -38,7 +37,6 @@ from naome_report.charts.style import (
 )
 
 POINT_COLUMNS = ("org_code", "org_name", "denominator", "percentage")
-LIMIT_COLUMNS = ("n", "lower_95", "upper_95", "lower_998", "upper_998")
 STATUS_COLUMN = "outlier_status"
 POSITION_COLUMN = "funnel_position"  # indicators outside the outlier process: no alert / alarm words
 
@@ -46,7 +44,6 @@ POSITION_COLUMN = "funnel_position"  # indicators outside the outlier process: n
 _UNCLASSIFIED = StatusStyle("o", NHS_MID_GREY, WHITE, 6.0, "Organisation")
 
 HIGHLIGHT_RING_PT = 15.0
-_SMOOTH_POINTS = 400
 
 
 def funnel_plot(
@@ -130,9 +127,10 @@ class FunnelBackground:
             f'aria-hidden="true">{escape(label)}</span>'
         )
 
-    def save(self, path: Path | str, alt_text: str, fmt: ImageFormat = "png", dpi: int = 200) -> FigureAsset:
+    def save(self, path: Path | str, alt_text: str, fmt: ImageFormat = "png", dpi: int = 200,
+             synthetic: bool = False) -> FigureAsset:
         """Save the background (see `save_figure`)."""
-        return save_figure(self.figure, path, alt_text, fmt=fmt, dpi=dpi)
+        return save_figure(self.figure, path, alt_text, fmt=fmt, dpi=dpi, synthetic=synthetic)
 
 
 def _draw_funnel(
@@ -148,13 +146,13 @@ def _draw_funnel(
     """Limits, national line and every organisation's point."""
     require_columns(points, POINT_COLUMNS, "funnel_plot points")
     require_columns(limits, LIMIT_COLUMNS, "funnel_plot limits")
-    _check_units(limits, target)
-    x_max = float(points["denominator"].max()) * 1.08
+    check_units(limits, target)
+    x_max = x_extent(points["denominator"])
     ax.set_xlim(0, x_max)
     _draw_limits(ax, limits, x_max)
     ax.axhline(target, color=NHS_DARK_BLUE, linewidth=1.4, zorder=2, label=f"{target_label} ({format_percent(target, 1)})")
     _draw_points(ax, points)
-    ax.set_ylim(*_y_range(points, limits, target))
+    ax.set_ylim(*y_range(points, limits, target))
     ax.set_title(title)
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
@@ -164,30 +162,13 @@ def _draw_funnel(
 
 def _draw_limits(ax: Axes, limits: pd.DataFrame, x_max: float) -> None:
     """95% limits dashed, 99.8% limits solid, both as smooth curves."""
-    frame = limits.sort_values("n").drop_duplicates("n")
-    frame = frame[(frame["n"] > 0) & (frame["n"] <= x_max * 1.02)]
-    grid = _smooth_grid(frame["n"].to_numpy(float))
+    grid, curves = limit_curves(limits, x_max)
     for low, high, style, label in (
         ("lower_95", "upper_95", "--", "95% limits (about 2 SD)"),
         ("lower_998", "upper_998", "-", "99.8% limits (about 3 SD)"),
     ):
         for column, name in ((low, label), (high, None)):
-            ax.plot(grid, _smooth(frame["n"], frame[column], grid), linestyle=style, color=NHS_BLUE,
-                    linewidth=1.1, zorder=1, label=name)
-
-
-def _smooth_grid(n: np.ndarray) -> np.ndarray:
-    """A dense x grid over the range of the limits, denser where the funnel bends."""
-    if len(n) < 3:
-        return n
-    return np.unique(np.concatenate([n, np.geomspace(n.min(), n.max(), _SMOOTH_POINTS)]))
-
-
-def _smooth(n: pd.Series, values: pd.Series, grid: np.ndarray) -> np.ndarray:
-    """Shape-preserving interpolation (no overshoot beyond the given limits)."""
-    if len(n) < 3:
-        return values.to_numpy(float)
-    return PchipInterpolator(n.to_numpy(float), values.to_numpy(float))(grid)
+            ax.plot(grid, curves[column], linestyle=style, color=NHS_BLUE, linewidth=1.1, zorder=1, label=name)
 
 
 def _draw_points(ax: Axes, points: pd.DataFrame) -> None:
@@ -212,30 +193,11 @@ def _base_status(status: pd.Series) -> pd.Series:
     return status.fillna("not_assessed").astype(str).str.split(":", n=1).str[0]
 
 
-def _check_units(limits: pd.DataFrame, target: float) -> None:
-    """Limits must be percentages like the points; proportions would draw a flat funnel at zero."""
-    top = limits[["upper_95", "upper_998"]].max().max()
-    if target > 1.0 and top <= 1.0:
-        raise ValueError("funnel_plot: limits look like proportions (0–1); give them as percentages (0–100)")
-
-
 def _plot_group(ax: Axes, group: pd.DataFrame, style: StatusStyle) -> None:
     """Points sharing one status."""
     ax.plot(group["denominator"], group["percentage"], linestyle="none", marker=style.marker,
             markersize=style.size, markerfacecolor=style.colour, markeredgecolor=style.edge,
             markeredgewidth=0.7, zorder=3, label=style.label)
-
-
-def _y_range(points: pd.DataFrame, limits: pd.DataFrame, target: float) -> tuple[float, float]:
-    """Fit the points and the limits from the smallest organisation up, within 0–100%."""
-    smallest = float(points["denominator"].min())
-    shown = limits[limits["n"] >= smallest]
-    if shown.empty:
-        shown = limits
-    low = min(points["percentage"].min(), shown["lower_998"].min(), target)
-    high = max(points["percentage"].max(), shown["upper_998"].max(), target)
-    pad = max((high - low) * 0.06, 1.0)
-    return max(0.0, float(low) - pad), min(100.0, float(high) + pad)
 
 
 def _draw_highlight(ax: Axes, points: pd.DataFrame, org_code: str) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -13,7 +11,8 @@ from typing import Literal
 from matplotlib.figure import Figure
 from PIL import Image
 
-from naome_report.charts.style import apply_house_style
+from naome_report import atomic
+from naome_report.charts.style import add_synthetic_mark, apply_house_style
 
 CSS_PX_PER_INCH = 96
 
@@ -44,20 +43,24 @@ def alt_text_path(path: Path) -> Path:
     return path.with_name(path.name + ".alt.txt")
 
 
-def save_figure(fig: Figure, path: Path | str, alt_text: str, fmt: ImageFormat = "png", dpi: int = 200) -> FigureAsset:
-    """Save `fig` as PNG or SVG (identical input gives identical bytes) plus `<path>.alt.txt`."""
+def save_figure(fig: Figure, path: Path | str, alt_text: str, fmt: ImageFormat = "png", dpi: int = 200,
+                synthetic: bool = False) -> FigureAsset:
+    """Save `fig` as PNG or SVG (identical input gives identical bytes) plus `<path>.alt.txt`; a chart of
+    synthetic data gets the synthetic mark inside the image."""
     if fmt not in _METADATA:
         raise ValueError(f"unsupported figure format {fmt!r}: use 'png' or 'svg'")
     if not alt_text or not alt_text.strip():
         raise ValueError(f"{path}: every figure needs alternative text")
     apply_house_style()
+    if synthetic:
+        add_synthetic_mark(fig)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = _render_bytes(fig, fmt, dpi)
     if fmt == "svg":
         data = _add_svg_title(data, alt_text)
-    _write_atomic(path, data)
-    _write_atomic(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
+    atomic.write_bytes(path, data)
+    atomic.write_bytes(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
     if fmt == "png":
         width_px, height_px = _png_size(data)
     else:
@@ -117,16 +120,3 @@ def _add_svg_title(svg: bytes, alt_text: str) -> bytes:
     opening = text[start:end].replace("<svg ", '<svg role="img" aria-label="' + escape(alt_text.strip()) + '" ', 1)
     title = f"\n <title>{escape(alt_text.strip())}</title>"
     return (text[:start] + opening + ">" + title + text[end + 1 :]).encode("utf-8")
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` in one step so a parallel reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from naome_report.numbers import format_fixed
+from naome_report.vocabulary import FUNNEL_POSITION
 
 # NHS identity: blues and neutrals.
 NHS_BLUE = "#005EB8"
@@ -91,14 +92,13 @@ OUTLIER_STATUS: dict[str, StatusStyle] = {
     "not_assessed": StatusStyle("s", WHITE, NHS_MID_GREY, 5.5, "Not assessed"),
 }
 
-# Indicators outside the outlier process are placed on the same funnel in words without alert or alarm.
+# Position against the funnel limits (every indicator, for local quality improvement): the same marks as
+# the outlier statuses they correspond to, named without "alert" or "alarm".
 FUNNEL_POSITION_STYLE: dict[str, StatusStyle] = {
-    "above_998": StatusStyle("^", NHS_ORANGE, NHS_BLACK, 8.5, "Above 99.8% limit"),
-    "above_95": StatusStyle("^", NHS_WARM_YELLOW, NHS_DARK_GREY, 7.5, "Above 95% limit"),
-    "within": StatusStyle("o", NHS_MID_GREY, WHITE, 6.0, "Within limits"),
-    "below_95": StatusStyle("v", NHS_WARM_YELLOW, NHS_DARK_GREY, 7.5, "Below 95% limit"),
-    "below_998": StatusStyle("v", NHS_ORANGE, NHS_BLACK, 8.5, "Below 99.8% limit"),
-    "not_assessed": StatusStyle("s", WHITE, NHS_MID_GREY, 5.5, "Not assessed"),
+    code: StatusStyle(style.marker, style.colour, style.edge, style.size, FUNNEL_POSITION[code].short)
+    for code, style in (("above_998", OUTLIER_STATUS["alarm_high"]), ("above_95", OUTLIER_STATUS["alert_high"]),
+                        ("within", OUTLIER_STATUS["within_limits"]), ("below_95", OUTLIER_STATUS["alert_low"]),
+                        ("below_998", OUTLIER_STATUS["alarm_low"]), ("not_assessed", OUTLIER_STATUS["not_assessed"]))
 }
 
 # Making Data Count variation icons: shape and words as well as colour.
@@ -173,6 +173,26 @@ def house_rc() -> dict[str, object]:
         "axes.unicode_minus": True,
         "lines.solid_capstyle": "butt",
     }
+
+
+# Inside every chart drawn from the synthetic cohort: small, central, so that a cropped chart still says so.
+SYNTHETIC_MARK = "SYNTHETIC DATA"
+SYNTHETIC_MARK_COLOUR = NHS_MID_GREY
+SYNTHETIC_MARK_OPACITY = 0.6
+
+
+def add_synthetic_mark(fig: Figure) -> None:
+    """Write the synthetic-data mark, small and half-transparent, in the middle of the largest plotting area (of the
+    figure when it has none), above the data so that it stays legible: a cropped chart still says what it shows."""
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    if not axes:
+        fig.text(0.5, 0.5, SYNTHETIC_MARK, ha="center", va="center", fontsize=8, fontweight="bold",
+                 color=SYNTHETIC_MARK_COLOUR, alpha=SYNTHETIC_MARK_OPACITY, zorder=10, gid="synthetic-mark")
+        return
+    ax = max(axes, key=lambda a: a.get_position().width * a.get_position().height)
+    ax.text(0.5, 0.5, SYNTHETIC_MARK, transform=ax.transAxes, ha="center", va="center", fontsize=8,
+            fontweight="bold", color=SYNTHETIC_MARK_COLOUR, alpha=SYNTHETIC_MARK_OPACITY, zorder=10,
+            gid="synthetic-mark")
 
 
 def apply_house_style() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from naome_report.charts.style import SYNTHETIC_MARK, SYNTHETIC_MARK_COLOUR, SYNTHETIC_MARK_OPACITY
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -29,3 +31,11 @@ class Frame:
         """Data y to canvas y (up is larger)."""
         span = (self.y1 - self.y0) or 1.0
         return self.height - self.bottom - (value - self.y0) / span * (self.height - self.top - self.bottom)
+
+
+def synthetic_mark_svg(width: float, height: float) -> str:
+    """The synthetic-data mark for the middle of an SVG canvas (hidden from screen readers: the page says it)."""
+    return (f'<text x="{width / 2:.1f}" y="{height / 2:.1f}" text-anchor="middle" dominant-baseline="middle" '
+            f'font-family="Arial, Liberation Sans, sans-serif" font-size="10" font-weight="bold" '
+            f'fill="{SYNTHETIC_MARK_COLOUR}" fill-opacity="{SYNTHETIC_MARK_OPACITY}" aria-hidden="true">'
+            f'{SYNTHETIC_MARK}</text>')

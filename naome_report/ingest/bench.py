@@ -75,12 +75,11 @@ def _generate(directory: Path, scale: float, file_format: str) -> None:
 
 
 def _validate(directory: Path, result: Path) -> None:
-    import pandas as pd
-
     from naome_report.ingest.validate import validate_extract
+    from naome_report.organisations import load_organisations
 
     config = load_config()
-    organisations = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    organisations = load_organisations(config, synthetic=True)  # the bench extract is synthetic
     validated = validate_extract(directory, organisations, config.data_cutoff, progress=logger.info)
     counts = validated.counts
     result.write_text(json.dumps({

@@ -106,6 +106,14 @@ class DateOrder:
 
 
 @dataclass(frozen=True)
+class CountOrder:
+    """A rule that one count of a record must not exceed another (a part no larger than its whole)."""
+
+    part: str
+    whole: str
+
+
+@dataclass(frozen=True)
 class InputFile:
     """One file of the extract."""
 
@@ -116,6 +124,7 @@ class InputFile:
     fields: tuple[Field, ...]
     date_orders: tuple[DateOrder, ...] = field(default_factory=tuple)
     patient_level: bool = True
+    count_orders: tuple[CountOrder, ...] = field(default_factory=tuple)
 
     @property
     def columns(self) -> list[str]:
@@ -253,9 +262,11 @@ INPUT_FILES: tuple[InputFile, ...] = (
             Field("survey_year", "integer", "Year the survey was carried out", minimum=2015, maximum=2035),
             Field("respondents", "integer", "Respondents with breast cancer who answered the question", minimum=0,
                   maximum=100000),
-            Field("yes_count", "integer", "Respondents who answered yes", minimum=0, maximum=100000),
+            Field("yes_count", "integer", "Respondents who answered yes (no more than respondents)", minimum=0,
+                  maximum=100000),
         ),
         patient_level=False,
+        count_orders=(CountOrder("yes_count", "respondents"),),
     ),
 )
 

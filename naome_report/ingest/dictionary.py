@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from naome_report import atomic
 from naome_report.config import PROJECT_ROOT
 from naome_report.ingest import rules
 from naome_report.ingest.contract import INPUT_FILES, Field, InputFile
@@ -106,7 +107,7 @@ def write_data_dictionary(path: Path | None = None) -> Path:
     """Write the generated data dictionary (default docs/data-dictionary.md)."""
     path = Path(path) if path else DEFAULT_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_data_dictionary(), encoding="utf-8")
+    atomic.write_text(path, render_data_dictionary())
     return path
 
 
@@ -121,6 +122,7 @@ def _file_section(spec: InputFile) -> str:
         f"- Key: {', '.join(f'`{k}`' for k in spec.key)} (unique in the file)",
     ]
     lines += [f"- Date order: `{rule.later}` must not be before `{rule.earlier}`" for rule in spec.date_orders]
+    lines += [f"- Count order: `{rule.part}` must not be greater than `{rule.whole}`" for rule in spec.count_orders]
     if not spec.patient_level:
         lines.append("- Aggregate data: no patient-level records")
     lines += ["", "| field | type | required | allowed values | references | meaning |",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from naome_report.errors import NaomeError
 
-class ExtractError(Exception):
+
+class ExtractError(NaomeError):
     """A fatal problem with one file of the extract, with the fix the data supplier should make."""
 
     def __init__(self, file: str, problem: str, fix: str) -> None:

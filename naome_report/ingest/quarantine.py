@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from naome_report import atomic
+
 if TYPE_CHECKING:
     from naome_report.ingest.validate import ValidatedExtract
 
@@ -23,15 +25,18 @@ def write_quarantine(validated: ValidatedExtract, out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / QUARANTINE_FILE
-    _write_csv(validated.quarantine, path)
-    _write_csv(validated.counts, out_dir / COUNTS_FILE)
+    write_restricted_csv(validated.quarantine, path)
+    write_restricted_csv(validated.counts, out_dir / COUNTS_FILE)
     logger.info("%s quarantined records written to %s", f"{len(validated.quarantine):,}", path)
     return path
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 CSV with every text value quoted and written exactly as received."""
+def write_restricted_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """A record-level or unsuppressed table for the analysts (under output/restricted): UTF-8 CSV, every text
+    value quoted and written exactly as received."""
     # A value such as =HYPERLINK(...) stays literal: a CSV file cannot execute anything, and an
     # apostrophe prefix would change the data. A spreadsheet may still evaluate it on double-click,
     # so the data dictionary tells analysts to import the file with every column as text.
-    frame.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    with atomic.replacing(path) as tmp:
+        frame.to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    return path

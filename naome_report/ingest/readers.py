@@ -5,8 +5,11 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import errno
 import io
 import logging
+import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,12 +52,25 @@ class RawFile:
         return len(self.frame)
 
 
-def locate_input_file(spec: InputFile, directory: Path) -> Path:
-    """The one file `<name>.csv` or `<name>.parquet` of the extract folder."""
-    if not directory.is_dir():
+def check_extract_folder(directory: Path) -> None:
+    """The extract folder exists, is a folder and can be listed."""
+    if not directory.exists():
         raise ExtractError(str(directory), "the extract folder does not exist",
-                           "point the configuration's extract_dir at the folder that holds the extract files")
-    found = [directory / f"{spec.name}.{ext}" for ext in FORMATS if (directory / f"{spec.name}.{ext}").is_file()]
+                           "point [paths] extract_dir in the configuration at the folder that holds the extract files")
+    if not directory.is_dir():
+        raise ExtractError(str(directory), "the extract folder is a file, not a folder",
+                           "point [paths] extract_dir at the folder that holds the extract files")
+    try:
+        next(directory.iterdir(), None)
+    except PermissionError:
+        raise ExtractError(str(directory), "the extract folder cannot be listed (permission denied)",
+                           "give the user running naome-report read and search access to it (chmod a+rx)") from None
+
+
+def locate_input_file(spec: InputFile, directory: Path) -> Path:
+    """The one file `<name>.csv` or `<name>.parquet` of the extract folder, checked to be a readable file."""
+    check_extract_folder(directory)
+    found = [directory / f"{spec.name}.{ext}" for ext in FORMATS if os.path.lexists(directory / f"{spec.name}.{ext}")]
     if len(found) > 1:
         raise ExtractError(spec.name, f"both {spec.name}.csv and {spec.name}.parquet are in {directory}",
                            "remove one of them: the toolkit does not guess which is the current file")
@@ -62,11 +78,43 @@ def locate_input_file(spec: InputFile, directory: Path) -> Path:
         raise ExtractError(spec.name, f"no {spec.name}.csv or {spec.name}.parquet in {directory}",
                            f"add the {spec.source} file, named {spec.name}.csv or {spec.name}.parquet"
                            + _near_miss_hint(spec, directory))
+    _check_readable_file(found[0])
     return found[0]
 
 
+def _check_readable_file(path: Path) -> None:
+    """A regular file this process can read; each other case with its own message."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ExtractError(path.name, "the file is a symbolic link that loops back on itself",
+                               f"replace the link {path} with the file itself, or point it at the real file") from None
+        if path.is_symlink():
+            raise ExtractError(path.name, f"the file is a symbolic link to {os.readlink(path)}, which does not exist",
+                               "copy the file itself into the extract folder, or correct the link") from None
+        raise ExtractError(path.name, f"the file cannot be examined ({exc.strerror})",
+                           "check the extract folder and supply the file again") from None
+    if stat.S_ISDIR(mode):
+        raise ExtractError(path.name, f"{path} is a folder, not a file",
+                           "put the file itself in the extract folder under this name (not a folder of files)")
+    if not stat.S_ISREG(mode):
+        raise ExtractError(path.name, f"{path} is not a regular file (a pipe, socket or device)",
+                           "copy the file itself into the extract folder")
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise ExtractError(path.name, "the file cannot be read (permission denied)",
+                           f"give the user running naome-report read access to {path} (chmod a+r)") from None
+    except OSError as exc:
+        raise ExtractError(path.name, f"the file cannot be read ({exc.strerror})",
+                           "copy or export the file again") from None
+
+
 def _near_miss_hint(spec: InputFile, directory: Path) -> str:
-    similar = sorted(p.name for p in directory.iterdir() if p.stem.lower() == spec.name.lower())
+    similar = sorted(p.name for p in directory.iterdir() if p.stem.lower() == spec.name.lower()
+                     and p.name not in (f"{spec.name}.csv", f"{spec.name}.parquet"))
     return f" (found {', '.join(repr(s) for s in similar)}: rename it)" if similar else ""
 
 
@@ -74,7 +122,11 @@ def read_input_file(spec: InputFile, directory: Path) -> RawFile:
     """Read one file of the extract with every column as text, keeping each record's row number."""
     path = _non_empty_file(spec, Path(directory))
     fmt = path.suffix.lstrip(".")
-    table, warnings = _read_csv(spec, path) if fmt == "csv" else _read_parquet(spec, path)
+    try:
+        table, warnings = _read_csv(spec, path) if fmt == "csv" else _read_parquet(spec, path)
+    except OSError as exc:  # the file went away or the disk failed while it was read
+        raise ExtractError(path.name, f"the file could not be read to its end ({exc.strerror or exc})",
+                           _TRUNCATED_FIX) from None
     frame = table.to_pandas(types_mapper={pa.large_string(): TEXT, pa.string(): TEXT}.get)
     frame[ROW] = np.arange(1, len(frame) + 1, dtype="int64")
     if frame.empty:
@@ -206,11 +258,22 @@ def _csv_header(path: Path) -> tuple[list[str], bool]:
 
 
 def _check_quotes_closed(path: Path) -> None:
-    """An odd number of double quotes means a quoted value runs to the end of the file: truncation."""
-    quotes = 0
+    """An odd number of double quotes means a quoted value runs to the end of the file: truncation.
+
+    The same pass looks for a NUL byte anywhere (the first 64 kB were sniffed already).
+    """
+    quotes, offset, lines = 0, 0, 0
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             quotes += chunk.count(b'"')
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                line = lines + chunk.count(b"\n", 0, nul) + 1
+                raise ExtractError(path.name, f"the file contains a NUL byte (line {line:,}, byte offset {offset + nul:,}): "
+                                   "part of it is binary, not text (a damaged copy or a disk error)",
+                                   "export or copy the complete file again")
+            offset += len(chunk)
+            lines += chunk.count(b"\n")
     if quotes % 2:
         line = _unclosed_quote_line(path)
         raise ExtractError(path.name, f"a double quote opened on line {line} is never closed: "

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from naome_report.ingest.contract import DateOrder
+from naome_report.ingest.contract import CountOrder, DateOrder
 
 MISSING = "missing required value"
 INVALID_CODE = "invalid code"
@@ -27,6 +27,7 @@ ORPHAN = "patient not in patients file"
 PATIENT_QUARANTINED = "patient record quarantined"
 FUTURE_DATE = "future date (after data cut-off {cutoff})"
 DATE_ORDER = "date order: {later} before {earlier}"
+COUNT_ORDER = "{part} greater than {whole}"
 
 PATTERN_REASON = {"id": INVALID_IDENTIFIER, "code": INVALID_CODE, "string": INVALID_FORMAT}
 
@@ -41,6 +42,11 @@ def date_order(rule: DateOrder) -> str:
     return DATE_ORDER.format(later=rule.later, earlier=rule.earlier)
 
 
+def count_order(rule: CountOrder) -> str:
+    """The reason for a record whose part count exceeds its whole."""
+    return COUNT_ORDER.format(part=rule.part, whole=rule.whole)
+
+
 REASONS: dict[str, str] = {
     MISSING: "a required field is empty (or holds only spaces)",
     INVALID_CODE: "a code that is not in the field's code list or does not match its pattern "
@@ -53,8 +59,10 @@ REASONS: dict[str, str] = {
     NOT_A_NUMBER: "an integer field holding anything other than digits (with an optional leading `-`)",
     OUT_OF_RANGE: "an integer outside the field's minimum and maximum",
     DATE_ORDER.format(later="B", earlier="A"): "date B of the record is earlier than date A, which must come first",
+    COUNT_ORDER.format(part="A", whole="B"): "count A of the record is larger than count B, of which it is a part "
+                                             "(e.g. more 'yes' answers than respondents)",
     DUPLICATE: "the record's key is shared with another record of the file: every copy is quarantined",
-    UNKNOWN_ORGANISATION: "an org_code that is not in the organisation reference table (data/organisations.csv)",
+    UNKNOWN_ORGANISATION: "an org_code that is not in the organisation table (data/organisations.csv; data/organisations-synthetic.csv for the synthetic cohort)",
     ORPHAN: "a patient_id that appears in no record of the patients file",
     PATIENT_QUARANTINED: "the patient's own record in the patients file was quarantined, so are their other records",
 }

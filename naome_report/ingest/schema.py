@@ -12,7 +12,7 @@ import pyarrow as pa
 from pandera.errors import SchemaErrors
 
 from naome_report.ingest import rules
-from naome_report.ingest.contract import DateOrder, Field, InputFile
+from naome_report.ingest.contract import CountOrder, DateOrder, Field, InputFile
 
 ISSUE_COLUMNS = ["index", "column", "reason"]
 _REPORTED_COLUMN = "column"  # key in a frame-level check's statistics: the column its failures are reported under
@@ -23,6 +23,7 @@ def build_schema(spec: InputFile, data_cutoff: date) -> pandera.DataFrameSchema:
     # No dtype: the reader hands over text columns only, and pandera's dtype check costs more than the data.
     columns = {f.name: pandera.Column(checks=_field_checks(f, spec, data_cutoff), nullable=False) for f in spec.fields}
     checks = [_date_order_check(rule) for rule in spec.date_orders]
+    checks += [_count_order_check(rule) for rule in spec.count_orders]
     if not _key_is_unique_field(spec):
         checks.append(_check(lambda frame, key=list(spec.key): ~rules.duplicated(frame, key), rules.DUPLICATE,
                              column=", ".join(spec.key)))
@@ -119,6 +120,14 @@ def _date_order_check(rule: DateOrder) -> pandera.Check:
         return pd.Series(~(later < earlier), index=frame.index)
 
     return _check(_dates_in_order, rules.date_order(rule), column=rule.later)
+
+
+def _count_order_check(rule: CountOrder) -> pandera.Check:
+    def _part_within_whole(frame: pd.DataFrame) -> pd.Series:
+        part, whole = rules.parse_integers(frame[rule.part]), rules.parse_integers(frame[rule.whole])
+        return ~(part > whole).fillna(False).astype(bool)  # a missing or non-numeric value has its own reason
+
+    return _check(_part_within_whole, rules.count_order(rule), column=rule.part)
 
 
 def _key_is_unique_field(spec: InputFile) -> bool:

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from naome_report.ingest import rules
 from naome_report.ingest.contract import INPUT_FILES, InputFile
 from naome_report.ingest.errors import ExtractError, ReconciliationError
-from naome_report.ingest.readers import ROW, RawFile, read_header, read_input_file
+from naome_report.ingest.readers import ROW, RawFile, check_extract_folder, read_header, read_input_file
 from naome_report.ingest.schema import build_reference_schema, build_schema, schema_issues
 
 logger = logging.getLogger("naome_report.ingest")
@@ -30,7 +30,7 @@ MIN_RECORDS_FOR_SHARE = 20
 _MAX_SLICED_ROWS = 1000  # with more bad rows than this, copying the valid rows beats slicing around the bad
 _SHARE_FIXES = {
     rules.NOT_A_DATE: "write every date as YYYY-MM-DD and export the file again",
-    rules.UNKNOWN_ORGANISATION: "check that data/organisations.csv is the organisation table for this extract",
+    rules.UNKNOWN_ORGANISATION: "check that the organisation table ([paths] organisations in data/naome.toml) is the one for this extract",
     rules.ORPHAN: "check that the patients file comes from the same extract as this file",
     rules.PATIENT_QUARANTINED: "correct the patients file first",
 }
@@ -60,7 +60,7 @@ def validate_extract(directory: Path, organisations: pd.DataFrame, data_cutoff: 
     """Read and validate every file of the extract; fatal problems raise ExtractError."""
     notify = progress or (lambda message: None)
     directory = Path(directory)
-    _preflight(directory)
+    check_extract_files(directory)
     value_sets = {"organisations": _organisation_codes(organisations)}
     results: dict[str, _FileResult] = {}
     for spec in _referenced_first(INPUT_FILES):
@@ -77,8 +77,9 @@ def validate_extract(directory: Path, organisations: pd.DataFrame, data_cutoff: 
     return validated
 
 
-def _preflight(directory: Path) -> None:
-    """Check every file's presence, size and header before reading any records, so fatal problems come first."""
+def check_extract_files(directory: Path) -> None:
+    """Check every file's presence, type, size and header before reading any records, so fatal problems come first."""
+    check_extract_folder(Path(directory))
     problems: list[ExtractError] = []
     for spec in INPUT_FILES:
         try:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from naome_report import atomic
 from naome_report.hub import FILES, META_FILE, TABLE_OF_FILE, data_dictionary_markdown
 from naome_report.results import HubTables
 
@@ -19,11 +20,12 @@ def _write_csv(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
     for col in out.columns:
         if col in ("numerator", "denominator", "patients", "deaths", "at_risk", "count", "n", "quarter_index",
                     "records_read", "quarantined", "excluded", "included", "events", "observed", "decile", "units",
-                    "limits_segment", "points_published"):
+                    "limits_segment", "points_published", "records_linked", "cohort_patients_with_record"):
             out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
         elif out[col].dtype.kind == "f":
             out[col] = _six_significant(out[col].to_numpy())
-    out.to_csv(path, index=False, lineterminator="\n")
+    with atomic.replacing(path) as tmp:
+        out.to_csv(tmp, index=False, lineterminator="\n")
 
 
 def _six_significant(values: np.ndarray) -> np.ndarray:
@@ -34,19 +36,20 @@ def _six_significant(values: np.ndarray) -> np.ndarray:
 
 
 def write_data_files(tables: HubTables, flow: pd.DataFrame, reconciliation: pd.DataFrame, meta: dict,
-                     out_dir: Path) -> list[Path]:
+                     out_dir: Path, data_sources: pd.DataFrame | None = None) -> list[Path]:
     """Write every public CSV in hub.FILES, the data dictionary and the run metadata."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    extra = {"flow": flow, "reconciliation": reconciliation}
+    extra = {"flow": flow, "reconciliation": reconciliation,
+             "data_sources": data_sources if data_sources is not None else pd.DataFrame(columns=["file"])}
     for name, columns in FILES.items():
         table = TABLE_OF_FILE[name]
         frame = extra[table] if table in extra else getattr(tables, table)
         path = out_dir / name
-        _write_csv(frame, list(columns), path)
+        _write_csv(frame.reindex(columns=list(columns)), list(columns), path)
         written.append(path)
     readme = out_dir / "README.md"
-    readme.write_text(data_dictionary_markdown(meta["synthetic"], meta.get("disclosure")), encoding="utf-8")
+    atomic.write_text(readme, data_dictionary_markdown(meta["synthetic"], meta.get("disclosure")))
     meta_path = out_dir / META_FILE
-    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+    atomic.write_text(meta_path, json.dumps(meta, indent=2, sort_keys=True))
     return written + [readme, meta_path]

@@ -14,7 +14,9 @@ from naome_report.config import Config
 from naome_report.hub import Results
 from naome_report.numbers import format_fixed
 from naome_report.publish.methods_context import methods_context
+from naome_report.publish.supplement_context import supplement_context
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
+from naome_report.vocabulary import term
 
 NATIONS = ("England and Wales", "England", "Wales")
 NOT_SHOWN = "–"
@@ -56,6 +58,11 @@ def fmt(value: Any, kind: str = "pct") -> str:
     if kind == "p":
         return "<0.001" if value < 0.001 else format_fixed(value, 3)
     raise ValueError(f"fmt: unknown kind {kind!r}")
+
+
+def fmt_count(value: Any, status: str = "published") -> str:
+    """A published count, or the word for a withheld one (never a number from 1 to 4)."""
+    return term("status", "suppressed").short if status == "suppressed" else fmt(value, "count")
 
 
 def fmt_ci(lower: Any, upper: Any) -> str:
@@ -106,6 +113,7 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
     by_nation = {n: (rows[rows.nation == n].iloc[0] if (rows.nation == n).any() else None) for n in NATIONS}
     values = {n: value_cell(by_nation[n], ind) for n in NATIONS}
     orgs = org_rows(results, ind.id, period)
+    orgs = orgs[orgs.nation.isin(ind.nations)]  # organisations of a nation the data do not cover are not counted
     outliers = orgs[orgs.outlier_status.isin(list(OUTLIER_WORDS))]
     counts = orgs.outlier_status.value_counts()
     return {
@@ -117,6 +125,8 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
         "not_available": [f"{u.nation} {', '.join(u.financial_years)}: {u.reason}" for u in ind.not_available],
         "casemix": ind.is_casemix_adjusted, "has_rate": ind.has_rate, "outlier_process": ind.outlier_process,
         "ew": values["England and Wales"], "england": values["England"], "wales": values["Wales"],
+        # The national value is that of the nations covered: England and Wales, or England alone (CPES).
+        "coverage": ind.coverage, "national": values[ind.coverage], "counted": ind.counted,
         "values": [{"nation": n, **values[n]} for n in NATIONS],
         "timeliness": ind.type == "timeliness",
         "n_orgs": fmt(len(orgs), "count"),
@@ -132,8 +142,9 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
 
 
 ALLOCATION_TEXT = {
-    "diagnosing_org": "The trust or health board that diagnosed the metastatic disease (first MDT where recorded)",
+    "diagnosing_org": "The diagnosing organisation: first MDT discussion, else first metastatic record",
     "last_sact_org": "The trust or health board that gave the last systemic anti-cancer therapy",
+    "survey_trust": "The trust the survey names for the respondent (England only)",
 }
 
 
@@ -232,13 +243,17 @@ def _pick(frame: pd.DataFrame, category: str, column: str) -> float:
 
 def flow_entries(results: Results) -> list[dict[str, str]]:
     """The cohort derivation steps with their counts."""
-    return [{"label": r.label, "count": fmt(r.count, "count")} for r in results.flow.itertuples()]
+    return [{"label": r.label, "count": fmt_count(r.count, getattr(r, "status", "published"))}
+            for r in results.flow.itertuples()]
 
 
 def reconciliation_entries(results: Results) -> list[dict[str, str]]:
     """Records read, quarantined, excluded and included per input file."""
-    return [{"file": r.file, "read": fmt(r.records_read, "count"), "quarantined": fmt(r.quarantined, "count"),
-             "excluded": fmt(r.excluded, "count"), "included": fmt(r.included, "count"),
+    def count(r: Any, value: Any) -> str:
+        return fmt_count(value, "suppressed" if _missing(value) and getattr(r, "status", "") == "suppressed" else "")
+
+    return [{"file": r.file, "read": count(r, r.records_read), "quarantined": count(r, r.quarantined),
+             "excluded": count(r, r.excluded), "included": count(r, r.included),
              "balanced": "Yes" if str(r.balanced) == "yes" else "No"} for r in results.reconciliation.itertuples()]
 
 
@@ -316,6 +331,7 @@ def base_context(results: Results, registry: Registry, config: Config, out_dir: 
         "period_words": period_words(results.meta.get("financial_years", [])),
         "fmt": fmt, "organisations": fmt(results.meta.get("organisations"), "count"),
         "quarantined": fmt(results.meta.get("quarantined_records"), "count"),
+        "supplement": supplement_context(results, registry, config),
     }
 
 

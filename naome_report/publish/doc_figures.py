@@ -21,7 +21,7 @@ from naome_report.charts.save import save_figure  # noqa: E402
 from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
 from naome_report.machine import available_cores  # noqa: E402
-from naome_report.publish.doc_context import fmt, org_rows  # noqa: E402
+from naome_report.publish.doc_context import fmt, fmt_count, org_rows  # noqa: E402
 from naome_report.publish.render import batched_gc, start_gc_batch  # noqa: E402
 from naome_report.registry import Indicator, Registry  # noqa: E402
 
@@ -29,10 +29,10 @@ DPI = 200
 FIGURE_DIR = "figures"
 
 
-def _save(fig: Figure, out_dir: Path, name: str, alt: str) -> dict[str, str]:
+def _save(fig: Figure, out_dir: Path, name: str, alt: str, synthetic: bool) -> dict[str, str]:
     """Save a PNG under figures/ and return its relative path and alt text (the figure is garbage once unused)."""
     alt = " ".join(alt.replace('"', "'").split())
-    asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.png", alt, fmt="png", dpi=DPI)
+    asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.png", alt, fmt="png", dpi=DPI, synthetic=synthetic)
     return {"path": f"{FIGURE_DIR}/{name}.png", "alt": asset.alt_text}
 
 
@@ -60,12 +60,13 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
            f"organisations are above and {fmt(counts.get('below_998', 0), 'count')} below the 99.8% limits; "
            f"{fmt(counts.get('above_95', 0), 'count')} above and {fmt(counts.get('below_95', 0), 'count')} "
            "below the 95% limits only. The data are in naome_indicators.csv.")
-    return _save(fig, out_dir, f"funnel-{ind.id}", alt)
+    return _save(fig, out_dir, f"funnel-{ind.id}", alt, results.synthetic)
 
 
 def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: Path) -> dict[str, str] | None:
     """Cancer alliances and Welsh regions ranked, with 95% CIs and the national value."""
     rows = org_rows(results, ind.id, results.primary_period, level="alliance")
+    rows = rows[rows.nation.isin(ind.nations)]  # units of a nation the data do not cover have no value
     if rows.empty or pd.isna(national):
         return None
     frame = pd.DataFrame({
@@ -73,15 +74,17 @@ def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: 
         "ci_lower": rows.ci_lower_95, "ci_upper": rows.ci_upper_95,
         "group": rows.nation.map({"England": "Cancer Alliance", "Wales": "Welsh region"}),
     })
-    fig = ranked_bar_chart(frame, national, "By Cancer Alliance and Welsh region",
-                           "Patients (%)", national_label="National")
+    fig = ranked_bar_chart(frame, national, "By Cancer Alliance and Welsh region" if "Wales" in ind.nations
+                           else "By Cancer Alliance", f"{ind.counted.capitalize()} (%)",
+                           national_label="National" if len(ind.nations) > 1 else ind.coverage)
     shown = frame.dropna(subset=["percentage"]).sort_values("percentage")
     span = (f"Values range from {fmt(shown.percentage.iloc[0])} ({shown.label.iloc[0]}) to "
             f"{fmt(shown.percentage.iloc[-1])} ({shown.label.iloc[-1]}). " if len(shown) else "")
-    alt = (f"Bar chart of {ind.title_in_sentence} for {len(frame)} Cancer Alliances and Welsh regions, ranked, "
-           f"with 95% confidence intervals and the England and Wales value of {fmt(national)}. {span}"
+    alt = (f"Bar chart of {ind.title_in_sentence} for {len(frame)} Cancer Alliances"
+           f"{' and Welsh regions' if 'Wales' in ind.nations else ''}, ranked, "
+           f"with 95% confidence intervals and the {ind.coverage} value of {fmt(national)}. {span}"
            "The data are in naome_indicators.csv.")
-    return _save(fig, out_dir, f"alliance-{ind.id}", alt)
+    return _save(fig, out_dir, f"alliance-{ind.id}", alt, results.synthetic)
 
 
 def km_figure(results: Results, group_type: str, out_dir: Path) -> dict[str, str] | None:
@@ -102,7 +105,7 @@ def km_figure(results: Results, group_type: str, out_dir: Path) -> dict[str, str
              for g, r in s.groupby("group", sort=False) if set(r.time_years) >= {1, 3}]
     alt = (f"Kaplan–Meier survival curves by {words}, England and Wales, with 95% confidence bands. "
            + "; ".join(parts) + ". The data are in naome_survival_curves.csv.")
-    return _save(fig, out_dir, f"survival-{group_type}", alt)
+    return _save(fig, out_dir, f"survival-{group_type}", alt, results.synthetic)
 
 
 def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
@@ -114,13 +117,18 @@ def flow_figure(results: Results, out_dir: Path) -> dict[str, str] | None:
     if cohort.empty:
         return None
     between = flow.iloc[1:cohort.index[0]]
-    steps = [{"label": first.label, "count": int(first["count"])},
-             {"label": cohort.label.iloc[0], "count": int(cohort["count"].iloc[0])}]
-    exclusions = [{"after_step_index": 0, "label": r.label, "count": int(r.count)} for r in between.itertuples()]
+    def count(row: Any) -> int | str:
+        status = getattr(row, "status", "published")
+        return fmt_count(row.count, status) if status == "suppressed" else int(row.count)
+
+    steps = [{"label": first.label, "count": count(next(flow.iloc[:1].itertuples()))},
+             {"label": cohort.label.iloc[0], "count": count(next(cohort.itertuples()))}]
+    exclusions = [{"after_step_index": 0, "label": r.label, "count": count(r)} for r in between.itertuples()]
     fig = patient_flow_diagram(steps, exclusions, title="How the audit cohort was formed")
-    alt = ("Patient-flow diagram. " + "; ".join(f"{r.label}: {fmt(r.count, 'count')}" for r in flow.itertuples())
+    alt = ("Patient-flow diagram. " + "; ".join(f"{r.label}: {fmt_count(r.count, getattr(r, 'status', 'published'))}"
+                                                 for r in flow.itertuples())
            + ". The data are in naome_patient_flow.csv.")
-    return _save(fig, out_dir, "patient-flow", alt)
+    return _save(fig, out_dir, "patient-flow", alt, results.synthetic)
 
 
 _SHARED: dict[str, Any] = {}
@@ -179,8 +187,8 @@ def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, 
 
 
 def _national_value(results: Results, ind: Indicator) -> float:
-    """The England and Wales percentage of the primary period (subgroup all)."""
+    """The national percentage of the primary period (subgroup all): England and Wales, or the one nation covered."""
     d = results.indicators
-    hit = d[(d.level == "national") & (d.indicator_id == ind.id) & (d.period == results.primary_period)
-            & (d.subgroup == "all")]
+    hit = d[d.level.isin(["national", "nation"]) & (d.nation == ind.coverage) & (d.indicator_id == ind.id)
+            & (d.period == results.primary_period) & (d.subgroup == "all")]
     return float(hit.percentage.iloc[0]) if len(hit) else float("nan")

@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import multiprocessing
-import os
 import re
 import shutil
 import time
@@ -21,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from naome_report import atomic
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.hub import Results
 from naome_report.machine import available_cores
@@ -169,9 +169,7 @@ def _load_state(out_dir: Path) -> dict:
 
 
 def _save_state(out_dir: Path, state: dict) -> None:
-    tmp = out_dir / f".{STATE_FILE}.tmp"
-    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-    os.replace(tmp, out_dir / STATE_FILE)
+    atomic.write_text(out_dir / STATE_FILE, json.dumps(state, indent=1))
 
 
 def _render_one(job: tuple[str, DocumentSpec, str], out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:

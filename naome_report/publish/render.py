@@ -15,7 +15,6 @@ import os
 import shutil
 import struct
 import subprocess
-import tempfile
 import time
 import traceback
 from collections.abc import Iterator
@@ -28,9 +27,11 @@ import jinja2
 import pypandoc
 import yaml
 
+from naome_report import atomic
+from naome_report.config import PROJECT_ROOT
+
 log = logging.getLogger("naome_report.render")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 HTML_TEMPLATE = TEMPLATES_DIR / "document.html"
 PRINT_CSS = TEMPLATES_DIR / "print.css"
@@ -159,7 +160,7 @@ def render_document(
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_if_changed(out_dir / CSS_NAME, PRINT_CSS.read_bytes())
+    atomic.write_if_changed(out_dir / CSS_NAME, PRINT_CSS.read_bytes())  # parallel renders share it
     html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
     meta = _metadata(title, subtitle, lang, synthetic, large_print, _resource_prefix(Path(resource_dir), out_dir))
     quarto = shutil.which("quarto") if engine != "pandoc" else None
@@ -179,16 +180,13 @@ def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:
     """Print HTML to a tagged (PDF/UA-1) A4 PDF; title and language come from the HTML."""
     import weasyprint  # 0.6 s to import: only when a PDF is wanted.
 
+    from naome_report.publish.folder_urls import RELATIVE_BASE_URL, FolderFetcher
+
     reuse_png_data()
-    document = weasyprint.HTML(filename=str(html_path), base_url=str(html_path.parent))
-    fd, tmp = tempfile.mkstemp(dir=pdf_path.parent, prefix=f".{pdf_path.name}.", suffix=".part")
-    os.close(fd)
-    try:
+    document = weasyprint.HTML(string=html_path.read_text(encoding="utf-8"), base_url=RELATIVE_BASE_URL,
+                               url_fetcher=FolderFetcher(html_path.parent))
+    with atomic.replacing(pdf_path) as tmp:
         document.write_pdf(tmp, pdf_variant=PDF_VARIANT, pdf_tags=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, pdf_path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return pdf_path
 
 
@@ -304,7 +302,7 @@ def _pandoc_html(qmd_text: str, html_path: Path, meta: dict[str, str | bool], to
         f"--lua-filter={LUA_FILTER}",
         "--section-divs",
         "--wrap=none",
-        f"--output={html_path}",
+        "--output=-",
     ]
     if toc:
         args += ["--toc", "--toc-depth=3"]
@@ -313,6 +311,7 @@ def _pandoc_html(qmd_text: str, html_path: Path, meta: dict[str, str | bool], to
     log.debug("rendering %s with pandoc", html_path.name)
     done = subprocess.run(args, input=qmd_text, capture_output=True, text=True, encoding="utf-8")
     _check_tool_output("pandoc", html_path, done)
+    atomic.write_text(html_path, done.stdout)
     return f"pandoc {pypandoc.get_pandoc_version()}"
 
 
@@ -369,15 +368,3 @@ def _check_tool_output(tool: str, html_path: Path, done: subprocess.CompletedPro
             log.warning("%s (%s): %s", tool, html_path.name, line.strip())
 
 
-def _write_if_changed(path: Path, data: bytes) -> None:
-    """Write atomically, and only when the content differs (parallel renders share the file)."""
-    if path.exists() and path.read_bytes() == data:
-        return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)

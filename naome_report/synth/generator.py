@@ -11,7 +11,10 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import expit
 
-from naome_report.config import Config
+from naome_report import atomic
+from naome_report.config import SYNTHETIC_MARKER, Config
+from naome_report.organisations import load_organisations
+from naome_report.sources import MANIFEST
 
 DAYS_PER_YEAR = 365.25
 # De novo MBC a year at national scale (domain brief §7): England ~3,800; Wales in proportion to
@@ -45,12 +48,14 @@ DESIGNED_OUTLIERS = (
 # organisation-level variation, written to the extract's _synthetic_truth.json.
 WALES_LOGIT_SHIFT = {"receptors": -0.4, "stage": 0.3, "recurrence": -0.3, "cns": -0.2, "perf_status": -0.5,
                      "mdt": {2023: -1.6, 2024: -0.4, 2025: 0.3}}
-# ICD-10 codes for metastatic sites, with the chance a patient has that site.
+# ICD-10 codes for metastatic sites, with the chance a patient has that site. Distant nodes are spread
+# over the node regions outside the breast's regional nodes by _plant_rule_cases.
 SITES = {
     "bone": ("C79.5", 0.65), "liver": ("C78.7", 0.30), "lung": ("C78.0", 0.30), "brain": ("C79.3", 0.08),
-    "nodes": ("C77.3", 0.25), "pleura": ("C78.2", 0.12), "other": ("C79.8", 0.08),
+    "nodes": ("C77.2", 0.25), "pleura": ("C78.2", 0.12), "other": ("C79.8", 0.08),
 }
-WALES_HB_POPULATION = {"7A1": 700, "7A2": 390, "7A3": 390, "7A4": 500, "7A5": 450, "7A6": 600, "7A7": 135}
+# Relative sizes of the fictional Welsh health boards (like the real boards' breast cancer populations).
+WALES_HB_POPULATION = {"ZW1": 700, "ZW2": 390, "ZW3": 390, "ZW4": 500, "ZW5": 450, "ZW6": 600, "ZW7": 135}
 
 
 @dataclass
@@ -59,6 +64,7 @@ class SyntheticExtract:
 
     frames: dict[str, pd.DataFrame]
     truth: dict = field(default_factory=dict)
+    manifest: pd.DataFrame | None = None  # coverage and extract date of each file (see naome_report/sources.py)
 
 
 def _fy_bounds(financial_years: list[str]) -> tuple[np.datetime64, np.datetime64]:
@@ -137,7 +143,7 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
     fy_start, fy_end = _fy_bounds(config.financial_years)
     n_years = len(config.financial_years)
 
-    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    orgs = load_organisations(config, synthetic=True)
     orgs = _org_weights(orgs, rng)
     effects, designed = _organisation_effects(orgs, rng)
 
@@ -412,6 +418,10 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
 
     frames = {"patients": patients, "tumours": tumours, "metastases": metastases, "care_events": care_events,
               "sact": sact, "radiotherapy": radiotherapy, "admissions": admissions, "cpes": cpes}
+    # A stream of its own, so that planting leaves every other random draw (and the designed outliers) as it was.
+    cohort_days = np.where((mbc_day >= (fy_start - EPOCH).astype(int)) & (mbc_day <= (fy_end - EPOCH).astype(int)), mbc_day, np.nan)
+    planted = _plant_rule_cases(frames, np.random.default_rng([seed, 13]), orgs, cohort_days, primary_day, de_novo,
+                                np.where(is_wales, "W", "E"), org_code, end_day, scale)
     frames = _inject_record_errors(frames, rng, cutoff)
     truth = {
         "seed": seed, "scale": scale, "weibull_scale_years": weib_scale, "weibull_shape": weib_shape,
@@ -427,8 +437,154 @@ def generate_extract(config: Config, scale: float | None = None, seed: int | Non
         },
         "patients": {"de_novo": int(de_novo.sum()), "recurrent": int((~de_novo).sum()), "non_cohort": len(extra["patients"])},
         "injected_errors": frames.pop("_errors"),
+        "planted_rule_cases": planted,
     }
-    return SyntheticExtract(frames={k: v for k, v in frames.items()}, truth=truth)
+    return SyntheticExtract(frames={k: v for k, v in frames.items()}, truth=truth,
+                            manifest=_manifest(frames, config.data_cutoff.isoformat()))
+
+
+def _manifest(frames: dict[str, pd.DataFrame], extract_date: str) -> pd.DataFrame:
+    """What a data provider states about each file: nations, extract date and the dates its records span."""
+    rows = []
+    for name, frame in frames.items():
+        dated = frame.select_dtypes(include="datetime64").drop(columns="date_of_birth", errors="ignore")
+        dates = dated.stack() if len(frame) else pd.Series(dtype="datetime64[ns]")
+        span = (dates.min(), dates.max()) if len(dates) else (pd.NaT, pd.NaT)
+        if name == "cpes":
+            span = (f"{frame.survey_year.min()}-01-01", f"{frame.survey_year.max()}-12-31")
+        rows.append({"file": name, "nations": "England" if name == "cpes" else "England and Wales",
+                     "extract_date": extract_date, "covers_from": str(pd.Timestamp(span[0]).date()),
+                     "covers_to": str(pd.Timestamp(span[1]).date())})
+    return pd.DataFrame(rows)
+
+
+def _plant_rule_cases(frames: dict[str, pd.DataFrame], rng: np.random.Generator, orgs: pd.DataFrame,
+                      mbc_day: np.ndarray, primary_day: np.ndarray, de_novo: np.ndarray, nation: np.ndarray,
+                      org_code: np.ndarray, end_day: np.ndarray, scale: float) -> dict[str, int]:
+    """Records that exercise every cohort rule on each default build: regional and ambiguous node records,
+    people over the age limit, ties between records, ambiguous intents and values, ER-/PR+/HER2- tumours.
+
+    mbc_day is NaN for people diagnosed outside the reporting years. Returns how many of each were planted.
+    """
+    n = len(mbc_day)
+    ids = frames["patients"].patient_id.to_numpy()[:n]
+    in_period = ~np.isnan(mbc_day)
+    planted: dict[str, int] = {}
+
+    def pick(mask: np.ndarray, share: float) -> np.ndarray:
+        return np.flatnonzero(mask & (rng.random(n) < share))
+
+    # Distant lymph nodes: regions outside the breast's regional nodes.
+    mets = frames["metastases"]
+    nodes = mets.site_icd10.eq("C77.2").to_numpy()
+    mets.loc[nodes, "site_icd10"] = rng.choice(["C77.2", "C77.5", "C77.4"], int(nodes.sum()), p=[0.5, 0.3, 0.2])
+    # Regional axillary nodes (C77.3): node-positive early disease of recurrent patients at their primary
+    # diagnosis (years before the metastases), and beside the distant sites of some de novo patients;
+    # neck and intrathoracic nodes (C77.0, C77.1: possibly regional) a few days before the distant record.
+    hes = np.where(nation == "W", "PEDW", "HES")
+    early = pick(~de_novo & in_period, 0.30)
+    beside = pick(de_novo & in_period, 0.10)
+    ambiguous = pick(in_period, 0.03)
+    extra = pd.DataFrame({
+        "patient_id": ids[np.r_[early, beside, ambiguous]],
+        "data_source": hes[np.r_[early, beside, ambiguous]],
+        "metastasis_date": _dates(np.r_[primary_day[early] + rng.integers(0, 30, len(early)), mbc_day[beside],
+                                        mbc_day[ambiguous] - rng.integers(1, 20, len(ambiguous))]),
+        "site_icd10": ["C77.3"] * (len(early) + len(beside)) + list(rng.choice(["C77.0", "C77.1"], len(ambiguous))),
+        "recurrence_type": "", "org_code": org_code[np.r_[early, beside, ambiguous]],
+    })
+    planted["regional_node_records"] = len(early) + len(beside)
+    planted["ambiguous_node_records"] = len(ambiguous)
+    # People whose only secondary record is of regional nodes: not in the cohort.
+    k = max(2, int(round(300 * scale)))
+    english = orgs[orgs.nation == "England"].org_code.to_numpy()
+    who = np.array([f"N{i:09d}" for i in range(k)])
+    diag = rng.uniform(np.nanmin(mbc_day), np.nanmax(mbc_day), k)
+    frames["patients"] = pd.concat([frames["patients"], pd.DataFrame({
+        "patient_id": who, "nation": "E", "sex": "2",
+        "date_of_birth": _dates(diag - rng.uniform(35, 85, k) * DAYS_PER_YEAR).astype("datetime64[M]").astype("datetime64[D]"),
+        "ethnicity": "A", "deprivation_quintile": pd.array(rng.integers(1, 6, k), dtype="Int64"),
+        "charlson_index": pd.array(np.zeros(k, int), dtype="Int64"), "date_of_death": _dates(np.full(k, np.nan))})],
+        ignore_index=True)
+    where = rng.choice(english, k)
+    frames["tumours"] = pd.concat([frames["tumours"], pd.DataFrame({
+        "tumour_id": np.char.replace(who.astype(str), "N", "K"), "patient_id": who, "data_source": "COSD",
+        "diagnosis_date": _dates(diag), "icd10_code": "C50.4", "tnm_m": "M0", "stage_group": "2", "er_status": "P",
+        "pr_status": "P", "her2_status": "N", "org_code": where})], ignore_index=True)
+    extra = pd.concat([extra, pd.DataFrame({"patient_id": who, "data_source": "HES", "metastasis_date": _dates(diag + 3),
+                                            "site_icd10": "C77.3", "recurrence_type": "", "org_code": where})])
+    planted["regional_nodes_only_people"] = k
+    # Ties on date: a second record of the first distant metastasis, on the same day at another organisation.
+    by_nation = {nat: orgs.org_code[orgs.nation == name].to_numpy() for nat, name in (("E", "England"), ("W", "Wales"))}
+    tie = pick(in_period, 0.01)
+    other_org = np.array([rng.choice(by_nation[nation[i]]) for i in tie], dtype=object)
+    extra = pd.concat([extra, pd.DataFrame({
+        "patient_id": ids[tie], "data_source": hes[tie], "metastasis_date": _dates(mbc_day[tie]), "site_icd10": "C79.5",
+        "recurrence_type": "", "org_code": other_org})])
+    planted["metastasis_date_ties"] = len(tie)
+    extra = extra[extra.metastasis_date.to_numpy() <= _dates(np.r_[end_day, np.full(k, np.nanmax(end_day))][
+        pd.Index(np.r_[ids, who]).get_indexer(extra.patient_id)])]
+    extra.insert(0, "record_id", [f"M9{i:08d}" for i in range(len(extra))])
+    frames["metastases"] = pd.concat([mets, extra], ignore_index=True)
+
+    # People aged 105 (kept) and 106 to 108 (excluded) at their metastatic diagnosis.
+    patients = frames["patients"]
+    chosen = rng.choice(np.flatnonzero(in_period & ~np.isnat(_dates(mbc_day))), 10, replace=False)
+    ages = np.r_[rng.uniform(105.1, 105.8, 4), rng.uniform(106.1, 108.9, 6)]
+    patients.loc[chosen, "date_of_birth"] = pd.to_datetime(
+        _dates(mbc_day[chosen] - ages * DAYS_PER_YEAR).astype("datetime64[M]").astype("datetime64[D]"))
+    planted["aged_105"], planted["aged_over_105"] = 4, 6
+
+    # Ties between MDT discussions and between equally near performance status records; PS of 9 (not assessed).
+    care = frames["care_events"]
+    mdt = care[care.event_type.eq("MDT").to_numpy() & (rng.random(len(care)) < 0.015)]
+    row_of = pd.Index(ids).get_indexer(mdt.patient_id)
+    mdt = mdt.assign(org_code=[rng.choice(by_nation[nation[i]]) for i in row_of])
+    ps = care[care.event_type.eq("PS").to_numpy()]
+    mbc_of = mbc_day[pd.Index(ids).get_indexer(ps.patient_id)]
+    offset = (ps.event_date.to_numpy().astype("datetime64[D]") - EPOCH).astype(int) - mbc_of
+    mirror = ps[(offset != 0) & ~np.isnan(offset) & (rng.random(len(ps)) < 0.03)]
+    back = pd.Index(ids).get_indexer(mirror.patient_id)
+    mirror_day = 2 * mbc_day[back] - ((mirror.event_date.to_numpy().astype("datetime64[D]") - EPOCH).astype(int))
+    mirror = mirror.assign(event_date=_dates(mirror_day),
+                           value=((mirror.value.astype(int) + 1 + rng.integers(0, 3, len(mirror))) % 5).astype(str))
+    mirror = mirror[mirror_day <= end_day[back]]
+    care.loc[care.event_type.eq("PS").to_numpy() & (rng.random(len(care)) < 0.03), "value"] = "9"
+    added = pd.concat([mdt, mirror], ignore_index=True).drop(columns="event_id")
+    added.insert(0, "event_id", [f"E9{i:08d}" for i in range(len(added))])
+    frames["care_events"] = pd.concat([care, added], ignore_index=True)
+    planted["mdt_ties"], planted["performance_status_ties"] = len(mdt), len(mirror)
+
+    # The last SACT regimen given on the same last day by two organisations.
+    sact = frames["sact"]
+    anti = sact[sact.treatment_intent.ne("D").to_numpy()]
+    last = anti.sort_values(["patient_id", "last_administration_date"]).drop_duplicates("patient_id", keep="last")
+    last = last[rng.random(len(last)) < 0.01]
+    row_of = pd.Index(ids).get_indexer(last.patient_id)
+    twin = last.assign(org_code=[rng.choice(by_nation[nation[i]]) for i in row_of],
+                       regimen_start_date=last.last_administration_date, drug_names="CAPECITABINE",
+                       regimen_id=[f"S9{i:08d}" for i in range(len(last))])
+    frames["sact"] = pd.concat([sact, twin], ignore_index=True)
+    planted["last_sact_ties"] = len(twin)
+
+    # Radiotherapy of radical or unrecorded intent; hormone receptor ER-/PR+ with HER2 negative.
+    rt = frames["radiotherapy"]
+    draw = rng.random(len(rt))
+    rt.loc[draw < 0.05, "intent"] = "R"
+    rt.loc[(draw >= 0.05) & (draw < 0.10), "intent"] = ""
+    planted["radiotherapy_radical_or_blank"] = int((draw < 0.10).sum())
+    tum = frames["tumours"]
+    flip = tum.er_status.eq("P").to_numpy() & tum.pr_status.eq("P").to_numpy() & tum.her2_status.eq("N").to_numpy() \
+        & (rng.random(len(tum)) < 0.02)
+    tum.loc[flip, "er_status"] = "N"
+    planted["er_negative_pr_positive"] = int(flip.sum())
+    # Two primaries diagnosed on the same day (bilateral) with different ER status: the lower tumour identifier wins.
+    twin_rows = tum.iloc[:n][in_period & (rng.random(n) < 0.005)]
+    twins = twin_rows.assign(tumour_id=[("S" if rng.random() < 0.5 else "V") + tid[1:] for tid in twin_rows.tumour_id],
+                             er_status=np.where(twin_rows.er_status.eq("P"), "N", "P"))
+    frames["tumours"] = pd.concat([tum, twins], ignore_index=True)
+    planted["primary_tumour_ties"] = len(twins)
+    return planted
 
 
 def _non_cohort_people(rng: np.random.Generator, orgs: pd.DataFrame, fy_start: np.datetime64,
@@ -501,18 +657,21 @@ def write_extract(extract: SyntheticExtract, directory: Path, file_format: str =
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in extract.frames.items():
-        for stale in (directory / f"{name}.csv", directory / f"{name}.parquet"):
-            stale.unlink(missing_ok=True)
         path = directory / f"{name}.{file_format}"
-        if file_format == "parquet":
-            frame.to_parquet(path, index=False)
-        else:
-            _write_csv(frame, path)
+        with atomic.replacing(path) as tmp:
+            if file_format == "parquet":
+                frame.to_parquet(tmp, index=False)
+            else:
+                _write_csv(frame, tmp)
+        # only once the new file is in place: a build killed here leaves a whole extract
+        (directory / f"{name}.{'csv' if file_format == 'parquet' else 'parquet'}").unlink(missing_ok=True)
         written.append(path)
-    truth_path = directory / "_synthetic_truth.json"
-    truth_path.write_text(json.dumps(extract.truth, indent=2, default=str), encoding="utf-8")
-    (directory / "SYNTHETIC_DATA.txt").write_text(
-        "These files are a SYNTHETIC extract made by naome-report. They describe no real person.\n", encoding="utf-8")
+    if extract.manifest is not None:
+        atomic.write_text(directory / MANIFEST, extract.manifest.to_csv(index=False, lineterminator="\n"))
+        written.append(directory / MANIFEST)
+    atomic.write_text(directory / "_synthetic_truth.json", json.dumps(extract.truth, indent=2, default=str))
+    atomic.write_text(directory / SYNTHETIC_MARKER,
+                      "These files are a SYNTHETIC extract made by naome-report. They describe no real person.\n")
     return written
 
 

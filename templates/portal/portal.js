@@ -125,7 +125,7 @@
       var p = document.createElement("p");
       p.className = "suggest";
       if (!words.length) {
-        p.textContent = "Try part of a name, an ODS code (such as 7A4), a town or county, a Cancer Alliance, a region or a nation.";
+        p.textContent = "Try part of a name, an organisation code, a town, a Cancer Alliance, a region or a nation.";
         return p;
       }
       p.appendChild(document.createTextNode("Did you mean "));
@@ -257,7 +257,7 @@
     show(params().get("period") || selects[0].getAttribute("data-default"), false);
   }
 
-  /* ---------- area filter on indicator pages (?area=E56000005) ---------- */
+  /* ---------- area filter on indicator pages (?area=<an area code>) ---------- */
   function initAreaFilter() {
     var select = document.getElementById("area-filter");
     if (!select) return;

@@ -45,10 +45,10 @@ def test_rules_on_a_small_hierarchy():
 def test_welsh_boards_in_the_published_file(indicators):
     rows = indicators[(indicators.level == "organisation") & (indicators.nation == "Wales")]
     comparator = rows.drop_duplicates("org_code").set_index("org_code").comparator_name.to_dict()
-    # data/organisations.csv: North Wales holds one board; South East and South West Wales hold three each.
-    assert comparator == {"7A1": "Wales", "7A2": "South West Wales", "7A3": "South West Wales",
-                          "7A4": "South East Wales", "7A5": "South East Wales", "7A6": "South East Wales",
-                          "7A7": "South West Wales"}
+    # data/organisations-synthetic.csv (the table of the synthetic build): Cwmderi holds one board; Glannant
+    # and Morfaen hold three each.
+    assert comparator == {"ZW1": "Wales", "ZW2": "Glannant", "ZW3": "Glannant", "ZW7": "Glannant",
+                          "ZW4": "Morfaen", "ZW5": "Morfaen", "ZW6": "Morfaen"}
 
 
 def test_no_unit_is_compared_with_itself_and_only_national_rows_have_none(indicators):

@@ -14,6 +14,7 @@ from naome_report.ingest.dictionary import render_data_dictionary
 from naome_report.ingest.quarantine import write_quarantine
 from naome_report.ingest.validate import validate_extract
 from naome_report.synth.generator import generate_extract, write_extract
+from naome_report.organisations import load_organisations
 
 
 def test_quarantine_file_keeps_formula_text_literal(tables: dict, tmp_path: Path) -> None:
@@ -52,7 +53,7 @@ def test_injected_errors_of_the_synthetic_extract_are_exactly_those_quarantined(
     config = load_config()
     synthetic = generate_extract(config, scale=0.05)
     write_extract(synthetic, tmp_path)
-    organisations = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    organisations = load_organisations(config, synthetic=True)
     validated = validate_extract(tmp_path, organisations, config.data_cutoff)
     truth = json.loads((tmp_path / "_synthetic_truth.json").read_text())["injected_errors"]
     expected = {(e["file"], e["row_key"], e["problem"]) for e in truth}

@@ -16,6 +16,7 @@ from naome_report.stats.funnel import funnel_limits
 from naome_report.stats.outliers import assign_outlier_status
 from naome_report.stats.spc import run_chart_analysis
 from naome_report.stats.wilson import wilson_interval
+from naome_report.organisations import load_organisations
 
 NATIONAL = ("K04000001", "England and Wales")
 NATIONS = {"England": "E92000001", "Wales": "W92000004"}
@@ -76,13 +77,13 @@ def _org_counts(rng: np.random.Generator, orgs: pd.DataFrame, size: pd.Series, s
     return pd.DataFrame({"org_code": orgs.org_code.to_numpy(), "numerator": num, "denominator": den})
 
 
-INDICATOR_PARAMS = {  # share of patients eligible, national probability, between-org spread
-    "mdt": (1.0, 0.62, 0.5), "biopsy": (1.0, 0.55, 0.4), "receptors": (1.0, 0.85, 0.5),
-    "recurrence_recorded": (0.6, 0.35, 0.6), "stage": (0.4, 0.40, 0.5), "perf_status": (1.0, 0.50, 0.6),
-    "cdk46": (0.65, 0.45, 0.4), "anti_her2": (0.14, 0.75, 0.3), "sact": (1.0, 0.70, 0.3),
-    "time_to_sact": (0.7, 0.60, 0.3), "radiotherapy": (1.0, 0.35, 0.3), "bone_agent": (0.6, 0.40, 0.4),
-    "cns": (1.0, 0.80, 0.5), "cpes_cns": (0.5, 0.88, 0.2), "mort30_sact": (0.7, 0.06, 0.3),
-    "emergency": (1.0, 0.30, 0.3),
+INDICATOR_PARAMS = {  # share of patients eligible, national probability, between-org spread (logit SD)
+    "mdt": (1.0, 0.62, 0.2), "biopsy": (1.0, 0.55, 0.2), "receptors": (1.0, 0.85, 0.25),
+    "recurrence_recorded": (0.6, 0.35, 0.25), "stage": (0.4, 0.40, 0.25), "perf_status": (1.0, 0.50, 0.25),
+    "cdk46": (0.65, 0.45, 0.2), "anti_her2": (0.14, 0.75, 0.15), "sact": (1.0, 0.70, 0.15),
+    "time_to_sact": (0.7, 0.60, 0.15), "radiotherapy": (1.0, 0.35, 0.15), "bone_agent": (0.6, 0.40, 0.2),
+    "cns": (1.0, 0.80, 0.25), "cpes_cns": (0.5, 0.88, 0.1), "mort30_sact": (0.7, 0.06, 0.2),
+    "emergency": (1.0, 0.30, 0.15),
 }
 
 
@@ -102,11 +103,32 @@ def _status(ind, nation: str, num: float, den: float, config: Config) -> tuple[s
     return "published", ""
 
 
+# Contract v2 of the results hub (/work/coord/hub-contract.md): columns the methods and hub engineers add.
+CONTRACT_COLUMNS = (
+    "outlier_process", "funnel_position", "vs_national", "comparator_code", "comparator_name", "comparator_percentage",
+    "vs_comparator", "adjusted_ci_lower_95", "adjusted_ci_upper_95",
+)
+POSITION = {"alarm_high": "above_998", "alert_high": "above_95", "within_limits": "within", "alert_low": "below_95",
+            "alarm_low": "below_998"}
+LOW_PS_EVERY = 4  # every fourth organisation (by code hash) records performance status for under the threshold
+SUBGROUP_SHARE = {"de_novo": 0.3, "recurrent": 0.7}
+
+
+def in_outlier_process(ind) -> bool:
+    """Whether the indicator is one of the HQIP outlier process's key indicators (registry field)."""
+    return bool(ind.outlier_process)
+
+
+def low_performance_status(org_code: str) -> bool:
+    """Organisations whose performance status completeness the fixture puts below the threshold."""
+    return _h(org_code + "ps") % LOW_PS_EVERY == 0
+
+
 def _indicator_rows(ind, entities: pd.DataFrame, members: dict, counts: pd.DataFrame, config: Config,
-                    period: str, synthetic: str, limits: pd.DataFrame | None) -> list[dict]:
-    """Pooled-period rows of one indicator at every level."""
+                    period: str, synthetic: str, limits: pd.DataFrame | None, subgroup: str = "all") -> list[dict]:
+    """Pooled-period rows of one indicator and subgroup at every level."""
     by_org = counts.set_index("org_code")
-    rows = []
+    rows, true_counts = [], {}
     national = None
     org_nations = dict(zip(entities.org_code, entities.nation))
     for ent in entities.itertuples():
@@ -114,12 +136,14 @@ def _indicator_rows(ind, entities: pd.DataFrame, members: dict, counts: pd.DataF
         nation = ent.nation
         sub = sub[[org_nations[c] in ind.nations for c in sub.index]]
         num, den = float(sub.numerator.sum()), float(sub.denominator.sum())
+        true_counts[ent.org_code] = (num, den)
         status, note = _status(ind, nation, num, den, config)
         row = {**{k: getattr(ent, k) for k in ("level", "nation", "region_code", "region_name", "parent_code",
                                                "parent_name", "org_code", "org_name")},
                "period": period, "period_type": "pooled", "indicator_id": ind.id, "indicator_title": ind.title,
-               "subgroup": "all", "status": status, "status_note": note, "synthetic_data": synthetic,
-               "funnel_method": "", "outlier_status": "", "outlier_note": "", "completeness_flag": ""}
+               "subgroup": subgroup, "status": status, "status_note": note, "synthetic_data": synthetic,
+               "funnel_method": "", "outlier_status": "", "outlier_note": "", "completeness_flag": "",
+               "outlier_process": "yes" if in_outlier_process(ind) else "no"}
         if status in ("published", "too_few"):
             row["denominator"] = int(den) if ind.has_rate else None
             row["numerator"] = int(num) if status == "published" else None
@@ -138,36 +162,116 @@ def _indicator_rows(ind, entities: pd.DataFrame, members: dict, counts: pd.DataF
             row["expected"] = round(row["denominator"] * national / 100 * 1.02, 2)
             row["observed_expected"] = round(row["numerator"] / row["expected"], 3)
             row["adjusted_percentage"] = round(row["observed_expected"] * national, 1)
-        _outlier(row, ind, limits)
-        if ind.completeness_from and row["level"] == "organisation" and _h(row["org_code"]) % 5 == 0:
-            row["completeness_flag"] = "Low completeness: ER and HER2 status recorded 64.2% (threshold 70%)"
+            scale = national / (100 * row["expected"] / row["denominator"])
+            row["adjusted_ci_lower_95"] = round(row["ci_lower_95"] * scale, 1)
+            row["adjusted_ci_upper_95"] = round(row["ci_upper_95"] * scale, 1)
+        _outlier(row, ind, limits, true_counts[row["org_code"]], national, config)
+        _vs_national(row, ind, national)
+        if row["level"] == "organisation" and subgroup == "all":
+            row["completeness_flag"] = _completeness_flag(ind, row["org_code"], config)
+    _comparators(rows, ind)
     return rows
 
 
-def _outlier(row: dict, ind, limits: pd.DataFrame | None) -> None:
-    """Funnel limits and outlier status for an organisation row."""
+def _completeness_flag(ind, org_code: str, config: Config) -> str:
+    """The flag the hub writes: the indicator's own data item and, for adjusted outcomes, its case-mix items."""
+    threshold = float(config.section("disclosure")["completeness_threshold"])
+    if ind.completeness_from and _h(org_code) % 5 == 0:
+        return f"Low completeness: ER and HER2 status recorded 64.2% (threshold {threshold:.0%})"
+    if ind.is_casemix_adjusted and low_performance_status(org_code):
+        return f"Low completeness: performance status recorded 45.0% (threshold {threshold:.0%})"
+    return ""
+
+
+def _judge(higher: bool, ind) -> str:
+    """better / worse for a directional indicator, higher / lower for a neutral one."""
+    if ind.direction == "neutral":
+        return "higher" if higher else "lower"
+    return "better" if higher == (ind.direction == "higher_better") else "worse"
+
+
+def _vs_national(row: dict, ind, national: float | None) -> None:
+    """vs_national: organisations from their 95% funnel position, other units from their CI."""
+    if row["level"] == "national":
+        row["vs_national"] = ""
+    elif row["level"] == "organisation":
+        position = row.get("funnel_position", "not_assessed")
+        row["vs_national"] = ("not_assessed" if position == "not_assessed" else "similar" if position == "within"
+                              else _judge(position.startswith("above"), ind))
+    else:
+        row["vs_national"] = _ci_comparison(row, ind, national)
+
+
+def _ci_comparison(row: dict, ind, value: float | None) -> str:
+    """Whether the row's 95% CI (adjusted where there is one) excludes a reference value."""
+    low = row.get("adjusted_ci_lower_95", row.get("ci_lower_95"))
+    high = row.get("adjusted_ci_upper_95", row.get("ci_upper_95"))
+    if value is None or low is None or high is None or row["status"] != "published":
+        return "not_assessed"
+    if low <= value <= high:
+        return "similar"
+    return _judge(low > value, ind)
+
+
+def _comparators(rows: list[dict], ind) -> None:
+    """comparator_*: trust -> its Cancer Alliance; health board -> its Welsh region if it has more than one board,
+    else Wales; alliance -> NHS region or Wales; region -> England; nation -> England and Wales."""
+    by_code = {r["org_code"]: r for r in rows}
+    boards = pd.Series([r["parent_code"] for r in rows if r["level"] == "organisation" and r["nation"] == "Wales"])
+    nation_code = {r["org_name"]: r["org_code"] for r in rows if r["level"] == "nation"}
+    national_code = next(r["org_code"] for r in rows if r["level"] == "national")
+    for row in rows:
+        level, nation = row["level"], row["nation"]
+        if level == "organisation" and nation == "Wales":
+            code = row["parent_code"] if (boards == row["parent_code"]).sum() > 1 else nation_code["Wales"]
+        elif level in ("organisation", "alliance"):
+            code = row["parent_code"]
+        elif level == "region":
+            code = nation_code["England"]
+        elif level == "nation":
+            code = national_code
+        else:
+            continue
+        comparator = by_code[code]
+        value = comparator.get("percentage") if comparator["status"] == "published" else None
+        row.update(comparator_code=code, comparator_name=comparator["org_name"], comparator_percentage=value,
+                   vs_comparator=_ci_comparison(row, ind, value))
+
+
+def _outlier(row: dict, ind, limits: pd.DataFrame | None, counts: tuple[float, float], national: float | None,
+             config: Config) -> None:
+    """Funnel position (from the true counts, even where suppressed) and outlier status, organisation rows."""
     if row["level"] != "organisation":
         return
-    if not ind.outlier_process or limits is None:
-        row.update(outlier_status="not_assessed", outlier_note="not_eligible")
-        return
-    if row["status"] != "published":
-        note = {"too_few": "too_few", "suppressed": "suppressed"}.get(row["status"], "not_available")
-        row.update(outlier_status="not_assessed", outlier_note=note)
-        return
-    lim = limits.set_index("n").loc[row["denominator"]]
-    value = row.get("adjusted_percentage") or row["percentage"]
+    in_process = in_outlier_process(ind)
+    num, den = counts
+
+    def unassessed(note: str) -> None:
+        row.update(funnel_position="not_assessed", outlier_note=note,
+                   outlier_status="not_assessed" if in_process else "not_in_process")
+
+    if limits is None or not ind.has_rate:
+        return unassessed("not_eligible")
+    if row["status"] == "not_available":
+        return unassessed("not_available")
+    if den < config.section("funnel")["min_denominator"]:
+        return unassessed("too_few" if den else "no_patients")
+    lim = limits.set_index("n").loc[den]
+    value = 100 * num / den
+    if ind.is_casemix_adjusted and national:
+        value = num / (den * national / 100 * 1.02) * national
     status = assign_outlier_status(value, lim.lower_95, lim.upper_95, lim.lower_998, lim.upper_998).item()
     row.update(funnel_lower_95=lim.lower_95, funnel_upper_95=lim.upper_95, funnel_lower_998=lim.lower_998,
-               funnel_upper_998=lim.upper_998, funnel_method=lim.method, outlier_status=status)
+               funnel_upper_998=lim.upper_998, funnel_method=lim.method, funnel_position=POSITION[status],
+               outlier_status=status if in_process else "not_in_process")
 
 
-def _limits(ind, target: float, n_max: int, period: str, config: Config) -> pd.DataFrame:
+def _limits(ind, target: float, n_max: int, period: str, config: Config, subgroup: str = "all") -> pd.DataFrame:
     """Funnel limits for every denominator from 1 to n_max, in percent."""
     frame = funnel_limits(target / 100, np.arange(1, n_max + 1), config.section("funnel")["method"])
     for col in ("lower_95", "upper_95", "lower_998", "upper_998"):
         frame[col] = (100 * frame[col]).round(2)
-    return frame.assign(indicator_id=ind.id, period=period, subgroup="all", target=target)
+    return frame.assign(indicator_id=ind.id, period=period, subgroup=subgroup, target=target)
 
 
 def _run_rows(ind, ent: pd.Series, rng: np.random.Generator, size: int, fys: list[str], synthetic: str,
@@ -184,14 +288,18 @@ def _run_rows(ind, ent: pd.Series, rng: np.random.Generator, size: int, fys: lis
         status[4:8] = "not_available"
     direction = {"higher_better": "increase", "lower_better": "decrease"}.get(ind.direction, "neutral")
     spc = config.section("spc")
-    ana = run_chart_analysis(pct, direction, spc["trend_length"], spc["shift_length"], spc["min_points"])
+    ana = run_chart_analysis(pct, direction, spc["trend_length"], spc["shift_length"], spc["baseline_points"])
     rows = []
+    published = int((status == "published").sum())
+    charted = "charted" if published >= spc["min_published_points"] else "not_enough_points"
+    series = "quarterly" if ent["level"] == "national" else "rolling_12_months"
     for q in range(QUARTERS):
         rows.append({**{k: ent[k] for k in ("level", "nation", "region_code", "region_name", "parent_code",
                                             "parent_name", "org_code", "org_name")},
                      "period": f"{fys[q // 4]} Q{q % 4 + 1}", "period_type": "quarter", "indicator_id": ind.id,
                      "quarter_index": q + 1, "numerator": num[q] if status[q] == "published" else None,
                      "denominator": den[q] if status[q] != "not_available" else None, "percentage": pct[q],
+                     "series": series, "chart_status": charted, "points_published": published,
                      "status": status[q], "centre": round(ana["mean"][q], 2), "lower_limit": round(ana["lower"][q], 2),
                      "upper_limit": round(ana["upper"][q], 2), "special_cause": "yes" if ana["special_cause"][q] else "no",
                      "rule": ana["rule"][q], "rules_fired": ana["rules_fired"][q],
@@ -234,15 +342,43 @@ def _survival(entities: pd.DataFrame, sizes: dict[str, int], synthetic: str) -> 
 
 
 def _frame(name: str, rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
-    """Rows with exactly the hub's columns for `name`, in order."""
+    """Rows with exactly the hub's columns for `name`, in order (and the contract's new indicator columns)."""
     frame = pd.DataFrame(rows)
-    return frame.reindex(columns=list(FILES[name]))
+    extra = [c for c in CONTRACT_COLUMNS if c not in FILES[name]] if name == "naome_indicators.csv" else []
+    return frame.reindex(columns=list(FILES[name]) + extra)
+
+
+DATA_ITEMS = {  # item -> (title, typical share recorded)
+    "performance_status": ("Performance status", 0.82), "stage": ("Stage", 0.75), "er_her2": ("ER and HER2 status", 0.9),
+    "recurrence": ("Date and type of recurrence", 0.6), "deprivation": ("Deprivation", 0.99),
+    "ethnicity": ("Ethnicity", 0.93), "comorbidity": ("Comorbidity", 0.88),
+}
+
+
+def _data_completeness(entities: pd.DataFrame, period: str, config: Config) -> pd.DataFrame:
+    """naome_data_completeness.csv: recorded / eligible per unit and data item, with the threshold."""
+    threshold = float(config.section("disclosure")["completeness_threshold"])
+    rows = []
+    for ent in entities.itertuples():
+        for item, (title, share) in DATA_ITEMS.items():
+            eligible = 100 + _h(ent.org_code) % 150
+            if item == "performance_status" and ent.level == "organisation" and low_performance_status(ent.org_code):
+                share = 0.45
+            recorded = int(round(eligible * share))
+            pct = round(100 * recorded / eligible, 1)
+            rows.append({**{k: getattr(ent, k) for k in ("level", "nation", "region_code", "region_name", "parent_code",
+                                                         "parent_name", "org_code", "org_name")},
+                         "period": period, "period_type": "pooled", "item": item, "item_title": title, "recorded": recorded,
+                         "eligible": eligible, "percentage": pct, "threshold": round(100 * threshold, 1),
+                         "below_threshold": "yes" if pct < 100 * threshold else "no", "status": "published",
+                         "synthetic_data": "yes"})
+    return pd.DataFrame(rows)
 
 
 def write_fixture_results(data_dir: Path, config: Config, registry: Registry, seed: int = 7) -> Path:
-    """Write every hub file (pooled period, quarters, survival) for the organisations in data/organisations.csv."""
+    """Write every hub file (pooled period, quarters, survival) for the organisations of the fictional table (data/organisations-synthetic.csv)."""
     rng = np.random.default_rng(seed)
-    orgs = pd.read_csv(config.path("organisations"), dtype=str, keep_default_na=False)
+    orgs = load_organisations(config, synthetic=True)
     entities = _entities(orgs)
     members = _members(entities, orgs)
     size = pd.Series(rng.integers(40, 260, len(orgs)), index=orgs.index)
@@ -255,13 +391,19 @@ def write_fixture_results(data_dir: Path, config: Config, registry: Registry, se
         counts = _org_counts(rng, orgs, size, share, p, spread)
         if not ind.has_rate:
             counts = counts.assign(numerator=size.to_numpy(), denominator=0)
-        limits = None
-        if ind.outlier_process and ind.has_rate:
-            elig = counts[orgs.nation.isin(ind.nations).to_numpy()]
-            target = round(100 * elig.numerator.sum() / elig.denominator.sum(), 1)
-            limits = _limits(ind, target, int(counts.denominator.max() * 1.2) + 5, period, config)
-            limit_frames.append(limits)
-        ind_rows += _indicator_rows(ind, entities, members, counts, config, period, synthetic, limits)
+        groups = [("all", counts)]
+        if ind.has_rate:
+            groups += [(g, _org_counts(rng, orgs, size, share * SUBGROUP_SHARE[g], p, spread))
+                       for g in ind.subgroups if g in SUBGROUP_SHARE]
+        for subgroup, group_counts in groups:
+            limits = None
+            if ind.has_rate:
+                elig = group_counts[orgs.nation.isin(ind.nations).to_numpy()]
+                target = round(100 * elig.numerator.sum() / elig.denominator.sum(), 1)
+                limits = _limits(ind, target, int(group_counts.denominator.max() * 1.2) + 5, period, config, subgroup)
+                limit_frames.append(limits)
+            ind_rows += _indicator_rows(ind, entities, members, group_counts, config, period, synthetic, limits,
+                                        subgroup)
         if ind.run_chart and ind.has_rate:
             for _, ent in entities[entities.level.isin(["national", "organisation"])].iterrows():
                 unit_size = sum(sizes[m] for m in members[ent.org_code])
@@ -272,6 +414,7 @@ def write_fixture_results(data_dir: Path, config: Config, registry: Registry, se
         "naome_indicators.csv": ind_rows, "naome_run_charts.csv": run_rows,
         "naome_funnel_limits.csv": pd.concat(limit_frames),
         "naome_survival.csv": survival, "naome_survival_curves.csv": curves,
+        "naome_data_completeness.csv": _data_completeness(entities, period, config),
     }
     for name in FILES:
         _frame(name, frames.get(name, [])).to_csv(data_dir / name, index=False)

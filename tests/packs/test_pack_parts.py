@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from urllib.parse import unquote
 
 import pytest
 
 from naome_report.hub import Results
-from naome_report.publish import pack_format as fmt
-from naome_report.publish.pack_data import common_inputs, organisations, pack_inputs
-from naome_report.publish.pack_render import css_string, page_css
-from naome_report.publish.pack_svg import data_uri, nice_ticks, run_chart_svg, survival_svg
+from naome_report.publish.packs import formatting as fmt
+from naome_report.publish.packs.data import common_inputs, organisations, pack_inputs
+from naome_report.publish.packs.render import css_string, page_css
+from naome_report.charts.svg import nice_ticks
+from naome_report.publish.packs.svg import data_uri, run_chart_svg, survival_svg
 
 
 def test_formatting() -> None:
@@ -22,24 +24,35 @@ def test_formatting() -> None:
     assert fmt.ci(None, 3) == ""
     assert fmt.count(30103.0) == "30,103"
     assert fmt.missing_text("not_available", "Wales") == "Not available for Wales"
-    assert fmt.missing_text("suppressed", "England") == "Suppressed (small numbers)"
+    assert fmt.missing_text("suppressed", "England") == "Suppressed"
 
 
-@pytest.mark.parametrize(("status", "direction", "words"), [
-    ("alarm_low", "higher_better", "Alarm: low (worse)"),
-    ("alert_high", "lower_better", "Alert: high (worse)"),
-    ("alert_high", "higher_better", "Alert: high (better)"),
-    ("alarm_high", "neutral", "Alarm: high"),
-    ("within_limits", "higher_better", "Within limits"),
+@pytest.mark.parametrize(("row", "symbol", "label", "level"), [
+    ({"outlier_process": "yes", "outlier_status": "alarm_low", "funnel_position": "below_998", "vs_national": "worse"},
+     "\u25bc\u25bc", "Alarm (low): worse", "alarm"),
+    ({"outlier_process": "yes", "outlier_status": "alert_high", "funnel_position": "above_95", "vs_national": "better"},
+     "\u25b2", "Alert (high): better", "alert"),
+    ({"outlier_process": "yes", "outlier_status": "within_limits", "funnel_position": "within", "vs_national": "similar"},
+     "\u25cf", "Not an outlier", "within"),
+    ({"outlier_process": "no", "outlier_status": "not_in_process", "funnel_position": "above_998", "vs_national": "higher"},
+     "\u25b2\u25b2", "Above 99.8% limit: higher", "beyond_998"),
+    ({"outlier_process": "no", "outlier_status": "not_in_process", "funnel_position": "below_95", "vs_national": "worse"},
+     "\u25bc", "Below 95% limit: worse", "beyond_95"),
+    ({"outlier_process": "no", "outlier_status": "not_in_process", "funnel_position": "within", "vs_national": "similar"},
+     "\u25cf", "Within limits", "within"),
+    ({"outlier_process": "no", "outlier_status": "not_in_process", "funnel_position": "not_assessed",
+      "outlier_note": "too_few", "vs_national": "not_assessed"},
+     "\u2013", "Not assessed (too few patients to assess)", "not_assessed"),
 ])
-def test_outlier_words_say_direction(status: str, direction: str, words: str) -> None:
-    assert fmt.outlier_words(status, "", direction) == words
-    assert fmt.outlier_symbol(status) in {"\u25b2\u25b2", "\u25b2", "\u25cf", "\u25bc", "\u25bc\u25bc"}
+def test_position_words_come_from_the_row(row: dict, symbol: str, label: str, level: str) -> None:
+    position = fmt.position_of(row)
+    assert (position.symbol, position.label, position.level) == (symbol, label, level)
 
 
-def test_not_assessed_gives_the_reason() -> None:
-    assert fmt.outlier_words("not_assessed", "too_few", "higher_better") == "Not assessed (too few patients)"
-    assert fmt.outlier_symbol("not_assessed") == "\u2013"
+def test_positions_outside_the_process_never_say_alert_or_alarm() -> None:
+    for code in ("above_998", "above_95", "within", "below_95", "below_998", "not_assessed"):
+        position = fmt.position_of({"outlier_process": "no", "funnel_position": code, "vs_national": "worse"})
+        assert not re.search(r"alert|alarm", f"{position.label} {position.sentence}", re.IGNORECASE)
 
 
 def test_page_css_escapes_names() -> None:
@@ -49,7 +62,7 @@ def test_page_css_escapes_names() -> None:
 
 
 def organisations_stub():
-    from naome_report.publish.pack_data import OrgInfo
+    from naome_report.publish.packs.data import OrgInfo
 
     return OrgInfo("ZZZ", "Test & Sons NHS Trust", "England", "E56000001", "Somewhere")
 
@@ -60,10 +73,11 @@ def test_pack_inputs_select_one_organisation(results: Results) -> None:
     code = orgs[0].code
     pack = pack_inputs(results, [code])[0]
     assert pack.org.code == code
-    assert all(row["org_code"] == code for row in pack.rows.values())
-    assert all(row["org_code"] == pack.org.parent_code for row in pack.parent_rows.values())
+    assert all(row["org_code"] == code and row["subgroup"] == "all" for row in pack.rows.values())
+    subgroups = [row for by in pack.subgroup_rows.values() for row in by.values()]
+    assert subgroups and all(row["org_code"] == code and row["subgroup"] != "all" for row in subgroups)
     assert common_inputs(results).national_rows
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="no results for organisation"):
         pack_inputs(results, ["NOPE"])
 
 
@@ -95,7 +109,7 @@ def test_nice_ticks() -> None:
 
 
 def test_full_build_removes_stale_packs(tmp_path) -> None:
-    from naome_report.publish.packs import _remove_stale
+    from naome_report.publish.packs.build import _remove_stale
 
     for name in ("AAA.pdf", "BBB.pdf"):
         (tmp_path / name).write_bytes(b"%PDF")
@@ -104,7 +118,7 @@ def test_full_build_removes_stale_packs(tmp_path) -> None:
 
 
 def test_special_cause_quarters_are_listed_as_ranges() -> None:
-    from naome_report.publish.pack_context import quarter_runs
+    from naome_report.publish.packs.context import quarter_runs
 
     quarters = [(0, "2023/24 Q1"), (1, "2023/24 Q2"), (2, "2023/24 Q3"), (5, "2024/25 Q2"), (7, "2024/25 Q4"),
                 (8, "2025/26 Q1")]
@@ -113,7 +127,7 @@ def test_special_cause_quarters_are_listed_as_ranges() -> None:
 
 
 def test_run_chart_years_go_under_the_chart_when_every_year_is_whole() -> None:
-    from naome_report.publish.pack_svg import year_labels, year_line_style
+    from naome_report.publish.packs.svg import year_labels, year_line_style
 
     points = _points([40, 55, None, 72, 50, 48, 51, 50])
     assert year_labels(points) == ["2023/24", "2024/25"]

@@ -23,10 +23,9 @@ from pathlib import Path
 
 import pytest
 
-import pandas as pd
-
 from naome_report.config import PROJECT_ROOT, default_config, load_config
 from naome_report.hub import META_FILE, Results, load_results
+from naome_report.organisations import load_organisations
 from naome_report.publish.portal import build_portal, bundle_outputs
 from naome_report.registry import Registry, default_registry
 
@@ -38,7 +37,7 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 FIXTURE_INPUTS = (Path(__file__).parent / "synthetic_results.py", PROJECT_ROOT / "data" / "indicators.yaml",
-                  PROJECT_ROOT / "data" / "organisations.csv", PROJECT_ROOT / "data" / "naome.toml")
+                  PROJECT_ROOT / "data" / "organisations-synthetic.csv", PROJECT_ROOT / "data" / "naome.toml")
 
 
 def _fixture_key() -> str:
@@ -108,8 +107,9 @@ def axe_script() -> Path:
     return AXE
 
 
-# Places written into the stand-in organisation table: (organisation code, places it serves).
-PLACES = {"ZFQ": "Maidstone; Medway", "7A4": "Cardiff; Vale of Glamorgan"}
+# Places written into the site's copy of the fictional organisation table (organisation code, places it serves):
+# made up here, so a search that finds them read the table the configuration names.
+PLACES = {"ZAA": "Quillhaven; Marrowby Cross", "ZW1": "Porth Tegid; Llanfawr"}
 
 
 def _synthetic_results(request: pytest.FixtureRequest) -> Path:
@@ -127,10 +127,10 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     root = tmp_path_factory.mktemp("site")
     shutil.copytree(_synthetic_results(request), root / "data")
     results = load_results(root / "data")
-    orgs = pd.read_csv(PROJECT_ROOT / "data" / "organisations.csv", dtype=str, keep_default_na=False)
-    orgs["places"] = orgs["org_code"].map(PLACES).fillna("")
-    orgs.to_csv(root / "organisations.csv", index=False)
-    config = load_config(overrides={"paths": {"organisations": str(root / "organisations.csv"),
+    orgs = load_organisations(load_config(), synthetic=True)
+    orgs["places"] = orgs["org_code"].map(PLACES).fillna(orgs["places"])
+    orgs.to_csv(root / "organisations-synthetic.csv", index=False)
+    config = load_config(overrides={"paths": {"synthetic_organisations": str(root / "organisations-synthetic.csv"),
                                               "output_dir": str(root)}})
     (root / "packs").mkdir()
     for code in results.indicators.loc[results.indicators.level == "organisation", "org_code"].unique():

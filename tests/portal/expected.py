@@ -11,9 +11,8 @@ from naome_report.hub import Results
 
 
 def pct(value: float) -> str:
-    """The portal's percentage format: one decimal place, halves rounded away from zero (as the reader sees
-    the decimal: 56.25 -> 56.3)."""
-    return f"{Decimal(repr(float(value))).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
+    """The portal's percentage format: one decimal place, halves rounded away from zero (the house rule: 6.25 -> 6.3)."""
+    return f"{Decimal(repr(float(value))).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
 def org_rows(results: Results, org_code: str) -> pd.DataFrame:

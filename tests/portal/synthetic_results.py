@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from naome_report.config import PROJECT_ROOT, load_config
+from naome_report.config import load_config
 from naome_report.hub import FILES, META_FILE
+from naome_report.organisations import load_organisations
 from naome_report.registry import Indicator, load_registry
 from naome_report.stats.funnel import funnel_limits
 from naome_report.stats.outliers import assign_outlier_status
@@ -352,7 +353,7 @@ def write_synthetic_results(data_dir: Path, seed: int = 7, per_alliance: int | N
     """Write every hub file and the run metadata (all organisations, or the first few of each alliance)."""
     config, registry = load_config(), load_registry()
     rng = np.random.default_rng(seed)
-    orgs = pd.read_csv(PROJECT_ROOT / "data" / "organisations.csv", dtype=str, keep_default_na=False)
+    orgs = load_organisations(config, synthetic=True)  # synthetic results name only fictional organisations
     if per_alliance:
         orgs = orgs.groupby("alliance_code", sort=False).head(per_alliance).reset_index(drop=True)
     units = pd.DataFrame(_units(orgs))

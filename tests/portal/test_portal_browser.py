@@ -199,9 +199,9 @@ def test_indicator_table_sorts_by_result(desktop, portal_dir, registry):
 # ---------------------------------------------------------------------------- search, areas, judgement (served site)
 
 @pytest.mark.parametrize("query, level, name", [
-    ("Kent", "alliance", "Kent and Medway"), ("Merseyside", "alliance", "Cheshire and Merseyside"),
-    ("Manchester", "alliance", "Greater Manchester"), ("London", "region", "London"), ("Wales", "nation", "Wales"),
-    ("south east wales", "alliance", "South East Wales"),
+    ("Hollowmere", "alliance", "Hollowmere and Wick"), ("Reach", "alliance", "Copperfield Reach"),
+    ("Greywater", "alliance", "Greywater Valley"), ("Midvale", "region", "Midvale"), ("Wales", "nation", "Wales"),
+    ("glannant", "alliance", "Glannant"),
 ])
 def test_search_for_an_area_reaches_its_page(browser, served, site_results, query, level, name):
     context, watched = _watched(browser)
@@ -223,13 +223,13 @@ def test_search_for_a_place_reaches_the_organisation_that_serves_it(browser, ser
     context, watched = _watched(browser)
     page = watched.page
     watched.open(served + "index.html")
-    page.fill("#site-search", "maidstone")
+    page.fill("#site-search", "quillhaven")
     first = page.locator("#search-results a").first
-    expect(first).to_contain_text("ZFQ")
-    expect(first).to_contain_text("serves Maidstone")
+    expect(first).to_contain_text("ZAA")
+    expect(first).to_contain_text("serves Quillhaven")
     with page.expect_navigation():
         page.press("#site-search", "Enter")  # the only match: Enter goes straight there
-    assert page.url == served + "organisations/ZFQ.html"
+    assert page.url == served + "organisations/ZAA.html"
     watched.check_clean()
     context.close()
 
@@ -237,12 +237,12 @@ def test_search_for_a_place_reaches_the_organisation_that_serves_it(browser, ser
 def test_query_in_the_address_searches_and_typing_updates_it(browser, served):
     context, watched = _watched(browser)
     page = watched.page
-    watched.open(served + "index.html?q=Kent")
-    assert page.input_value("#site-search") == "Kent"
-    expect(page.locator("#search-results a").first).to_contain_text("Kent and Medway")
-    page.fill("#site-search", "Cardiff")
-    expect(page.locator("#search-results a").first).to_contain_text("Cardiff and Vale")
-    assert page.url.endswith("index.html?q=Cardiff")
+    watched.open(served + "index.html?q=Hollowmere")
+    assert page.input_value("#site-search") == "Hollowmere"
+    expect(page.locator("#search-results a").first).to_contain_text("Hollowmere and Wick")
+    page.fill("#site-search", "Aberderi")
+    expect(page.locator("#search-results a").first).to_contain_text("Aberderi University Health Board")
+    assert page.url.endswith("index.html?q=Aberderi")
     watched.check_clean()
     context.close()
 
@@ -251,12 +251,12 @@ def test_no_match_offers_suggestions(browser, served):
     context, watched = _watched(browser)
     page = watched.page
     watched.open(served + "index.html")
-    page.fill("#site-search", "Manchster")
+    page.fill("#site-search", "Greywatr")
     expect(page.locator("#search-status")).to_contain_text("Nothing matches")
-    suggestion = page.locator("#search-suggest button", has_text="manchester")
+    suggestion = page.locator("#search-suggest button", has_text="greywater")
     expect(suggestion).to_be_visible()
     suggestion.click()
-    expect(page.locator("#search-results a").first).to_contain_text("Greater Manchester")
+    expect(page.locator("#search-results a").first).to_contain_text("Greywater Valley")
     watched.check_clean()
     context.close()
 
@@ -323,16 +323,16 @@ def test_sort_period_and_area_are_kept_in_the_address(browser, served, site_resu
     page = watched.page
     watched.open(served + "indicators/mdt.html")
     page.select_option("#period-orgs", "2025-26")
-    page.select_option("#area-filter", "E56000011")
+    page.select_option("#area-filter", "ZCA05")
     page.locator(f"{VISIBLE} table.sortable th button", has_text="Patients").click()
     url = page.url
-    assert "period=2025-26" in url and "area=E56000011" in url and "sort=orgs-2025-26.2.asc" in url
+    assert "period=2025-26" in url and "area=ZCA05" in url and "sort=orgs-2025-26.2.asc" in url
     watched.open(url)  # a shared link opens the same view
     caption = page.locator(f"{VISIBLE} table.orgs-table caption").inner_text()
     assert caption.endswith("2025/26")
     shown = page.eval_on_selector_all(f"{VISIBLE} table.orgs-table tbody tr:not([hidden])", "rs => rs.map(r => r.dataset.org)")
     ind = site_results.indicators
-    members = set(ind[(ind.level == "organisation") & (ind.parent_code == "E56000011")].org_code)
+    members = set(ind[(ind.level == "organisation") & (ind.parent_code == "ZCA05")].org_code)
     assert set(shown) == members
     patients = page.eval_on_selector_all(f"{VISIBLE} table.orgs-table tbody tr:not([hidden]) td.num:first-of-type",
                                          "cs => cs.map(c => parseFloat(c.dataset.sort))")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pandas as pd
 import pytest
 
 from naome_report.config import default_config
@@ -214,7 +215,8 @@ def test_landing_page_search_index_has_every_organisation_area_and_place(site, s
     codes = {e["c"] for e in index}
     assert set(_org_codes(site_results)) <= codes
     assert set(areas(site_results).org_code) <= codes
-    assert next(e for e in index if e["c"] == "ZFQ")["w"] == "Maidstone Medway"
+    assert next(e for e in index if e["c"] == "ZAA")["w"] == "Quillhaven Marrowby Cross"
+    assert next(e for e in index if e["c"] == "ZW1")["w"] == "Porth Tegid Llanfawr"
 
 
 def test_indicator_page_lists_every_organisation_in_each_period(portal_dir, results, registry):
@@ -240,7 +242,7 @@ def test_each_indicator_has_a_csv_of_every_organisation(site, site_results, regi
 def test_the_portal_is_a_web_root(site):
     """Everything the portal links to is inside it: the reports, packs, workbook and data files are linked in."""
     portal = site / "portal"
-    for rel in ("state-of-the-nation.html", "patient-report.pdf", "data/naome_indicators.csv", "packs/7A4.pdf",
+    for rel in ("state-of-the-nation.html", "patient-report.pdf", "data/naome_indicators.csv", "packs/ZW1.pdf",
                 "NAoMe_Metrics_Table_2023-24_to_2025-26_V1.xlsx", "favicon.svg"):
         assert (portal / rel).is_file(), rel
     for page in _site_files(portal, ".html"):
@@ -303,3 +305,33 @@ def test_axis_helpers():
     assert lo <= 40 and hi >= 62 and 0 <= lo and hi <= 100
     for shape in ("circle", "square", "diamond", "up", "down", "hexagon"):
         assert shape_path(shape, 10, 10, 4).endswith("z")
+
+
+def test_every_chart_of_synthetic_results_carries_the_synthetic_mark(site):
+    """Funnels (whole, and each page's background), run charts: the mark is inside every chart image."""
+    portal = site / "portal"
+    charts = 0
+    for folder in ("organisations", "areas", "indicators"):
+        for page in sorted((portal / folder).glob("*.html"))[:6]:
+            for chart in re.findall(r'<svg [^>]*class="(?:run-chart|funnel)".*?</svg>', page.read_text(encoding="utf-8"), re.S):
+                charts += 1
+                if '<image href="../assets/funnel-' in chart:  # drawn on the shared background, checked below
+                    continue
+                assert ">SYNTHETIC DATA</text>" in chart, page.name
+    backgrounds = sorted((portal / "assets").glob("funnel-*.svg"))
+    assert charts > 50 and backgrounds
+    for background in backgrounds:
+        assert ">SYNTHETIC DATA</text>" in background.read_text(encoding="utf-8"), background.name
+
+
+def test_the_search_hint_names_only_this_runs_units(site, site_results):
+    """The examples under the search box come from the results (fictional here), never a fixed real name."""
+    page = (site / "portal" / "index.html").read_text(encoding="utf-8")
+    hint = re.search(r'<p class="hint" id="site-search-hint">(.*?)</p>', page, re.S).group(1)
+    examples = re.findall(r"“([^”]+)”", hint)
+    ind = site_results.indicators
+    table = pd.read_csv(site / "organisations-synthetic.csv", dtype=str, keep_default_na=False)
+    known = set(ind.org_name) | set(ind.org_code) | {place for p in table.places for place in p.split("; ")}
+    words = {w for name in ind.org_name for w in name.split()}
+    assert len(examples) >= 5
+    assert all(e in known or e in words for e in examples), examples

@@ -14,6 +14,8 @@ import os
 import shutil
 from pathlib import Path
 
+from naome_report.atomic import TEMPORARY_MARK
+
 REPORTS = ("state-of-the-nation", "patient-report", "methodology-supplement")
 # Folders of public files, with the file kinds taken from each.
 FOLDERS = {"data": (".csv", ".json", ".md"), "figures": (".png", ".svg"), "packs": (".pdf",)}
@@ -44,7 +46,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def _place(source: Path, target: Path) -> None:
     """target becomes a hard link to source (a copy across file systems), replaced atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.linking")
+    temporary = target.with_name(f".{target.name}{TEMPORARY_MARK}link")  # swept if a killed build leaves it
     temporary.unlink(missing_ok=True)
     try:
         os.link(source, temporary)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from html import escape
 
 from naome_report.charts import style
-from naome_report.charts.svg_frame import Frame
+from naome_report.charts.svg_frame import Frame, synthetic_mark_svg
 from naome_report.publish.portal.model import Row, Unit, Value, comparison_term, fmt_count, fmt_pct, is_missing
 from naome_report.vocabulary import FUNNEL_POSITION, VARIATION
 
@@ -196,7 +196,11 @@ def _segments(rows: list[Row], key: str) -> list[list[tuple[int, float]]]:
     return [s for s in out if s]
 
 
-def run_chart_svg(rows: list[Row], chart_id: str, title: str) -> str:
+def _mark(fr: Frame, synthetic: bool) -> str:
+    return synthetic_mark_svg(fr.width, fr.height) if synthetic else ""
+
+
+def run_chart_svg(rows: list[Row], chart_id: str, title: str, synthetic: bool = False) -> str:
     """A Making Data Count run chart: points focusable with accessible names; special causes by colour and shape."""
     n = len(rows)
     rolling = is_rolling(rows)
@@ -228,7 +232,7 @@ def run_chart_svg(rows: list[Row], chart_id: str, title: str) -> str:
         # The accessible name doubles as the tooltip text (portal.js); no <title>, which would show a second tooltip.
         out.append(f'<path class="pt v-{v}" d="{shape_path(VARIATION_SHAPE[v], fr.x(i + 1), fr.y(float(r["percentage"])), 5.5)}" '
                    f'tabindex="0" role="img" aria-label="{escape(point_text(r, rolling))}"/>')
-    out.append("</g></svg>")
+    out.append("</g>" + _mark(fr, synthetic) + "</svg>")
     return "".join(out)
 
 
@@ -433,7 +437,7 @@ def marker_style(val: Value) -> tuple[str, str, float]:
 
 
 def funnel_svg(curves: list[Row], points: list[FunnelPoint], title: str, y_label: str, *,
-               background: bool = False, clip_id: str = "clip-funnel") -> str:
+               background: bool = False, clip_id: str = "clip-funnel", synthetic: bool = False) -> str:
     """A funnel plot of every organisation (indicator page), or the shared background of the other pages."""
     fr, ystep, xstep = funnel_frame(curves, [(p.n, p.y) for p in points])
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {fr.width} {fr.height}" '
@@ -445,7 +449,7 @@ def funnel_svg(curves: list[Row], points: list[FunnelPoint], title: str, y_label
         out.append(funnel_labels(fr, ystep, xstep, y_label))
     if background:
         out.append('<g class="bg">' + "".join(f'<circle cx="{_f(fr.x(p.n))}" cy="{_f(fr.y(p.y))}" r="3.2"/>' for p in points)
-                   + "</g></svg>")
+                   + "</g>" + _mark(fr, synthetic) + "</svg>")
         return "".join(out)
     out.append('<g class="orgs" aria-hidden="true">')
     for p in points:
@@ -455,7 +459,7 @@ def funnel_svg(curves: list[Row], points: list[FunnelPoint], title: str, y_label
         tip += f"; {term.long} England and Wales" if p.value.vs_national else ""
         out.append(f'<path class="org p-{p.value.position}" data-in="{escape(p.unit.within)}" d="{shape_path(shape, fr.x(p.n), fr.y(p.y), size)}" '
                    f'fill="{fill}"><title>{escape(tip)}</title></path>')
-    out.append("</g></svg>")
+    out.append("</g>" + _mark(fr, synthetic) + "</svg>")
     return "".join(out)
 
 

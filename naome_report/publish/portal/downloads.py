@@ -25,8 +25,9 @@ def indicator_csv(ind_id: str) -> str:
 
 
 def funnel_csv(ind_id: str) -> str:
-    """The funnel limits of one indicator, from the portal root."""
-    return f"downloads/funnel-limits-{safe_name(ind_id)}.csv"
+    """The funnel limits of one indicator, from the portal root (named as a slice of the hub file, whose `n` the
+    disclosure audit knows is the funnel's axis, not a count of patients)."""
+    return f"downloads/{safe_name(ind_id)}_naome_funnel_limits.csv"
 
 
 def run_chart_csv(code: str) -> str:

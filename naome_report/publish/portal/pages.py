@@ -95,17 +95,19 @@ class Funnel:
     method: str
     frame: Any
     labels: str
+    synthetic: bool  # every chart image of synthetic results carries the synthetic mark
 
     @property
     def background_href(self) -> str:
         return f"assets/funnel-{safe_name(self.indicator.id)}.svg"
 
     def background(self) -> str:
-        return charts.funnel_svg(self.curves, self.points, self.indicator.title, self.y_label, background=True)
+        return charts.funnel_svg(self.curves, self.points, self.indicator.title, self.y_label, background=True,
+                                 synthetic=self.synthetic)
 
     def full_svg(self, clip_id: str) -> Markup:
         return Markup(charts.funnel_svg(self.curves, self.points, f"Funnel plot: {self.indicator.title}, {self.period}",
-                                        self.y_label, clip_id=clip_id))
+                                        self.y_label, clip_id=clip_id, synthetic=self.synthetic))
 
     def point_of(self, code: str) -> charts.FunnelPoint | None:
         return next((p for p in self.points if p.unit.code == code), None)
@@ -120,7 +122,7 @@ def funnel_for(model: Portal, ind: Indicator, period: str) -> Funnel | None:
     method = next((str(c["method"]) for c in curves if not is_missing(c.get("method"))), "")
     frame, ystep, xstep = charts.funnel_frame(curves, [(p.n, p.y) for p in points])
     labels = charts.funnel_labels(frame, ystep, xstep, y_label)
-    return Funnel(ind, period, curves, points, y_label, method, frame, labels)
+    return Funnel(ind, period, curves, points, y_label, method, frame, labels, model.results.synthetic)
 
 
 # ---------------------------------------------------------------------------- pieces used on several pages
@@ -212,7 +214,7 @@ def run_chart_block(model: Portal, unit: Unit, ind: Indicator, min_points: int) 
         block["summary"] = (f"Only {published} of the {len(series)} points have a published value: not enough for a "
                             f"run chart (at least {max(min_points, 2)} are needed). The values are in the table.")
         return block
-    block["svg"] = Markup(charts.run_chart_svg(series, chart_id, f"{ind.title}, {unit.name}"))
+    block["svg"] = Markup(charts.run_chart_svg(series, chart_id, f"{ind.title}, {unit.name}", model.results.synthetic))
     block["summary"] = charts.run_chart_summary(series, ind.direction_text)
     block["icon"] = charts.variation_icon(series)
     present = {charts.variation_code(r) for r in series if not is_missing(r.get("percentage"))}
@@ -280,6 +282,7 @@ def landing(model: Portal, registry: Any, workbook_href: str, data_files: list[s
         "area_tree": _area_tree(model),
         "org_groups": _org_groups(model),
         "search_index": search_index(model),
+        "search_examples": search_examples(model),
         "org_count": len(model.organisations),
         "reports": report_links(),
         "workbook": workbook_href,
@@ -346,6 +349,19 @@ def _org_groups(model: Portal) -> list[dict[str, Any]]:
         parents = [u for u in model.areas if u.level == "alliance" and u.nation == nation.nation]
         out.append({"nation": nation, "parents": [{"unit": p, "orgs": model.children(p)} for p in parents]})
     return out
+
+
+def search_examples(model: Portal) -> list[str]:
+    """Words to try in the search box, taken from this run's own units (a real name never sits beside synthetic
+    results): a board's name, a trust's code, a place it serves, a region, an alliance and a nation."""
+    board = next((u for u in model.organisations if u.wales), None)
+    trust = next((u for u in model.organisations if not u.wales), None)
+    place = next((p for u in model.organisations for p in u.places if p.lower() not in u.name.lower()), "")
+    region = next((u.name for u in model.areas if u.level == "region"), "")
+    alliance = next((u.name for u in model.areas if u.level == "alliance" and not u.wales), "")
+    nation = next((u.name for u in reversed(model.children(model.national_unit))), "")
+    words = [board.name.split()[0] if board else "", trust.code if trust else "", place, region, alliance, nation]
+    return list(dict.fromkeys(w for w in words if w))
 
 
 def search_index(model: Portal) -> Markup:

@@ -13,6 +13,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
+from naome_report import atomic
 from naome_report.charts import style
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.hub import FILES, META_FILE, Results
@@ -24,6 +25,8 @@ from naome_report.publish.portal.model import (
     fmt_pct,
     safe_name,
 )
+from naome_report.organisations import load_organisations
+from naome_report.publish.workbook import workbook_filename
 from naome_report.registry import Registry
 from naome_report.vocabulary import VARIATION
 
@@ -44,29 +47,22 @@ class Site:
     written: list[Path] = field(default_factory=list)
 
     def write(self, rel: str, text: str) -> Path:
-        path = self.out_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path = atomic.write_text(self.out_dir / rel, text)
         self.written.append(path)
         return path
 
 
-def read_places(config: Config) -> dict[str, tuple[str, ...]]:
-    """The places each organisation serves (the organisation table's `places` column, `;`-separated), for search."""
-    path = config.path("organisations")
-    if not path.exists():
-        return {}
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    column = next((c for c in ("places", "aliases") if c in table), None)
-    if column is None:
-        return {}
-    return {code: tuple(p.strip() for p in re.split(r"[;|]", text) if p.strip())
-            for code, text in zip(table["org_code"], table[column]) if text.strip()}
+def read_places(config: Config, synthetic: bool) -> dict[str, tuple[str, ...]]:
+    """The places each organisation serves, from the `places` column (`;`-separated) of the run's organisation
+    table (the fictional one for synthetic results), for search."""
+    table = load_organisations(config, synthetic)
+    return {code: tuple(p.strip() for p in text.split(";") if p.strip())
+            for code, text in zip(table["org_code"], table["places"]) if text.strip()}
 
 
 def build_portal(results: Results, registry: Registry, config: Config, out_dir: Path) -> list[Path]:
     """Write the static portal (landing, area, organisation, indicator and help pages, assets, CSVs) into out_dir."""
-    model = build_portal_model(results, registry, config.financial_years, read_places(config))
+    model = build_portal_model(results, registry, config.financial_years, read_places(config, results.synthetic))
     site = Site(Path(out_dir))
     _clean(site.out_dir)
     env = _environment()
@@ -174,8 +170,6 @@ def _workbook_link(out_dir: Path, results: Results, config: Config) -> str:
     found = sorted(out_dir.parent.glob("NAoMe_Metrics_Table_*.xlsx"), key=lambda p: p.stat().st_mtime)
     if found:
         return found[-1].name
-    from naome_report.publish.workbook import workbook_filename  # imports openpyxl: only when needed
-
     return workbook_filename(results.primary_period, config.raw.get("audit", {}).get("output_version", 1))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -16,10 +14,13 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from weasyprint.html import UA_COUNTER_STYLE
 from weasyprint.text.fonts import FontConfiguration
 
+from naome_report import atomic
 from naome_report.config import PROJECT_ROOT, Config
-from naome_report.publish.pack_context import CHART_SCHEME, Settings, build_context
-from naome_report.publish.pack_data import Common, OrgInfo, PackInput
-from naome_report.publish.pack_shared import FunnelAsset
+from naome_report.publish.folder_urls import RELATIVE_BASE_URL, FolderFetcher
+from naome_report.outlier_guidance import load_outlier_guidance
+from naome_report.publish.packs.context import CHART_SCHEME, Settings, build_context
+from naome_report.publish.packs.data import Common, OrgInfo, PackInput
+from naome_report.publish.packs.funnels import FunnelAsset
 from naome_report.publish.render import PDF_VARIANT  # tagged PDF/UA-1, like the national documents
 from naome_report.registry import Registry
 
@@ -44,6 +45,8 @@ def load_settings(registry: Registry, config: Config) -> Settings:
         prompts=prompts,
         audit_name=audit["name"], short_name=audit["short_name"], publisher=audit["publisher"],
         funnel_method=method.get(funnel.get("method", ""), str(funnel.get("method", ""))),
+        guidance=load_outlier_guidance(config),
+        min_run_points=int(config.section("spc")["min_published_points"]),
     )
 
 
@@ -70,11 +73,11 @@ class SharedImageCache(dict):
             super().__setitem__(key, value)
 
 
-class ChartFetcher(URLFetcher):
+class ChartFetcher(FolderFetcher):
     """weasyprint's URL fetcher, serving the current pack's SVG charts (`pack-chart:N`) from memory."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
         self.charts: dict[str, str] = {}
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
@@ -136,8 +139,8 @@ class PackRenderer:
         self.settings = settings
         self.common = common
         self.out_dir = Path(out_dir)
-        self.base_url = self.out_dir.resolve().as_uri() + "/"
-        self.fetcher = ChartFetcher()
+        self.base_url = RELATIVE_BASE_URL  # the same PDF whatever the folder
+        self.fetcher = ChartFetcher(self.out_dir)
 
     def html(self, pack: PackInput, assets: dict[str, FunnelAsset]) -> str:
         """The pack as XHTML; its charts go to the fetcher, for the next render."""
@@ -150,14 +153,7 @@ class PackRenderer:
         """Write output/packs/<org_code>.pdf (tagged: headings, tables and alt text for screen readers) and return its path."""
         target = self.out_dir / f"{pack.org.code}.pdf"
         document = PackHTML.from_xhtml(self.html(pack, assets), self.base_url, self.fetcher)
-        fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=f".{pack.org.code}.", suffix=".pdf")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                document.write_pdf(handle, stylesheets=[self.css], font_config=self.fonts, cache=self.cache,
-                                   pdf_variant=PDF_VARIANT, pdf_tags=True)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic.replacing(target) as tmp:
+            document.write_pdf(tmp, stylesheets=[self.css], font_config=self.fonts, cache=self.cache,
+                               pdf_variant=PDF_VARIANT, pdf_tags=True)
         return target

@@ -10,16 +10,24 @@ import pandas as pd
 from naome_report.hub import Results
 
 ALL = "all"
-ORG_LEVEL, PARENT_LEVEL, NATIONAL_LEVEL = "organisation", "alliance", "national"
-INDICATOR_COLUMNS = (
-    "level", "org_code", "org_name", "nation", "parent_code", "parent_name", "indicator_id", "numerator",
-    "denominator", "percentage", "ci_lower_95", "ci_upper_95", "median_days", "national_percentage", "expected",
-    "observed_expected", "adjusted_percentage", "outlier_status", "outlier_note", "completeness_flag", "status",
-    "status_note",
+ORG_LEVEL, NATIONAL_LEVEL = "organisation", "national"
+# Columns of results hub contract v2 (outlier process, funnel position, comparators) the packs print as they are.
+CONTRACT_COLUMNS = (
+    "outlier_process", "funnel_position", "vs_national", "comparator_code", "comparator_name", "comparator_percentage",
+    "vs_comparator",
 )
+INDICATOR_COLUMNS = (
+    "level", "org_code", "org_name", "nation", "parent_code", "parent_name", "indicator_id", "subgroup", "numerator",
+    "denominator", "percentage", "ci_lower_95", "ci_upper_95", "median_days", "national_percentage", "expected",
+    "observed_expected", "adjusted_percentage", "adjusted_ci_lower_95", "adjusted_ci_upper_95", "outlier_status",
+    "outlier_note", "completeness_flag", "status", "status_note", *CONTRACT_COLUMNS,
+)
+COMPLETENESS_COLUMNS = ("org_code", "item", "item_title", "recorded", "eligible", "percentage", "threshold",
+                        "below_threshold", "status")
 RUN_COLUMNS = (
-    "indicator_id", "period", "quarter_index", "numerator", "denominator", "percentage", "status", "centre",
+    "indicator_id", "period", "series", "quarter_index", "numerator", "denominator", "percentage", "status", "centre",
     "lower_limit", "upper_limit", "special_cause", "rule", "variation", "limits_status", "improvement_direction",
+    "chart_status", "points_published",
 )
 SURVIVAL_COLUMNS = ("time_years", "patients", "deaths", "survival_percentage", "ci_lower_95", "ci_upper_95", "status",
                     "status_note")
@@ -53,10 +61,11 @@ class PackInput:
 
     org: OrgInfo
     rows: dict[str, dict[str, Any]]
-    parent_rows: dict[str, dict[str, Any]]
     run_charts: dict[str, list[dict[str, Any]]]
     survival: list[dict[str, Any]]
     survival_curve: list[dict[str, Any]]
+    subgroup_rows: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # indicator -> subgroup -> row
+    completeness_items: list[dict[str, Any]] = field(default_factory=list)
     funnel_markers: dict[str, str] = field(default_factory=dict)
 
 
@@ -67,6 +76,7 @@ class Common:
     national_rows: dict[str, dict[str, Any]]
     national_survival: list[dict[str, Any]]
     national_curve: list[dict[str, Any]]
+    national_completeness: dict[str, dict[str, Any]]
     period: str
     data_cutoff: str
     synthetic: bool
@@ -79,10 +89,29 @@ def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, An
     return sub.to_dict("records")
 
 
-def primary_indicator_rows(results: Results) -> pd.DataFrame:
-    """Indicator rows of the headline (pooled) period for all patients."""
+class PackInputError(ValueError):
+    """The results files lack what the packs print."""
+
+
+def check_contract(results: Results) -> None:
+    """The indicators file must have the contract v2 columns the packs print (named when missing)."""
+    missing = [c for c in CONTRACT_COLUMNS if c not in results.indicators.columns]
+    if missing:
+        raise PackInputError(f"{results.data_dir / 'naome_indicators.csv'}: missing column(s) {', '.join(missing)} "
+                             "(results hub contract v2); rebuild it (naome-report build --only data --force)")
+
+
+def primary_indicator_rows(results: Results, subgroup: str | None = ALL) -> pd.DataFrame:
+    """Indicator rows of the headline (pooled) period: for all patients, one subgroup, or every subgroup (None)."""
     ind = results.indicators
-    return ind[(ind["period"] == results.primary_period) & (ind["subgroup"] == ALL)]
+    rows = ind[ind["period"] == results.primary_period]
+    return rows if subgroup is None else rows[rows["subgroup"] == subgroup]
+
+
+def data_completeness(results: Results) -> pd.DataFrame:
+    """Recorded / eligible per unit and data item, headline period."""
+    frame = results.data_completeness
+    return frame[frame["period"] == results.primary_period]
 
 
 def organisations(results: Results) -> list[OrgInfo]:
@@ -91,6 +120,20 @@ def organisations(results: Results) -> list[OrgInfo]:
     orgs = orgs[orgs["level"] == ORG_LEVEL].drop_duplicates("org_code").sort_values(["nation", "org_code"])
     return [OrgInfo(r.org_code, r.org_name, r.nation, str(r.parent_code), str(r.parent_name))
             for r in orgs.itertuples()]
+
+
+def _items(frame: pd.DataFrame, codes: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """unit code -> its data-completeness items, in file order."""
+    rows = frame[frame["org_code"].isin(codes)]
+    return {code: _records(group, COMPLETENESS_COLUMNS) for code, group in rows.groupby("org_code", sort=False)}
+
+
+def _by_subgroup(frame: pd.DataFrame) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+    """unit code -> indicator id -> subgroup -> row."""
+    out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+    for rec in _records(frame, INDICATOR_COLUMNS):
+        out.setdefault(rec["org_code"], {}).setdefault(rec["indicator_id"], {})[rec["subgroup"]] = rec
+    return out
 
 
 def _by_unit(frame: pd.DataFrame) -> dict[str, dict[str, dict[str, Any]]]:
@@ -137,10 +180,13 @@ def common_inputs(results: Results) -> Common:
     national = rows[rows["level"] == NATIONAL_LEVEL]
     nat_survival = _survival_rows(results.survival, NATIONAL_LEVEL, results.primary_period)
     nat_curve = _curves(results.survival_curves, NATIONAL_LEVEL)
+    completeness = data_completeness(results)
+    national_items = completeness[completeness["level"] == NATIONAL_LEVEL]
     return Common(
         national_rows=next(iter(_by_unit(national).values()), {}),
         national_survival=next(iter(nat_survival.values()), []),
         national_curve=next(iter(nat_curve.values()), []),
+        national_completeness={r["item"]: r for r in _records(national_items, COMPLETENESS_COLUMNS)},
         period=results.primary_period,
         data_cutoff=str(results.meta.get("data_cutoff", "")),
         synthetic=results.synthetic,
@@ -157,13 +203,18 @@ def pack_inputs(results: Results, org_codes: list[str] | None = None) -> list[Pa
     rows = primary_indicator_rows(results)
     codes = set(wanted)
     own = _by_unit(rows[(rows["level"] == ORG_LEVEL) & rows["org_code"].isin(codes)])
-    parents = _by_unit(rows[(rows["level"] == PARENT_LEVEL) & rows["org_code"].isin({orgs[c].parent_code for c in codes})])
     runs = _run_series(results, codes)
     survival = _survival_rows(results.survival[results.survival["org_code"].isin(codes)], ORG_LEVEL,
                               results.primary_period)
     curves = _curves(results.survival_curves[results.survival_curves["org_code"].isin(codes)], ORG_LEVEL)
+    everyone = primary_indicator_rows(results, None)
+    subgroups = _by_subgroup(everyone[(everyone["level"] == ORG_LEVEL) & everyone["org_code"].isin(codes)
+                                      & (everyone["subgroup"] != ALL)])
+    completeness = data_completeness(results)
+    items = _items(completeness[completeness["level"] == ORG_LEVEL], codes)
     return [
-        PackInput(org=orgs[c], rows=own.get(c, {}), parent_rows=parents.get(orgs[c].parent_code, {}),
-                  run_charts=runs.get(c, {}), survival=survival.get(c, []), survival_curve=curves.get(c, []))
+        PackInput(org=orgs[c], rows=own.get(c, {}),
+                  run_charts=runs.get(c, {}), survival=survival.get(c, []), survival_curve=curves.get(c, []),
+                  subgroup_rows=subgroups.get(c, {}), completeness_items=items.get(c, []))
         for c in wanted
     ]

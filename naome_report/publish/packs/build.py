@@ -21,16 +21,16 @@ import pandas as pd
 from naome_report.config import Config
 from naome_report.hub import Results
 from naome_report.machine import available_cores
-from naome_report.publish.pack_context import Settings
-from naome_report.publish.pack_data import (
-    ALL, Common, PackInput, common_inputs, organisations, pack_inputs, primary_indicator_rows,
+from naome_report.publish.packs.context import Settings
+from naome_report.publish.packs.data import (
+    ALL, Common, PackInput, check_contract, common_inputs, organisations, pack_inputs, primary_indicator_rows,
 )
-from naome_report.publish.pack_shared import SHARED_DIR, FunnelAsset, draw_funnel, funnel_indicators
+from naome_report.publish.packs.funnels import SHARED_DIR, FunnelAsset, draw_funnel, funnel_indicators
 from naome_report.registry import Indicator, Registry
 
 LOG = logging.getLogger(__name__)
 MAX_TASKS_PER_CHILD = 100  # memory stays flat per worker (~0.3 GB); recycling is a safety net
-PRELOAD = ["naome_report.publish.pack_worker"]
+PRELOAD = ["naome_report.publish.packs.worker"]
 
 Progress = Callable[[int, int], None]
 
@@ -41,13 +41,14 @@ def _workers(requested: int, tasks: int) -> int:
     return max(1, min(wanted, tasks))
 
 
-def _funnel_jobs(results: Results, registry: Registry, out_dir: Path) -> list[tuple[Indicator, pd.DataFrame, pd.DataFrame, Path]]:
+def _funnel_jobs(results: Results, registry: Registry,
+                 out_dir: Path) -> list[tuple[Indicator, pd.DataFrame, pd.DataFrame, Path, bool]]:
     """One small job per funnel background: the indicator's organisation rows and its limits."""
     rows = primary_indicator_rows(results)
     rows = rows[rows["level"] == "organisation"]
     lim = results.funnel_limits
     lim = lim[(lim["period"] == results.primary_period) & (lim["subgroup"] == ALL)]
-    return [(ind, rows[rows["indicator_id"] == ind.id], lim[lim["indicator_id"] == ind.id], out_dir)
+    return [(ind, rows[rows["indicator_id"] == ind.id], lim[lim["indicator_id"] == ind.id], out_dir, results.synthetic)
             for ind in funnel_indicators(registry, results)]
 
 
@@ -69,9 +70,10 @@ def build_packs(
     progress: Progress | None = None,
 ) -> list[Path]:
     """Write `<out_dir>/<org_code>.pdf` for every organisation (or those named) and return the paths in order."""
-    from naome_report.publish.pack_render import load_settings
+    from naome_report.publish.packs.render import load_settings
 
     out_dir = Path(out_dir)
+    check_contract(results)
     (out_dir / SHARED_DIR).mkdir(parents=True, exist_ok=True)
     settings = load_settings(registry, config)
     common = common_inputs(results)
@@ -85,11 +87,13 @@ def build_packs(
 
 
 def _remove_stale(out_dir: Path, built: list[Path]) -> None:
-    """After a full build, drop packs of organisations that are no longer in the results."""
+    """After a full build, drop packs of organisations that are no longer in the results, and old shared charts."""
     keep = {p.name for p in built}
     for old in out_dir.glob("*.pdf"):
         if old.name not in keep:
             old.unlink()
+    for old in (out_dir / SHARED_DIR).glob("funnel_*.jpg*"):  # raster funnels of earlier versions
+        old.unlink()
 
 
 def _ordered(inputs: list[PackInput], done: dict[str, Path]) -> list[Path]:
@@ -99,7 +103,7 @@ def _ordered(inputs: list[PackInput], done: dict[str, Path]) -> list[Path]:
 def _run_serial(make_inputs: Callable[[], list[PackInput]], jobs: list, settings: Settings, common: Common,
                 out_dir: Path, n: int, progress: Progress | None) -> list[Path]:
     """Everything in this process (one worker, or debugging)."""
-    from naome_report.publish import pack_worker
+    from naome_report.publish.packs import worker as pack_worker
     from naome_report.publish.render import batched_gc
 
     inputs = make_inputs()
@@ -131,7 +135,7 @@ def _context() -> mp.context.BaseContext:
 def _run_pool(make_inputs: Callable[[], list[PackInput]], jobs: list, settings: Settings, common: Common,
               out_dir: Path, n: int, progress: Progress | None) -> list[Path]:
     """Funnel backgrounds (while this process selects each organisation's rows), then packs, over a pool."""
-    from naome_report.publish import pack_worker
+    from naome_report.publish.packs import worker as pack_worker
 
     with _context().Pool(n, initializer=pack_worker.init_worker, initargs=(settings, common, out_dir),
                          maxtasksperchild=MAX_TASKS_PER_CHILD) as pool:

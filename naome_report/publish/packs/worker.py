@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-import naome_report.charts.funnel  # noqa: F401  (imported in the forkserver so workers start warm)
-from naome_report.publish.pack_context import Settings
-from naome_report.publish.pack_data import Common, PackInput
-from naome_report.publish.pack_render import PackRenderer
-from naome_report.publish.pack_shared import FunnelAsset, draw_funnel
+import naome_report.charts.funnel_svg  # noqa: F401  (imported in the forkserver so workers start warm)
+from naome_report.publish.packs.context import Settings
+from naome_report.publish.packs.data import Common, PackInput
+from naome_report.publish.packs.render import PackRenderer
+from naome_report.publish.packs.funnels import FunnelAsset, draw_funnel
 from naome_report.publish.render import start_gc_batch
 from naome_report.registry import Indicator
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from urllib.parse import quote
 from typing import Any
 
+from naome_report.charts.svg import dots, nice_ticks, path, path_d, polyline, svg_document, text, y_gridlines
 from naome_report.charts.svg_frame import Frame
 from naome_report.charts.style import (
     COMMON_CAUSE,
@@ -18,54 +18,13 @@ from naome_report.charts.style import (
     NHS_DARK_GREY,
     NHS_MID_GREY,
     NHS_ORANGE,
-    NHS_PALE_GREY,
 )
-from naome_report.publish.pack_format import is_blank
-
-
+from naome_report.publish.packs.formatting import is_blank
 
 
 def _num(value: Any) -> float | None:
     """A float, or None for an empty cell."""
     return None if is_blank(value) else float(value)
-
-
-def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
-    """Round axis ticks covering low..high."""
-    span = max(high - low, 1e-9)
-    raw = span / count
-    step = next(s for s in (1, 2, 2.5, 5, 10, 20, 25, 50, 100) if s >= raw)
-    first = step * int(low // step)
-    ticks = []
-    value = first
-    while value <= high + 1e-9:
-        if value >= low - 1e-9:
-            ticks.append(round(value, 6))
-        value += step
-    return ticks
-
-
-def _text(x: float, y: float, text: str, size: float = 10, anchor: str = "middle", colour: str = NHS_BLACK) -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{colour}" '
-            f'font-family="Liberation Sans, sans-serif">{escape(text)}</text>')
-
-
-def _path_d(points: Sequence[tuple[float, float]]) -> str:
-    """An open polyline as path data."""
-    return "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points) if len(points) > 1 else ""
-
-
-def _path(d: str, colour: str, width: float = 1.2, dash: str = "", fill: str = "none") -> str:
-    """One <path> (many shapes merged into one element keep weasyprint fast)."""
-    if not d:
-        return ""
-    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    stroke = f' stroke="{colour}" stroke-width="{width}"' if colour != "none" else ""
-    return f'<path d="{d}" fill="{fill}"{stroke}{dash_attr}/>'
-
-
-def _polyline(points: Sequence[tuple[float, float]], colour: str, width: float = 1.2, dash: str = "") -> str:
-    return _path(_path_d(points), colour, width, dash)
 
 
 MARKERS: dict[str, tuple[str, str]] = {  # variation -> (fill, edge); shapes as in charts.style.VARIATION_STYLE
@@ -89,38 +48,15 @@ def _marker_d(kind: str, x: float, y: float) -> str:
     return "M" + " L".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in pts) + " Z"  # octagon: no curves to draw
 
 
-def _dots(centres: list[tuple[float, float]], colour: str, diameter: float) -> str:
-    """Round dots as one path of tiny round-capped strokes: two path commands a point instead of a polygon's nine."""
-    if not centres:
-        return ""
-    d = " ".join(f"M{x - 0.05:.2f},{y:.1f} h0.1" for x, y in centres)
-    return f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="{diameter}" stroke-linecap="round"/>'
-
-
 def _markers(placed: list[tuple[str, float, float]]) -> list[str]:
     """All points of each kind as one path; common-cause points (most of them) as round dots with a white edge."""
     common = [(x, y) for k, x, y in placed if k == "common_cause"]
     fill, edge = MARKERS["common_cause"]
-    out = [_dots(common, edge, 7.4), _dots(common, fill, 6.0)]
+    out = [dots(common, edge, 7.4), dots(common, fill, 6.0)]
     for kind, (fill, edge) in MARKERS.items():
         if kind != "common_cause":
             d = " ".join(_marker_d(k, x, y) for k, x, y in placed if k == kind)
-            out.append(_path(d, edge, 0.7, fill=fill))
-    return out
-
-
-def _svg(width: float, height: float, body: list[str], label: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-            f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(label)}">'
-            + "".join(b for b in body if b) + "</svg>")
-
-
-def _y_axis(frame: Frame, ticks: list[float], suffix: str) -> list[str]:
-    """Horizontal gridlines (one path) with labels."""
-    d = " ".join(f"M{frame.left:.1f},{frame.y(t):.1f} H{frame.width - frame.right:.1f}" for t in ticks)
-    out = [_path(d, NHS_PALE_GREY, 0.8)]
-    out += [_text(frame.left - 4, frame.y(t) + 3.5, f"{t:g}{suffix}", size=9.5, anchor="end", colour=NHS_DARK_GREY)
-            for t in ticks]
+            out.append(path(d, edge, 0.7, fill=fill))
     return out
 
 
@@ -162,7 +98,7 @@ def year_line_style(n_quarters: int, n_years: int) -> str:
             f"width: calc({(last - start) / RUN_WIDTH * 100:.3f}% + {YEAR_LABEL_EM:.3f}em)")
 
 
-def run_chart_svg(points: list[dict[str, Any]], label: str, years_below: bool = False) -> str:
+def run_chart_svg(points: list[dict[str, Any]], label: str, years_below: bool = False, synthetic: bool = False) -> str:
     """An XmR run chart of one organisation's quarterly percentages with mean, process limits and special causes.
 
     `years_below`: the financial-year labels are printed under the chart in HTML (one line of text instead of
@@ -184,11 +120,11 @@ def run_chart_svg(points: list[dict[str, Any]], label: str, years_below: bool = 
     bottom = RUN_BOTTOM_WITHOUT if years_below else RUN_BOTTOM_WITH_YEARS
     frame = Frame(RUN_WIDTH, RUN_TOP + RUN_PLOT_HEIGHT + bottom, RUN_LEFT, RUN_RIGHT, RUN_TOP, bottom, -0.5,
                   len(points) - 0.5, min(ticks[0], low - pad), max(ticks[-1], high + pad))
-    body = _y_axis(frame, ticks, "%")
-    limits_d = " ".join(_path_d(seg) for series in (lows, highs) for seg in _segments(frame, series))
-    body.append(_path(limits_d, NHS_DARK_GREY, 1.0, "4 3"))
-    body.append(_path(" ".join(_path_d(seg) for seg in _segments(frame, means)), NHS_DARK_BLUE, 1.4))
-    body.append(_path(" ".join(_path_d(seg) for seg in _segments(frame, values)), NHS_MID_GREY, 1.2))
+    body = y_gridlines(frame, ticks, "%")
+    limits_d = " ".join(path_d(seg) for series in (lows, highs) for seg in _segments(frame, series))
+    body.append(path(limits_d, NHS_DARK_GREY, 1.0, "4 3"))
+    body.append(path(" ".join(path_d(seg) for seg in _segments(frame, means)), NHS_DARK_BLUE, 1.4))
+    body.append(path(" ".join(path_d(seg) for seg in _segments(frame, values)), NHS_MID_GREY, 1.2))
     placed = []
     for i, (point, value) in enumerate(zip(points, values)):
         if value is None:
@@ -198,7 +134,7 @@ def run_chart_svg(points: list[dict[str, Any]], label: str, years_below: bool = 
         placed.append((kind if kind in MARKERS else "common_cause", frame.x(i), frame.y(value)))
     body += _markers(placed)
     body += _x_axis(frame, points, with_years=not years_below)
-    return _svg(frame.width, frame.height, body, label)
+    return svg_document(frame.width, frame.height, body, label, synthetic)
 
 
 def _segments(frame: Frame, series: list[float | None]) -> list[list[tuple[float, float]]]:
@@ -217,7 +153,7 @@ def _x_axis(frame: Frame, points: list[dict[str, Any]], with_years: bool = True)
     base = frame.height - frame.bottom
     d = f"M{frame.left:.1f},{base:.1f} H{frame.width - frame.right:.1f} "
     d += " ".join(f"M{frame.x(i):.1f},{base:.1f} v3" for i in range(len(points)))
-    out = [_path(d, NHS_DARK_GREY, 0.8)]
+    out = [path(d, NHS_DARK_GREY, 0.8)]
     if not with_years:
         return out
     seen: set[str] = set()
@@ -225,7 +161,7 @@ def _x_axis(frame: Frame, points: list[dict[str, Any]], with_years: bool = True)
         year = _quarter_label(point["period"])
         if year not in seen:
             seen.add(year)
-            out.append(_text(frame.x(i) - 3, base + 14, year, size=9.5, anchor="start", colour=NHS_BLACK))
+            out.append(text(frame.x(i) - 3, base + 14, year, size=9.5, anchor="start", colour=NHS_BLACK))
     return out
 
 
@@ -261,7 +197,7 @@ def _curve_arrays(curve: list[dict[str, Any]]) -> tuple[list[float], list[float]
 
 
 def survival_svg(own: list[dict[str, Any]], national: list[dict[str, Any]], label: str,
-                 marks: Sequence[float] = (1.0, 3.0)) -> str:
+                 marks: Sequence[float] = (1.0, 3.0), synthetic: bool = False) -> str:
     """Kaplan-Meier curve of the organisation (solid, with band) against the national curve (dashed, with band)."""
     curves = [c for c in (national, own) if c]
     if not curves:
@@ -270,22 +206,22 @@ def survival_svg(own: list[dict[str, Any]], national: list[dict[str, Any]], labe
     observed = [t for c in curves for t in _curve_arrays(c)[0]]
     horizon = max(max(observed, default=1.0), 1.0)
     years = int(horizon)
-    frame = Frame(640, 256, 44, 12, 10, 20, 0.0, horizon, 0.0, 100.0)
-    body = _y_axis(frame, [0, 25, 50, 75, 100], "%")
+    frame = Frame(640, 210, 44, 12, 10, 20, 0.0, horizon, 0.0, 100.0)
+    body = y_gridlines(frame, [0, 25, 50, 75, 100], "%")
     d = " ".join(f"M{frame.x(y):.1f},{frame.top:.1f} V{frame.height - frame.bottom:.1f}" for y in marks if y <= years)
-    body.append(_path(d, NHS_MID_GREY, 0.7, "1.5 2"))
+    body.append(path(d, NHS_MID_GREY, 0.7, "1.5 2"))
     for curve, colour, dash, width, opacity in ((national, NHS_ORANGE, "7 4", 1.8, 0.14),
                                                 (own, NHS_DARK_BLUE, "", 2.4, 0.18)):
         if not curve:
             continue
         t, s, lo, hi = _curve_arrays(curve)
         body.append(_band(frame, t, lo, hi, colour, opacity))
-        body.append(_polyline(_steps(frame, t, s), colour, width, dash))
+        body.append(polyline(_steps(frame, t, s), colour, width, dash))
     base = frame.height - frame.bottom
     for year in range(years + 1):
         x = frame.x(year)
-        body.append(_text(x, base + 15, str(year), size=10.5))
-    return _svg(frame.width, frame.height, body, label)  # the axis title is a line of HTML under the image
+        body.append(text(x, base + 15, str(year), size=10.5))
+    return svg_document(frame.width, frame.height, body, label, synthetic)  # the axis title is a line of HTML under the image
 
 
 def data_uri(svg: str) -> str:

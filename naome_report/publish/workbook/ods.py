@@ -1,6 +1,6 @@
 """The OpenDocument (.ods) copy of the metrics table, from the same table model as the .xlsx.
 
-odfpy writes the package (manifest, metadata, the named cell and number styles, the landscape page). The
+odfpy writes the package (manifest, metadata, the named cell and number styles, the landscape pages). The
 sheets themselves (content.xml) are streamed as XML text: building tens of thousands of rows as odfpy
 elements takes minutes, streaming them takes seconds. Nothing here needs LibreOffice.
 """
@@ -18,24 +18,19 @@ from odf.namespaces import nsdict
 from odf.number import Number, NumberStyle
 from odf.opendocument import OpenDocumentSpreadsheet
 from odf.style import (
+    DefaultStyle,
     MasterPage,
     PageLayout,
     PageLayoutProperties,
+    ParagraphProperties,
     Style,
     TableCellProperties,
     TextProperties,
 )
 
-from naome_report.publish.workbook import (
-    COVER_WIDTH,
-    TITLE_POINTS,
-    Sheet,
-    WorkbookModel,
-    clean_text,
-    column_widths,
-    deterministic_zip,
-    row_heights,
-)
+from naome_report.publish.workbook.archive import deterministic_zip
+from naome_report.publish.workbook.layout import SheetLayout, sheet_layouts
+from naome_report.publish.workbook.model import NUMBER_KINDS, Sheet, WorkbookModel, clean_text
 
 CM_PER_CHARACTER = 0.21
 DECIMALS = {"count": 0, "percent": 1, "ratio": 2, "decimal": 1}
@@ -49,6 +44,7 @@ NAMESPACES = {
     "xlink": "http://www.w3.org/1999/xlink",
     "number": "urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0",
 }
+EMPTY = "<table:table-cell/>"
 TOP = {"verticalalign": "top"}
 WRAP = {"wrapoption": "wrap", "verticalalign": "top"}
 BOLD = {"fontweight": "bold"}
@@ -72,20 +68,23 @@ def _canonical_namespaces() -> None:
 
 
 def _cell_style(name: str, cell: dict[str, str] | None = None, text: dict[str, str] | None = None,
-                **extra: str) -> Style:
+                align: str | None = None, **extra: str) -> Style:
     """A named (common) table-cell style."""
     style = Style(name=name, displayname=name, family="table-cell", **extra)
     if cell:
         style.addElement(TableCellProperties(**cell))
+    if align:
+        style.addElement(ParagraphProperties(textalign=align))
     if text:
         style.addElement(TextProperties(**text))
     return style
 
 
-def _add_styles(doc: OpenDocumentSpreadsheet) -> None:
-    """The named cell styles and number formats, and the landscape A4 page."""
+def _add_styles(doc: OpenDocumentSpreadsheet, scales: list[int]) -> None:
+    """The named cell styles and number formats, and a landscape A4 page for each print scale used."""
     cell_styles = [
-        _cell_style("Title", text={**BOLD, "fontsize": "15pt"}),
+        _cell_style("Title", None, {**BOLD, "fontsize": "15pt"}),
+        _cell_style("Cover_title", WRAP, {**BOLD, "fontsize": "15pt"}),
         _cell_style("Heading", TOP, {**BOLD, "fontsize": "13pt"}),
         _cell_style("Warning", WRAP, BOLD),
         _cell_style("Warning_line", None, BOLD),
@@ -95,6 +94,7 @@ def _add_styles(doc: OpenDocumentSpreadsheet) -> None:
         _cell_style("Wrapped", {**WRAP, "paddingleft": "0.2cm"}),
         _cell_style("Link", TOP, LINK),
         _cell_style("General", TOP),
+        _cell_style("Shorthand", {**TOP, "textalignsource": "fix"}, align="end"),
     ]
     for kind, places in DECIMALS.items():
         data = NumberStyle(name=f"N_{kind}")
@@ -102,13 +102,18 @@ def _add_styles(doc: OpenDocumentSpreadsheet) -> None:
                                grouping="true" if kind in {"count", "decimal"} else "false"))
         doc.styles.addElement(data)
         cell_styles.append(_cell_style(NUMBER_STYLES[kind], TOP, datastylename=f"N_{kind}"))
+    default = DefaultStyle(family="table-cell")
+    default.addElement(TextProperties(fontfamily="Arial", fontsize="11pt"))  # as the .xlsx
+    doc.styles.addElement(default)
     for style in cell_styles:
         doc.styles.addElement(style)
-    layout = PageLayout(name="landscape")
-    layout.addElement(PageLayoutProperties(printorientation="landscape", pagewidth="29.7cm", pageheight="21cm",
-                                           margin="1.5cm"))
-    doc.automaticstyles.addElement(layout)
-    doc.masterstyles.addElement(MasterPage(name="Landscape", pagelayoutname=layout))
+    for scale in scales:
+        layout = PageLayout(name=f"landscape_{scale}")
+        layout.addElement(PageLayoutProperties(printorientation="landscape", pagewidth="29.7cm", pageheight="21cm",
+                                               margin="1.8cm", scaleto=f"{scale}%",
+                                               printpageorder="ltr"))
+        doc.automaticstyles.addElement(layout)
+        doc.masterstyles.addElement(MasterPage(name=f"Landscape_{scale}", pagelayoutname=layout))
 
 
 def _add_meta(doc: OpenDocumentSpreadsheet, model: WorkbookModel) -> None:
@@ -152,62 +157,62 @@ def _paragraphs(text: str, link: str | None = None) -> str:
     return "".join(parts)
 
 
-_TEXT_CELLS: dict[tuple[str, str], str] = {}
+class _Cells:
+    """String cells, each distinct (text, style) built once: most of a table's texts repeat."""
 
+    def __init__(self) -> None:
+        self.built: dict[tuple[str, str], str] = {}
 
-def _text_cell(text: Any, style: str, link: str | None = None) -> str:
-    """A string cell: literal text, never a formula. Repeated texts (most of a table) are built once."""
-    if link is None and type(text) is str:
-        key = (text, style)
-        found = _TEXT_CELLS.get(key)
-        if found is None:
-            if len(_TEXT_CELLS) > 200_000:
-                _TEXT_CELLS.clear()
-            found = _TEXT_CELLS[key] = _build_text_cell(text, style, None)
-        return found
-    return _build_text_cell(text, style, link)
+    def text(self, text: Any, style: str, link: str | None = None) -> str:
+        if link is None and type(text) is str:
+            key = (text, style)
+            found = self.built.get(key)
+            if found is None:
+                found = self.built[key] = self._build(text, style, None)
+            return found
+        return self._build(text, style, link)
 
-
-def _build_text_cell(text: Any, style: str, link: str | None) -> str:
-    value = clean_text(text)
-    if not value:
-        return "<table:table-cell/>"
-    return (f'<table:table-cell table:style-name="{style}" office:value-type="string">'
-            f"{_paragraphs(value, link)}</table:table-cell>")
+    @staticmethod
+    def _build(text: Any, style: str, link: str | None) -> str:
+        value = clean_text(text)
+        if not value:
+            return EMPTY
+        return (f'<table:table-cell table:style-name="{style}" office:value-type="string">'
+                f"{_paragraphs(value, link)}</table:table-cell>")
 
 
 def _number_cell(value: Any, style: str) -> str:
     """A float cell, or an empty cell when there is no value."""
     if value is None:
-        return "<table:table-cell/>"
+        return EMPTY
     text = repr(value) if isinstance(value, float) else str(value)
     return f'<table:table-cell table:style-name="{style}" office:value-type="float" office:value="{text}"/>'
 
 
 def _row(cells: list[str], height_style: str | None) -> str:
     """A table row, with runs of empty cells collapsed."""
-    while cells and cells[-1] == "<table:table-cell/>":
+    while cells and cells[-1] == EMPTY:
         cells.pop()
     out, empty = [], 0
     for cell in cells:
-        if cell == "<table:table-cell/>":
+        if cell == EMPTY:
             empty += 1
             continue
         if empty:
-            out.append(f'<table:table-cell table:number-columns-repeated="{empty}"/>' if empty > 1
-                       else "<table:table-cell/>")
+            out.append(f'<table:table-cell table:number-columns-repeated="{empty}"/>' if empty > 1 else EMPTY)
             empty = 0
         out.append(cell)
     style = f' table:style-name="{height_style}"' if height_style else ""
-    return f"<table:table-row{style}>{''.join(out) or '<table:table-cell/>'}</table:table-row>"
+    return f"<table:table-row{style}>{''.join(out) or EMPTY}</table:table-row>"
 
 
 class _Layout:
-    """Column and row styles (automatic styles), one per distinct width or height."""
+    """Column, row and table styles (automatic styles), one per distinct width, height or print scale."""
 
     def __init__(self) -> None:
         self.columns: dict[str, str] = {}
         self.rows: dict[str, str] = {}
+        self.tables: dict[str, str] = {}
 
     def column(self, width_chars: float) -> str:
         name = f"co_{int(round(width_chars * 10))}"
@@ -223,11 +228,16 @@ class _Layout:
                                    f'style:use-optimal-row-height="false"/></style:style>')
         return name
 
+    def table(self, scale: int) -> str:
+        name = f"sheet_{scale}"
+        self.tables.setdefault(name, f'<style:style style:name="{name}" style:family="table" '
+                                     f'style:master-page-name="Landscape_{scale}">'
+                                     '<style:table-properties table:display="true"/></style:style>')
+        return name
+
     def xml(self) -> str:
-        table = ('<style:style style:name="sheet" style:family="table" style:master-page-name="Landscape">'
-                 '<style:table-properties table:display="true"/></style:style>')
-        return table + "".join(self.columns[k] for k in sorted(self.columns)) + \
-            "".join(self.rows[k] for k in sorted(self.rows))
+        return "".join(self.tables[k] for k in sorted(self.tables)) + \
+            "".join(self.columns[k] for k in sorted(self.columns)) + "".join(self.rows[k] for k in sorted(self.rows))
 
 
 def _line_style(line_style: str, cover: bool, link: bool) -> str:
@@ -240,50 +250,72 @@ def _line_style(line_style: str, cover: bool, link: bool) -> str:
     return "Wrapped" if cover else "Line"
 
 
-def _sheet_xml(sheet: Sheet, layout: _Layout) -> Iterator[str]:
+def _columns_xml(widths: list[float], key_columns: tuple[int, int] | None, layout: _Layout) -> str:
+    """Column definitions; the key columns wrapped as header columns (repeated on every printed page)."""
+    out = []
+    for j, width in enumerate(widths):
+        if key_columns and j == key_columns[0]:
+            out.append("<table:table-header-columns>")
+        out.append(f'<table:table-column table:style-name="{layout.column(width)}"/>')
+        if key_columns and j == key_columns[1]:
+            out.append("</table:table-header-columns>")
+    return "".join(out)
+
+
+def _sheet_xml(sheet: Sheet, size: SheetLayout, layout: _Layout, cells: _Cells) -> Iterator[str]:
     """The table:table element of one sheet, in pieces."""
-    widths = column_widths(sheet) if sheet.columns else [COVER_WIDTH]
-    heights = {**row_heights(sheet, widths), 1: TITLE_POINTS}
-
     def height(number: int) -> str | None:
-        return layout.row(heights[number]) if number in heights else None
+        return layout.row(size.heights[number]) if number in size.heights else None
 
-    yield f'<table:table table:name={quoteattr(sheet.name)} table:style-name="sheet">'
-    for width in widths:
-        yield f'<table:table-column table:style-name="{layout.column(width)}"/>'
-    yield _row([_text_cell(sheet.title, "Title")], height(1))
+    yield f'<table:table table:name={quoteattr(sheet.name)} table:style-name="{layout.table(size.scale)}">'
+    yield _columns_xml(size.widths, sheet.key_columns if sheet.columns else None, layout)
     cover = not sheet.columns  # the cover's lines wrap in one wide column; above a table they run on
+    yield _row([cells.text(sheet.title, "Cover_title" if cover else "Title")], height(1))
     for number, line in enumerate(sheet.lines, start=2):
-        yield _row([_text_cell(line.text, _line_style(line.style, cover, bool(line.link)), line.link)], height(number))
-    if sheet.columns:
-        yield _row([_text_cell(c.header, "Header") for c in sheet.columns], height(sheet.header_row))
-        styles = [NUMBER_STYLES[c.kind] if c.numeric else "Wrapped" if c.kind == "wrap" else "Text"
-                  for c in sheet.columns]
-        numeric = [c.numeric for c in sheet.columns]
-        for index, values in enumerate(sheet.rows):
-            cells = [_number_cell(v, s) if n else _text_cell(v, s) for v, s, n in zip(values, styles, numeric)]
-            if index in sheet.links:
-                cells[0] = _text_cell(values[0], "Link", f"#{sheet.links[index]}.A1")
-            yield _row(cells, height(sheet.header_row + 1 + index))
+        yield _row([cells.text(line.text, _line_style(line.style, cover, bool(line.link)), line.link)],
+                   height(number))
+    if not sheet.columns:
+        yield "</table:table>"
+        return
+    header = _row([cells.text(c.header, "Header") for c in sheet.columns], height(sheet.header_row))
+    yield f"<table:table-header-rows>{header}</table:table-header-rows>"
+    styles = [NUMBER_STYLES[c.kind] if c.numeric else "Wrapped" if c.kind == "wrap" else "Text"
+              for c in sheet.columns]
+    numeric = [c.kind in NUMBER_KINDS for c in sheet.columns]
+    for index, values in enumerate(sheet.rows):
+        row = [(cells.text(v, "Shorthand") if isinstance(v, str) else _number_cell(v, s)) if n else cells.text(v, s)
+               for v, s, n in zip(values, styles, numeric)]
+        if index in sheet.links:
+            row[0] = cells.text(values[0], "Link", f"#{sheet.links[index]}.A1")
+        yield _row(row, height(sheet.header_row + 1 + index))
     yield "</table:table>"
 
 
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _database_ranges(model: WorkbookModel) -> str:
-    """Each table as a named database range (the ODF counterpart of an Excel table)."""
+    """Each table as a named database range with filter buttons (the ODF counterpart of an Excel table)."""
     ranges = []
     for sheet in model.sheets:
         if sheet.table_name:
-            start, end = sheet.ref.split(":")
+            last = _column_letters(len(sheet.columns))
+            target = f"{sheet.name}.A{sheet.header_row}:{sheet.name}.{last}{sheet.last_row}"
             ranges.append(f'<table:database-range table:name={quoteattr(sheet.table_name)} '
-                          f'table:target-range-address="{sheet.name}.{start}:{sheet.name}.{end}" '
-                          'table:contains-header="true"/>')
+                          f'table:target-range-address={quoteattr(target)} table:contains-header="true" '
+                          'table:display-filter-buttons="true"/>')
     return f"<table:database-ranges>{''.join(ranges)}</table:database-ranges>"
 
 
-def content_xml(model: WorkbookModel) -> bytes:
+def content_xml(model: WorkbookModel, sizes: list[SheetLayout]) -> bytes:
     """content.xml: automatic styles and every sheet."""
-    layout = _Layout()
-    body = "".join(piece for sheet in model.sheets for piece in _sheet_xml(sheet, layout))
+    layout, cells = _Layout(), _Cells()
+    body = "".join(piece for sheet, size in zip(model.sheets, sizes) for piece in _sheet_xml(sheet, size, layout, cells))
     declarations = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NAMESPACES.items())
     xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
            f'<office:document-content {declarations} office:version="1.2">'
@@ -293,12 +325,14 @@ def content_xml(model: WorkbookModel) -> bytes:
     return xml.encode("utf-8")
 
 
-def render_ods(model: WorkbookModel) -> bytes:
-    """The workbook as .ods bytes, deterministic."""
+def render_ods(model: WorkbookModel, layouts: list[SheetLayout] | None = None) -> bytes:
+    """The workbook as .ods bytes; the same model always gives the same bytes."""
+    layouts = layouts or sheet_layouts(model.sheets)
     _canonical_namespaces()
     doc = OpenDocumentSpreadsheet()
-    _add_styles(doc)
+    _add_styles(doc, sorted({size.scale for size in layouts}))
     _add_meta(doc, model)
     buffer = io.BytesIO()
     doc.write(buffer)
-    return deterministic_zip(buffer.getvalue(), model.properties.timestamp, {"content.xml": content_xml(model)})
+    content = content_xml(model, layouts)
+    return deterministic_zip(buffer.getvalue(), model.properties.timestamp, {"content.xml": content})

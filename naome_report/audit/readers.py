@@ -1,0 +1,444 @@
+"""Every public output format as tables and text for the audit rules: CSV, XLSX, ODS, HTML, SVG, PDF, JSON, text."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html import unescape as html_unescape
+from pathlib import Path
+
+from lxml import etree
+
+from naome_report.audit.rules import is_count_header
+
+# Text attributes that readers see: alternative text, accessible names, tooltips, chart data.
+TEXT_ATTRIBUTES = ("alt", "title", "aria-label", "aria-description", "summary")
+_XLSX = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_MAX_REPEAT = 1024  # an ODS row or cell repeated more than this is trailing filler
+
+
+class UnreadableOutput(Exception):
+    """A public file the audit cannot read (it is reported, never skipped)."""
+
+
+@dataclass
+class Table:
+    """A header and its rows, with where they are (sheet, table number) and the number of the first row."""
+
+    where: str
+    header: list[object]
+    rows: list[list[object]]
+    first_row: int = 2
+    row_numbers: list[int] | None = None  # when only some rows are kept: the number of each
+
+
+@dataclass
+class Content:
+    """What a reader of one file sees."""
+
+    tables: list[Table] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)  # (where, text): running text, labels, alt texts
+    raw: str = ""  # everything, for identifiers
+    json_counts: list[tuple[str, object]] = field(default_factory=list)  # (key path, value) of JSON count keys
+
+
+def read_content(path: Path) -> Content:
+    """The tables and text of one public file, by its format."""
+    suffix = path.suffix.lower()
+    try:
+        return READERS.get(suffix, _plain_text)(path)
+    except UnreadableOutput:
+        raise
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, etree.LxmlError) as exc:
+        raise UnreadableOutput(f"{type(exc).__name__}: {exc}") from None
+
+
+_CSV_SMALL_CELL = re.compile(rb'(?:^|,)"?[1-4](?:\.0+)?"?(?=,|\r?$)', re.M)
+
+
+def _csv(path: Path) -> Content:
+    """Rows holding a whole number from 1 to 4 (the only ones the count rule needs), and every distinct text cell."""
+    data = path.read_bytes()
+    text = data.decode("utf-8-sig", errors="replace")
+    reader = csv.reader(text.splitlines())
+    header = next(reader, [])
+    if not header:
+        return Content()
+    rows, numbers, words = [], [], set()
+    small = bool(_CSV_SMALL_CELL.search(data, data.find(b"\n") + 1))
+    for number, row in enumerate(reader, start=2):
+        words.update(row)
+        if small and any(_SMALL_TEXT.match(cell) for cell in row):
+            rows.append(row)
+            numbers.append(number)
+    words = {w for w in words if w and not _numeric(w)}
+    joined = "\n".join(sorted(words))
+    return Content(tables=[Table("", header, rows, row_numbers=numbers)], texts=[("", joined)], raw=joined,
+                   )
+
+
+_SMALL_TEXT = re.compile(r"^\s*[1-4](?:\.0+)?\s*$")
+
+
+_NUMBER_TEXT = re.compile(r"^\s*[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
+
+
+def _numeric(value: str) -> bool:
+    return bool(_NUMBER_TEXT.match(value))
+
+
+def _header_like(cells: list[object]) -> bool:
+    values = [c for c in cells if c not in (None, "")]
+    return len(values) >= 2 and all(isinstance(c, str) and not _numeric(c) for c in values)
+
+
+def _tables_from_rows(where: str, rows: Iterator[list[object]]) -> tuple[list[Table], set[str]]:
+    """Split a sheet into tables at every header-like row; collect its distinct text cells."""
+    tables: list[Table] = []
+    words: set[str] = set()
+    current: Table | None = None
+    for number, row in enumerate(rows, start=1):
+        text = [c for c in row if isinstance(c, str) and c]
+        words.update(text)
+        if len(text) >= 2 and len(text) == sum(c not in (None, "") for c in row) and not any(map(_numeric, text)):
+            current = Table(f"{where}, row {number}", row, [], number + 1)
+            tables.append(current)
+        elif current is not None:
+            current.rows.append(row)
+    return tables, {w for w in words if not _numeric(w)}
+
+
+# The spreadsheets are read with regular expressions over their XML: a workbook has hundreds of
+# thousands of cells, and an XML parser's per-element objects took seconds where this takes a fraction.
+_XLSX_ROW = re.compile(rb"<row\b[^>]*?(?:/>|>(.*?)</row>)", re.S)
+_XLSX_CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_XLSX_ATTR = re.compile(rb'\b(r|t)="([^"]*)"')
+_XLSX_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_XML_TAG = re.compile(rb"<[^>]+>")
+_XLSX_SMALL_NUMBER = re.compile(rb'<c\b(?:(?!t="(?:s|str|b|e|inlineStr)")[^>])*><v>[1-4](?:\.0+)?</v>')
+_XLSX_INLINE = re.compile(rb"<is>(.*?)</is>", re.S)
+_ODS_SMALL_NUMBER = re.compile(rb'office:value="[1-4](?:\.0+)?"')
+
+
+def _xml_text(data: bytes) -> str:
+    return html_unescape(_XML_TAG.sub(b"", data).decode("utf-8", errors="replace"))
+
+
+def _xlsx(path: Path) -> Content:
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        shared = []
+        if "xl/sharedStrings.xml" in names:
+            root = etree.fromstring(archive.read("xl/sharedStrings.xml"))
+            shared = ["".join(si.itertext()) for si in root.iter(f"{_XLSX}si")]
+        titles = _sheet_titles(archive)
+        tables = []
+        inline: set[str] = set()
+        for name in sorted(n for n in names if n.startswith("xl/worksheets/sheet") and n.endswith(".xml")):
+            data = archive.read(name)
+            inline.update(_xml_text(m) for m in _XLSX_INLINE.findall(data))
+            if not _XLSX_SMALL_NUMBER.search(data):  # no cell holds 1 to 4: nothing to place under a header
+                continue
+            found, _ = _tables_from_rows(f"sheet {titles.get(name, name)!r}", _xlsx_rows(data, shared))
+            tables += found
+    words = {s for s in (*shared, *inline) if s and not _numeric(s)}
+    return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
+
+
+def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part name -> sheet title, from the workbook and its relationships."""
+    try:
+        book = etree.fromstring(archive.read("xl/workbook.xml"))
+        rels = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return {}
+    target = {r.get("Id"): "xl/" + r.get("Target").lstrip("/").removeprefix("xl/") for r in rels}
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    return {target.get(s.get(rid), ""): s.get("name") for s in book.iter(f"{_XLSX}sheet")}
+
+
+def _xlsx_rows(data: bytes, shared: list[str]) -> Iterator[list[object]]:
+    for row in _XLSX_ROW.finditer(data):
+        cells: list[object] = []
+        for cell in _XLSX_CELL.finditer(row.group(1) or b""):
+            attrs = dict(_XLSX_ATTR.findall(cell.group(1)))
+            column = _column_index(attrs.get(b"r", b"").decode())
+            while column is not None and len(cells) < column:
+                cells.append(None)
+            body = cell.group(2) or b""
+            value = _XLSX_VALUE.search(body)
+            kind = attrs.get(b"t")
+            if kind == b"s" and value:
+                cells.append(shared[int(value.group(1))])
+            elif kind == b"inlineStr":
+                cells.append(_xml_text(body))
+            elif kind in (b"str", b"b", b"e"):
+                cells.append(html_unescape(value.group(1).decode()) if value else None)
+            elif value:
+                number = float(value.group(1))
+                cells.append(int(number) if number.is_integer() else number)
+            else:
+                cells.append(None)
+        yield cells
+
+
+def _column_index(reference: str) -> int | None:
+    index = 0
+    for ch in reference:
+        if not ch.isalpha():
+            break
+        index = index * 26 + ord(ch.upper()) - 64
+    return index - 1 if index else None
+
+
+_ODS_TABLE_RE = re.compile(rb'<table:table\b[^>]*?table:name="([^"]*)"[^>]*>(.*?)</table:table>', re.S)
+_ODS_ROW = re.compile(rb"<table:table-row\b[^>]*?(?:/>|>(.*?)</table:table-row>)", re.S)
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*?)(?:/>|>(.*?)</table:(?:covered-)?table-cell>)", re.S)
+_ODS_ATTR = re.compile(rb'\b(office:value-type|office:value|table:number-columns-repeated)="([^"]*)"')
+_ODS_PARAGRAPH = re.compile(rb"<text:p\b[^>]*?(?:/>|>(.*?)</text:p>)", re.S)
+
+
+def _ods(path: Path) -> Content:
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read("content.xml")
+    tables = []
+    for table in _ODS_TABLE_RE.finditer(data):
+        if not _ODS_SMALL_NUMBER.search(table.group(2)):  # no cell holds 1 to 4
+            continue
+        name = html_unescape(table.group(1).decode("utf-8", errors="replace"))
+        found, _ = _tables_from_rows(f"sheet {name!r}", _ods_rows(table.group(2)))
+        tables += found
+    words = {w for w in (_xml_text(p.group(1) or b"") for p in _ODS_PARAGRAPH.finditer(data)) if w and not _numeric(w)}
+    return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
+
+
+def _ods_rows(data: bytes) -> Iterator[list[object]]:
+    for row in _ODS_ROW.finditer(data):
+        cells: list[object] = []
+        for cell in _ODS_CELL.finditer(row.group(1) or b""):
+            attrs = dict(_ODS_ATTR.findall(cell.group(1)))
+            repeat = min(int(attrs.get(b"table:number-columns-repeated", b"1")), _MAX_REPEAT)
+            value: object
+            if attrs.get(b"office:value-type") in (b"float", b"percentage", b"currency"):
+                number = float(attrs[b"office:value"])
+                value = int(number) if number.is_integer() else number
+            else:
+                paragraphs = [_xml_text(p.group(1) or b"") for p in _ODS_PARAGRAPH.finditer(cell.group(2) or b"")]
+                value = "\n".join(paragraphs) or None
+            cells += [value] * repeat
+        yield cells
+
+
+# HTML is read with regular expressions: the pages are generated, well formed, and several hundred of
+# them are read on every audit (an element tree cost ten times as much).
+_HTML_SCRIPT = re.compile(r"<(script|style)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HTML_TABLE = re.compile(r"<table\b[^>]*>(.*?)</table\s*>", re.S | re.I)
+_HTML_CAPTION = re.compile(r"<caption\b[^>]*>(.*?)</caption\s*>", re.S | re.I)
+_HTML_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr\s*>", re.S | re.I)
+_HTML_CELL = re.compile(r"<t[hd]\b[^>]*>(.*?)</t[hd]\s*>", re.S | re.I)
+_HTML_BLOCK = re.compile(r"</?(?:p|li|td|th|tr|table|caption|figcaption|h[1-6]|dt|dd|div|section|article|header|"
+                         r"footer|nav|main|aside|blockquote|pre|summary|label|option|button|title|body|ul|ol|dl|"
+                         r"figure|br|hr)\b[^>]*>", re.I)
+_HTML_TAG = re.compile(r"<[^>]*>")
+_HTML_ATTRIBUTE = re.compile(r"\s(alt|title|aria-label|aria-description|summary|data-[\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')",
+                             re.I)
+
+
+_HTML_LINK = re.compile(r"\s(?:href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+
+
+def _inline_text(fragment: str) -> str:
+    return " ".join(html_unescape(_HTML_TAG.sub(" ", fragment)).split())
+
+
+def _html(path: Path) -> Content:
+    page = path.read_text(encoding="utf-8", errors="replace")
+    scripts = [m.group(2) for m in _HTML_SCRIPT.finditer(page) if m.group(1).lower() == "script"]
+    body = _HTML_SCRIPT.sub(" ", _HTML_COMMENT.sub(" ", page))
+    tables = []
+    for number, table in enumerate(_HTML_TABLE.finditer(body), start=1):
+        raw_rows = _HTML_ROW.findall(table.group(1))
+        header = [_inline_text(cell) for cell in _HTML_CELL.findall(raw_rows[0])] if raw_rows else []
+        if not any(is_count_header(h) for h in header):  # no column of counts: nothing for the count rule
+            continue
+        rows = [header] + [[_inline_text(cell) for cell in _HTML_CELL.findall(row)] for row in raw_rows[1:]]
+        rows = [r for r in rows if r]
+        if rows:
+            caption = _HTML_CAPTION.search(table.group(1))
+            name = _inline_text(caption.group(1))[:60] if caption else f"table {number}"
+            tables.append(Table(name, rows[0], rows[1:]))
+    blocks = _HTML_BLOCK.sub("\n", body)
+    lines = [" ".join(html_unescape(line).split()) for line in _HTML_TAG.sub(" ", blocks).split("\n")]
+    attributes = [html_unescape(m.group(2) if m.group(2) is not None else m.group(3))
+                  for m in _HTML_ATTRIBUTE.finditer(body)]
+    counts, words = [], []
+    for script in scripts:  # data embedded for the page's charts and search: checked like any JSON file
+        try:
+            found = _walk_json(json.loads(script))
+        except ValueError:
+            words.append(script)
+        else:
+            counts += found[0]
+            words += found[1]
+    texts = [("text", "\n".join(line for line in lines if line)), ("attributes", "\n".join(attributes)),
+             ("script", "\n".join(words))]
+    links = [m.group(1) or m.group(2) for m in _HTML_LINK.finditer(body)]
+    return Content(tables=tables, texts=texts, raw="\n".join([*(text for _, text in texts), *links]),
+                   json_counts=counts)
+
+
+def _svg(path: Path) -> Content:
+    root = etree.fromstring(path.read_bytes(), parser=etree.XMLParser(huge_tree=True, resolve_entities=False))
+    words = [" ".join(t.split()) for t in root.itertext() if t.strip()]
+    for element in root.iter():
+        for name in TEXT_ATTRIBUTES:
+            if element.get(name):
+                words.append(element.get(name))
+    text = "\n".join(words)
+    return Content(texts=[("text", text)], raw=text)
+
+
+def _plain_text(path: Path) -> Content:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return Content(texts=[("", text)], raw=text)
+
+
+def _code(path: Path) -> Content:
+    """Scripts and stylesheets: only identifiers and restricted content are looked for."""
+    return Content(raw=path.read_text(encoding="utf-8", errors="replace"))
+
+
+def _pdf(path: Path) -> Content:
+    text = pdf_text(path)
+    return Content(texts=[("", text)], raw=text)
+
+
+def pdf_text(path: Path) -> str:
+    """The text of a PDF as laid out on its pages (poppler's pdftotext; pypdf where poppler is missing)."""
+    tool = shutil.which("pdftotext")
+    if tool:
+        done = subprocess.run([tool, "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True)
+        if done.returncode != 0:
+            raise UnreadableOutput(f"pdftotext failed: {done.stderr.decode(errors='replace').strip()[:200]}")
+        return done.stdout.decode("utf-8", errors="replace")
+    try:
+        from pypdf import PdfReader
+    except ImportError:
+        raise UnreadableOutput("no PDF text extractor: install poppler-utils (pdftotext)") from None
+    return "\n".join(page.extract_text(extraction_mode="layout") or "" for page in PdfReader(path).pages)
+
+
+def _json(path: Path) -> Content:
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    counts, words = _walk_json(json.loads(raw))
+    return Content(texts=[("", "\n".join(words))], raw=raw, json_counts=counts)
+
+
+def _walk_json(document: object) -> tuple[list[tuple[str, object]], list[str]]:
+    """(key path, value) of every number, and every string, of a JSON document."""
+    counts: list[tuple[str, object]] = []
+    words: list[str] = []
+
+    def walk(value: object, key: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{key}.{k}" if key else str(k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{key}[{i}]")
+        elif isinstance(value, str):
+            words.append(value)
+        else:
+            counts.append((key, value))
+
+    walk(document, "")
+    return counts, words
+
+
+_ID_HEADER = ("id", "identifier", "key", "record", "pseudonym")
+
+
+def _public_columns() -> frozenset[str]:
+    """Columns the public data files carry (indicator_id, org_code...): their values are not secrets."""
+    from naome_report.hub import FILES
+
+    return frozenset(column for columns in FILES.values() for column in columns)
+
+
+def _id_like_header(header: object) -> bool:
+    name = str(header or "").strip().lower().replace(" ", "_")
+    if name in _public_columns():
+        return False
+    return name.endswith("_id") or name in _ID_HEADER or name.endswith(("_identifier", "_key"))
+
+
+def _csv_table(path: Path) -> Table:
+    """Every row of a CSV file."""
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig", errors="replace").splitlines()))
+    return Table("", rows[0] if rows else [], rows[1:])
+
+
+def read_restricted_identifiers(folder: Path) -> set[str]:
+    """Every value of an identifier column (…_id, key, identifier) in the restricted outputs."""
+    found: set[str] = set()
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in (".csv", ".xlsx", ".ods", ".html"):
+            continue
+        try:
+            # CSV content is read for the count rule only (rows with a small number): identifiers need every row
+            tables = [_csv_table(path)] if path.suffix.lower() == ".csv" else read_content(path).tables
+        except (UnreadableOutput, OSError):
+            continue
+        for table in tables:
+            columns = [i for i, h in enumerate(table.header) if _id_like_header(h)]
+            for row in table.rows:
+                for i in columns:
+                    if i < len(row) and row[i]:
+                        found.update(part.strip() for part in str(row[i]).split(","))
+    return found
+
+
+def read_extract_identifiers(extract_dir: Path) -> tuple[set[str], set[str]]:
+    """Patient identifiers and record identifiers of the extract (its identifier columns only)."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from naome_report.ingest.contract import INPUT_FILES
+
+    patients: set[str] = set()
+    records: set[str] = set()
+    for spec in INPUT_FILES:
+        columns = [f.name for f in spec.fields if f.kind == "id" and (f.unique or f.name == "patient_id")]
+        if not columns:
+            continue
+        for path in (extract_dir / f"{spec.name}.csv", extract_dir / f"{spec.name}.parquet"):
+            if not path.is_file():
+                continue
+            try:
+                if path.suffix == ".csv":
+                    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                        include_columns=columns, column_types={c: "string" for c in columns}))
+                else:
+                    table = pq.read_table(path, columns=columns)
+            except Exception:  # noqa: BLE001  (a broken extract is the build's problem, not the audit's)
+                continue
+            for column in columns:
+                values = {str(v) for v in table.column(column).to_pylist() if v}
+                (patients if column == "patient_id" else records).update(values)
+    return patients, records
+
+
+READERS = {".csv": _csv, ".xlsx": _xlsx, ".ods": _ods, ".html": _html, ".htm": _html, ".svg": _svg, ".pdf": _pdf,
+           ".json": _json, ".js": _code, ".css": _code, ".txt": _plain_text, ".md": _plain_text}
+READABLE = set(READERS)

@@ -1,0 +1,239 @@
+"""The disclosure audit on planted leaks of each kind, in each format a public output takes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from naome_report.audit import RESTRICTED_MARKING, audit_outputs
+
+Writer = Callable[[Path, str], None]
+
+
+def _text(path: Path, body: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body, encoding="utf-8")
+
+
+def _csv(path: Path, value: str) -> None:
+    _text(path, f"indicator_id,numerator,denominator,percentage,status\nmdt,{value},40,25,published\n"
+                "mdt,12,40,30,published\n")
+
+
+def _xlsx(path: Path, value: str) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Table_1"
+    sheet.append(["Results by NHS trust"])
+    sheet.append(["This worksheet contains one table."])
+    sheet.append(["Period", "QI goal", "Numerator (patients)", "Lower 95% confidence limit (%)"])
+    sheet.append(["2024/25", 4, int(value), 2.0])
+    sheet.append(["2024/25", 3, 17, 1.0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def _ods(path: Path, value: str) -> None:
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    document = OpenDocumentSpreadsheet()
+    table = Table(name="Table_5_survival")
+    for cells in (["Survival"], ["Period", "Years after MBC diagnosis", "Deaths", "At risk"],
+                  ["2024/25", 1, 30, int(value)], ["2024/25", 3, 40, 12]):
+        row = TableRow()
+        for cell in cells:
+            if isinstance(cell, int):
+                element = TableCell(valuetype="float", value=cell)
+            else:
+                element = TableCell(valuetype="string")
+            element.addElement(P(text=str(cell)))
+            row.addElement(element)
+        table.addElement(row)
+    document.spreadsheet.addElement(table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+
+
+def _html_table(path: Path, value: str) -> None:
+    _text(path, "<html><body><h1>Page 2 of 9</h1><p>QI goal 4. About 1 in 4 patients.</p><table>"
+                "<thead><tr><th>Step</th><th>People</th></tr></thead><tbody>"
+                f"<tr><td>No metastasis recorded</td><td>702</td></tr><tr><td>Aged under 18</td><td>{value}</td></tr>"
+                "</tbody></table></body></html>")
+
+
+def _html_prose(path: Path, value: str) -> None:
+    _text(path, f"<html><body><p>In 2024/25, <strong>{value}</strong> patients were excluded.</p></body></html>")
+
+
+def _html_alt(path: Path, value: str) -> None:
+    _text(path, f'<html><body><img src="f.png" alt="Patient flow. Aged under 18 at diagnosis: {value}; other: 99">'
+                "</body></html>")
+
+
+def _portal_data(path: Path, value: str) -> None:
+    _text(path, '<html><body><script type="application/json" id="chart">'
+                f'{{"points": [{{"quarter": "2024/25 Q1", "patients": {value}, "percentage": 2.0}}]}}'
+                "</script></body></html>")
+
+
+def _pdf(path: Path, value: str) -> None:
+    import weasyprint
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    weasyprint.HTML(string="<html><body><h1>Cohort derivation</h1><p>Page 3 of 9</p><table style='width:100%'>"
+                           "<tr><td>No metastasis recorded</td><td style='text-align:right'>702</td></tr>"
+                           f"<tr><td>Aged under 18 at metastatic diagnosis</td><td style='text-align:right'>{value}"
+                           "</td></tr></table></body></html>").write_pdf(path)
+
+
+def _svg(path: Path, value: str) -> None:
+    _text(path, '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Funnel plot">'
+                f"<title>Deaths: {value}</title><text x='1' y='2'>2024/25</text></svg>")
+
+
+def _alt_text(path: Path, value: str) -> None:
+    _text(path, f"Patient-flow diagram. People in the extract: 36,830; aged under 18 at diagnosis: {value}.\n")
+
+
+def _json(path: Path, value: str) -> None:
+    _text(path, json.dumps({"primary_period": "2023/24-2025/26", "quarantined_records": int(value),
+                            "financial_years": ["2024/25"]}))
+
+
+FORMATS: dict[str, tuple[str, Writer]] = {
+    "csv": ("data/naome_test.csv", _csv),
+    "xlsx": ("NAoMe_Metrics_Table.xlsx", _xlsx),
+    "ods": ("NAoMe_Metrics_Table.ods", _ods),
+    "html table": ("methodology-supplement.html", _html_table),
+    "html prose": ("state-of-the-nation.html", _html_prose),
+    "html alt text": ("patient-report.html", _html_alt),
+    "portal data": ("portal/organisations/ZAA.html", _portal_data),
+    "pdf": ("packs/ZAA.pdf", _pdf),
+    "svg": ("portal/assets/funnel-mdt.svg", _svg),
+    "figure alt text": ("figures/patient-flow.png.alt.txt", _alt_text),
+    "json": ("data/naome_run.json", _json),
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_small_count_is_found_in_every_format(fmt: str, tmp_path: Path) -> None:
+    name, write = FORMATS[fmt]
+    write(tmp_path / name, "3")
+    report = audit_outputs(tmp_path)
+    assert [(f.path, f.rule) for f in report.findings] == [(name, "small_count")], report.findings
+    assert report.files_read == 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_same_file_with_a_large_count_passes(fmt: str, tmp_path: Path) -> None:
+    name, write = FORMATS[fmt]
+    write(tmp_path / name, "57")
+    report = audit_outputs(tmp_path)
+    assert report.findings == [] and report.files_read == 1
+
+
+def _extract_with_patient(folder: Path) -> Path:
+    _text(folder / "patients.csv", "patient_id,nation\nPX0012345,E\nPX0067890,W\n")
+    _text(folder / "sact.csv", "regimen_id,patient_id\nRG00042,PX0012345\n")
+    return folder
+
+
+@pytest.mark.parametrize("name, body", [
+    ("portal/organisations/ZAA.html", "<html><body><p>Record PX0067890 was checked.</p></body></html>"),
+    ("data/naome_test.csv", "org_code,note\nZAA,PX0012345\n"),
+    ("figures/flow.png.alt.txt", "A flow diagram of PX0012345"),
+])
+def test_a_patient_identifier_is_found(name: str, body: str, tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    _text(out / name, body)
+    report = audit_outputs(out, extract_dir=_extract_with_patient(tmp_path / "extract"))
+    assert [(f.path, f.rule) for f in report.findings] == [(name, "patient_identifier")]
+
+
+def test_restricted_identifiers_marking_and_links_are_found(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    _text(out / "restricted" / "quarantine" / "quarantine.csv",
+          '"file","row","key","reason"\n"care_events",3,"EV0000123","invalid code"\n')
+    _text(out / "restricted" / "letters" / "ZAA.md", f"{RESTRICTED_MARKING}\nDear medical director,")
+    _text(out / "data" / "copy.csv", "file,key\ncare_events,EV0000123\n")
+    _text(out / "notes.md", f"Draft letter ({RESTRICTED_MARKING.lower()})")
+    _text(out / "portal" / "index.html", '<html><body><a href="../restricted/quarantine/quarantine.csv">list</a></body></html>')
+    report = audit_outputs(out)
+    assert [(f.path, f.rule) for f in report.findings] == [
+        ("data/copy.csv", "restricted_content"), ("notes.md", "restricted_content"),
+        ("portal/index.html", "restricted_content")]
+    assert report.files_read == 3  # the restricted folder itself is not public
+
+
+def test_an_nhs_number_is_found(tmp_path: Path) -> None:
+    _text(tmp_path / "patient-report.html", "<html><body><p>NHS number 943 476 5919</p></body></html>")
+    assert [f.rule for f in audit_outputs(tmp_path).findings] == ["nhs_number"]
+
+
+def test_an_unreadable_public_file_fails_the_audit(tmp_path: Path) -> None:
+    _text(tmp_path / "NAoMe_Metrics_Table.xlsx", "not a zip")
+    _text(tmp_path / "data" / "results.parquet", "PAR1")
+    assert sorted((f.path, f.rule) for f in audit_outputs(tmp_path).findings) == [
+        ("NAoMe_Metrics_Table.xlsx", "unreadable"), ("data/results.parquet", "unreadable")]
+
+
+def test_unchanged_files_are_not_read_again_but_a_change_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from naome_report import audit
+
+    _csv(tmp_path / "data" / "a.csv", "3")
+    _csv(tmp_path / "data" / "b.csv", "30")
+    first = audit.audit_outputs(tmp_path)
+    read: list[str] = []
+    real = audit.read_content
+    monkeypatch.setattr(audit, "read_content", lambda path: read.append(path.name) or real(path))
+    assert audit.audit_outputs(tmp_path).findings == first.findings and read == []
+    _csv(tmp_path / "data" / "b.csv", "2")
+    again = audit.audit_outputs(tmp_path)
+    assert read == ["b.csv"] and [f.path for f in again.findings] == ["data/a.csv", "data/b.csv"]
+
+
+def test_the_command_fails_on_a_leak_with_one_line_per_finding(tmp_path: Path) -> None:
+    config = tmp_path / "naome.toml"
+    config.write_text('[paths]\noutput_dir = "out"\n', encoding="utf-8")
+    _html_prose(tmp_path / "out" / "state-of-the-nation.html", "2")
+    _csv(tmp_path / "out" / "data" / "x.csv", "40")
+    run = subprocess.run([sys.executable, "-m", "naome_report", "--config", str(config), "audit"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in run.stderr
+    assert lines[0].startswith("state-of-the-nation.html: text: a count from 1 to 4 of people or records")
+    assert lines[1].startswith("audit: FAILED: 1 possible disclosure(s) in 2 public files")
+    _html_prose(tmp_path / "out" / "state-of-the-nation.html", "20")
+    run = subprocess.run([sys.executable, "-m", "naome_report", "--config", str(config), "audit"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0 and "audit: passed: 2 public files" in run.stderr
+
+
+def test_the_default_build_passes_the_audit(output_dir: Path) -> None:
+    from naome_report.config import load_config
+
+    report = audit_outputs(output_dir, load_config())
+    assert report.findings == [], "\n".join(map(str, report.findings[:20]))
+    assert {".csv", ".xlsx", ".ods", ".html", ".pdf", ".svg", ".txt", ".json"} <= set(report.formats)
+    assert report.formats[".pdf"] >= 140 and report.files_read > 900
+
+
+def test_public_codes_in_a_restricted_table_are_not_secrets(tmp_path: Path) -> None:
+    """An indicator or organisation code is public; a record identifier beside it in the same table is not."""
+    out = tmp_path / "output"
+    _text(out / "restricted" / "outlier-tracker.csv",
+          "case_reference,org_code,indicator_id,record_id\nNAOME-OP-2025-ZAA-mort30_sact,ZAA,mort30_sact,PX0042917\n")
+    _text(out / "portal" / "indicators" / "mort30_sact.html", "<html><body><p>ZAA: mort30_sact</p></body></html>")
+    _text(out / "data" / "leak.csv", "org_code,note\nZAA,PX0042917\n")
+    report = audit_outputs(out)
+    assert [(f.path, f.rule) for f in report.findings] == [("data/leak.csv", "restricted_content")]
