@@ -92,9 +92,10 @@ def test_guidance_errors_name_the_key(change, message: str) -> None:
         load_outlier_guidance(_config_with(change))
 
 
-def test_guidance_section_is_required(tmp_path) -> None:
+def test_a_configuration_without_the_section_takes_the_bundled_stages(tmp_path) -> None:
+    """An analyst's file overlays the bundled naome.toml: leaving [outlier_management] out keeps the bundled stages."""
     source = tmp_path / "naome.toml"
     text = default_config().source.read_text(encoding="utf-8")
     source.write_text(text[:text.index("[outlier_management]")], encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"missing section \[outlier_management\]"):
-        load_outlier_guidance(load_config(source))
+    guidance = load_outlier_guidance(load_config(source))
+    assert [s.working_days for s in guidance.for_nation("England").stages][:5] == [10, 5, 25, 20, 5]

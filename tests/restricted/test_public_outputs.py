@@ -19,8 +19,10 @@ from naome_report.restricted.outlier_process import load_process, outlier_cases
 
 OUTPUT = PROJECT_ROOT / "output"
 RESTRICTED = OUTPUT / "restricted"
-# Not public: the restricted folder itself, the extract and quarantined records, the log and the build state.
-NOT_PUBLIC = {"restricted", "extract", "quarantine", "naome-report.log", ".build-state.json"}
+# Not public: the restricted folder itself (quarantined records included), the synthetic input, the log and the
+# build's own state, lock and audit cache.
+NOT_PUBLIC = {"restricted", "synthetic-extract", "naome-report.log", ".build-state.json", ".documents-state.json",
+              ".naome-report.lock", ".audit-cache.json"}
 pytestmark = pytest.mark.skipif(not (RESTRICTED / "outlier-tracker.csv").exists()
                                 or not (OUTPUT / "data" / META_FILE).exists(),
                                 reason="output/ not built (run make annual-report)")
@@ -83,7 +85,9 @@ def test_every_organisation_in_the_outlier_process_has_its_letters():
 
 def test_every_organisation_with_records_to_correct_has_its_list():
     index = pd.read_csv(RESTRICTED / "data-quality" / "index.csv", dtype=str, keep_default_na=False)
-    organisations = pd.read_csv(load_config().path("organisations"), dtype=str)
+    config = load_config()
+    synthetic = load_results(OUTPUT / "data").synthetic
+    organisations = pd.read_csv(config.path("synthetic_organisations" if synthetic else "organisations"), dtype=str)
     assert set(index["org_code"]) <= set(organisations["org_code"])
     for _, row in index.iterrows():
         if int(row["records_with_missing_items"]):
