@@ -335,3 +335,20 @@ def test_the_search_hint_names_only_this_runs_units(site, site_results):
     words = {w for name in ind.org_name for w in name.split()}
     assert len(examples) >= 5
     assert all(e in known or e in words for e in examples), examples
+
+
+def test_an_indicator_of_one_nation_is_headed_by_that_nation_and_counts_what_it_counts(portal_dir, results, registry):
+    """The patient survey covers England only and counts respondents: its page leads with England's value."""
+    one_nation = [i for i in registry if len(i.nations) == 1]
+    assert one_nation, "the registry has an indicator of one nation (the cancer patient experience survey)"
+    for ind in one_nation:
+        nation = ind.nations[0]
+        row = unit_rows(results, "E92000001" if nation == "England" else "W92000004").loc[ind.id]
+        page = (portal_dir / "indicators" / f"{safe_name(ind.id)}.html").read_text(encoding="utf-8")
+        panel = page[page.index('id="national-heading"'):page.index('id="nat-cap"')]
+        assert f">{nation}</h2>" in panel
+        assert f">{pct(row['percentage'])}</p>" in panel
+        counted = "respondents" if ind.id.startswith("cpes") else "patients"
+        assert f"({int(row['numerator']):,} of {int(row['denominator']):,} {counted})" in panel
+        assert f"covers {nation} only" in panel
+        assert f"{counted.capitalize()} counted (denominator)" in page
