@@ -614,19 +614,17 @@ def _ascertainment_hidden(surv: pd.DataFrame, published: pd.DataFrame | None, pe
 def _survival_disclosure(surv: pd.DataFrame, rules: DisclosureSettings, also_hidden: np.ndarray) -> np.ndarray:
     """Survival rows to suppress whole: the one disclosure rule applied to survival counts.
 
-    A row is suppressed when its patients or deaths, the survivors (patients - deaths), the
-    deaths by that time (which the estimate reveals), the number at risk or the patients no
-    longer followed (patients - at risk) is a small count, or when a reader could recover one
-    by subtraction (groups within a unit, units within their parent).
+    Two decisions, so that a count hidden in one row is never shown in another. A group's patients and
+    deaths (the same in every time row) are hidden when they, or the survivors, are a small count or could
+    be recovered by subtraction (groups within a unit, units within their parent): decided on counts
+    alone, so every time row of the group decides alike. A time row is hidden besides when the deaths by
+    that time (which the estimate reveals), the number at risk or the patients no longer followed
+    (patients - at risk) is a small count, or could be recovered by subtraction.
     """
     low, high = rules.suppress_low, rules.suppress_high
     n = surv.n.to_numpy(float)
     deaths = surv.events_total.to_numpy(float)
     at_risk = surv.at_risk.to_numpy(float)
-    decision = apply_disclosure_control(deaths, n, low=low, high=high, min_denominator=rules.min_denominator)
-    hidden = ((decision.suppress_numerator | decision.suppress_denominator).to_numpy() | also_hidden
-              | primary_suppression(surv.events_by_time.to_numpy(float), low, high)
-              | primary_suppression(at_risk, low, high) | complement_suppression(at_risk, n, low, high))
     time = surv.time.astype(str)
     unit = surv.level + "|" + surv.org_code + "|" + time
     relations = [
@@ -634,14 +632,26 @@ def _survival_disclosure(surv: pd.DataFrame, rules: DisclosureSettings, also_hid
         (surv.group_type + "|" + surv.group + "|" + time + "|" + surv.level + "|" + surv.parent_code.fillna(""))
         .where(surv.level != "national").to_numpy(object),
     ]
-    for _ in range(6):
-        before = hidden.sum()
-        for groups in relations:
-            for values in (n, deaths, at_risk):
-                hidden = secondary_suppression(values, hidden, groups)
-        if hidden.sum() == before:
-            break
-    return hidden
+
+    def extend(hidden: np.ndarray, values: tuple[np.ndarray, ...]) -> np.ndarray:
+        for _ in range(6):
+            before = hidden.sum()
+            for groups in relations:
+                for v in values:
+                    hidden = secondary_suppression(v, hidden, groups)
+            if hidden.sum() == before:
+                break
+        return hidden
+
+    decision = apply_disclosure_control(deaths, n, low=low, high=high, min_denominator=rules.min_denominator)
+    counts_hidden = (decision.suppress_numerator | decision.suppress_denominator).to_numpy() | also_hidden
+    counts_hidden = extend(counts_hidden, (n, deaths))
+    # Identical counts give identical decisions in every time slice; the group's rows are tied together anyway.
+    group = surv.level + "|" + surv.org_code + "|" + surv.group_type + "|" + surv.group
+    counts_hidden = group.map(pd.Series(counts_hidden, index=group.index).groupby(group).any()).to_numpy(bool)
+    row_hidden = (counts_hidden | primary_suppression(surv.events_by_time.to_numpy(float), low, high)
+                  | primary_suppression(at_risk, low, high) | complement_suppression(at_risk, n, low, high))
+    return extend(row_hidden, (at_risk,)) | counts_hidden
 
 
 def _unit_group_labels(unit_codes: np.ndarray, unit_names: pd.Index, group: pd.Series) -> pd.Categorical:
@@ -708,9 +718,21 @@ def cohort_summary(cohort: Cohort, orgs: pd.DataFrame, config: Config, synthetic
             rows.append((nation, "metastatic_site", col[4:-11], int(sub[col].sum()), total))
     frame = pd.DataFrame(rows, columns=["nation", "characteristic", "category", "patients", "total"])
     rules = config.section("disclosure")
-    small = frame.patients.between(rules["suppress_low"], rules["suppress_high"])
-    groups = (frame.nation + "|" + frame.characteristic).where(frame.characteristic != "metastatic_site")
-    small = secondary_suppression(frame.patients.to_numpy(float), small.to_numpy(), groups.to_numpy(object))
+    low, high = rules["suppress_low"], rules["suppress_high"]
+    counts = frame.patients.to_numpy(float)
+    site = (frame.characteristic == "metastatic_site").to_numpy()
+    # A site count is a yes/no split of the nation's patients: the "no" (total - count) is a count too.
+    small = primary_suppression(counts, low, high) | (site & complement_suppression(counts, frame.total, low, high))
+    # Subtraction along both relations: categories within a nation's characteristic, and England + Wales =
+    # England and Wales for each category.
+    relations = [(frame.nation + "|" + frame.characteristic).where(~site).to_numpy(object),
+                 (frame.characteristic + "|" + frame.category).where(frame.nation != "England and Wales").to_numpy(object)]
+    for _ in range(6):
+        before = small.sum()
+        for groups in relations:
+            small = secondary_suppression(counts, small, groups)
+        if small.sum() == before:
+            break
     frame["percentage"] = np.where(small, np.nan, frame.patients / frame.total * 100)
     frame["status"] = np.where(small, "suppressed", "published")
     frame["patients"] = frame.patients.where(~small)
