@@ -319,6 +319,15 @@ def _tail_fingerprints(ctx: BuildContext, stages: list[str]) -> tuple[str, dict[
                     for s in stages}
 
 
+def _bundle_portal(ctx: BuildContext) -> None:
+    """Link the reports, packs, workbook and data files into the portal, so that it works as a web root."""
+    from naome_report.publish.portal.bundle import bundle_outputs
+
+    linked = bundle_outputs(ctx.output_dir, ctx.output_dir / "portal")
+    if linked:
+        logger.info("portal: %d published files linked in", len(linked))
+
+
 class StageFailed(RuntimeError):
     """A stage raised an error that could not be brought back from its process as it was."""
 
@@ -371,6 +380,7 @@ def run_build(config: Config, stages: list[str] | None = None, force: bool = Fal
         with _sigterm_as_interrupt():
             try:
                 runner.run(wanted)
+                _bundle_portal(ctx)  # after every build: the other stages may have rewritten what the portal links to
                 runner.write_manifest()
             except KeyboardInterrupt:
                 raise BuildInterrupted(runner.stop(time.perf_counter() - started)) from None

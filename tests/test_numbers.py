@@ -25,3 +25,17 @@ def test_published_examples_and_arrays():
     assert format_fixed(float("nan")) == ""
     out = round_half_away(np.array([0.5, 1.5, 2.5, np.nan]))
     assert out[:3].tolist() == [1.0, 2.0, 3.0] and np.isnan(out[3])
+
+
+def test_format_fixed_rounds_exactly_as_the_array_function():
+    """The scalar path of format_fixed gives the digits round_half_away gives, on halves, near-halves and noise."""
+    rng = np.random.default_rng(3)
+    halves = np.arange(-2000, 2000) / 40  # every .x25 and .x75: the halves at one decimal
+    values = np.concatenate([halves, halves + 1e-9, halves - 1e-9, rng.uniform(-1e4, 1e4, 20000),
+                             rng.integers(0, 10**6, 2000) / 1000])
+    for digits in (0, 1, 2):
+        rounded = round_half_away(values, digits)
+        expected = [f"{v:.{digits}f}" for v in rounded]
+        assert [format_fixed(float(v), digits) for v in values] == expected
+    assert format_fixed(56.25) == "56.3" and format_fixed(-2.5, 0) == "-3" and format_fixed(2.675, 2) == "2.68"
+    assert format_fixed(float("nan")) == "" and format_fixed(None) == ""

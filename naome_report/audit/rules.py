@@ -43,7 +43,8 @@ COUNT_HEADER = re.compile(
     r"recorded|eligible|women|men|survivors|cases|alive|(?:[a-z]+ )?(?:records|patients|people|deaths))$")
 NOT_COUNT_HEADER = re.compile(r"expected|rate|%|percent|ratio|median|mean|limit|\bci\b|confidence|decile|year|day|"
                               r"quarter|index|code|score|p value|odds|estimate|error|target|threshold")
-# Hub files whose columns are not what their names suggest (the funnel grid's n is an axis, not patients).
+# Hub files whose columns are not what their names suggest (the funnel grid's n is an axis, not patients);
+# also their slices named `<part>_<hub file>` (the portal's downloads).
 NOT_COUNT_COLUMNS = {"naome_funnel_limits.csv": {"n"}}
 
 IDENTIFIER_TOKEN = re.compile(r"[A-Za-z0-9_-]*[0-9][A-Za-z0-9_-]*")
@@ -68,7 +69,8 @@ def normalise_header(header: object) -> str:
 def is_count_header(header: object, file_name: str = "") -> bool:
     """Whether a column header names a count of people or records."""
     raw = str(header or "").strip()
-    if raw in NOT_COUNT_COLUMNS.get(file_name, set()):
+    if any(raw in columns for name, columns in NOT_COUNT_COLUMNS.items()
+           if file_name == name or file_name.endswith(f"_{name}")):
         return False
     name = normalise_header(raw)
     if not name or NOT_COUNT_HEADER.search(name):

@@ -111,6 +111,20 @@ VARIATION_STYLE: dict[str, StatusStyle] = {
 
 HIGHLIGHT_COLOUR = NHS_DARK_BLUE
 
+# The colour of each role a result's words carry (vocabulary.Term.colour_role): blue better,
+# orange worse, grey neither; never red and green.
+ROLE_COLOURS: dict[str, str] = {"better": IMPROVEMENT, "worse": CONCERN, "neutral": COMMON_CAUSE, "none": WHITE}
+
+# Page colours of the HTML outputs (NHS identity): text at least 4.5:1 and graphics 3:1 on white.
+PAGE_COLOURS: dict[str, str] = {
+    "text": "#212B32", "secondary": "#4C6272", "border": "#D8DDE0", "border-strong": "#AEB7BD",
+    "background": "#F0F4F5", "focus": "#FFEB3B", "highlight": "#FFF3B0", "row-hover": "#F7F9FA",
+    "link": NHS_BLUE, "link-visited": NHS_PURPLE, "link-hover": "#7C2855", "brand": NHS_BLUE,
+    "dark-blue": NHS_DARK_BLUE, "banner": NHS_WARM_YELLOW, "white": WHITE, "dark-grey": NHS_DARK_GREY,
+    "pale-grey": NHS_PALE_GREY, "mid-grey": NHS_MID_GREY, "orange": NHS_ORANGE, "purple": NHS_PURPLE,
+    "warm-yellow": NHS_WARM_YELLOW, "alarm-text": "#8A4F00", "alert-text": "#6B4A00",
+}
+
 
 @dataclass(frozen=True)
 class UnitFill:

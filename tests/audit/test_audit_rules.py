@@ -59,6 +59,8 @@ def test_count_headers(header: str, expected: bool) -> None:
 def test_the_funnel_grid_n_is_not_a_count_of_patients() -> None:
     assert rules.is_count_header("n", "naome_casemix_calibration.csv")
     assert not rules.is_count_header("n", "naome_funnel_limits.csv")
+    assert not rules.is_count_header("n", "mdt_naome_funnel_limits.csv")  # one indicator's slice (portal)
+    assert rules.is_count_header("n", "funnel_limits.csv")
 
 
 def test_small_counts_in_a_table_are_placed_by_row_and_column() -> None:

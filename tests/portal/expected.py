@@ -53,3 +53,39 @@ def pick_orgs(results: Results) -> dict[str, str]:
     published["size"] = published.org_code.map(size)
     best = published.sort_values(["n", "size", "org_code"], ascending=[False, False, True]).groupby("nation").head(1)
     return dict(zip(best.nation, best.org_code))
+
+
+def unit_rows(results: Results, code: str, period: str | None = None) -> pd.DataFrame:
+    """Any unit's all-patients rows of naome_indicators.csv for one period (the pooled one by default)."""
+    ind = results.indicators
+    return ind[(ind.org_code == code) & (ind.period == (period or results.primary_period))
+               & (ind.subgroup == "all")].set_index("indicator_id")
+
+
+def areas(results: Results) -> pd.DataFrame:
+    """Every nation, region and alliance: code, name, level, nation."""
+    ind = results.indicators
+    return ind.loc[ind.level.isin(["nation", "region", "alliance"]), ["org_code", "org_name", "level", "nation"]] \
+        .drop_duplicates("org_code")
+
+
+def area_page(portal_dir, code: str):
+    return portal_dir / "areas" / f"{code}.html"
+
+
+def shown_main(row: pd.Series, has_rate: bool, adjusted: bool) -> str | None:
+    """The value a page shows first: the adjusted rate for case-mix adjusted indicators, else the crude one."""
+    if row["status"] != "published":
+        return None
+    if adjusted and not math.isnan(row.get("adjusted_percentage", float("nan"))):
+        return pct(row["adjusted_percentage"])
+    return shown_value(row, has_rate)
+
+
+def shown_interval(row: pd.Series, adjusted: bool) -> str:
+    """The CI shown beside the first value: the adjusted rate's where that rate is shown and has one, else the crude."""
+    lo, hi = row.get("adjusted_ci_lower_95", float("nan")), row.get("adjusted_ci_upper_95", float("nan"))
+    has_adjusted = adjusted and not math.isnan(row.get("adjusted_percentage", float("nan")))
+    if has_adjusted and not (math.isnan(lo) or math.isnan(hi)):
+        return f"{pct(lo)} to {pct(hi)}"
+    return shown_ci(row)
