@@ -1,4 +1,4 @@
-"""The statistical methods' settings ([funnel], [outliers], [spc], [survival], [disclosure]), checked when read."""
+"""The statistical methods' settings ([funnel], [spc], [survival], [disclosure]), checked when read."""
 
 from __future__ import annotations
 
@@ -22,13 +22,6 @@ class FunnelSettings:
     overdispersion_scale: str
     min_units: int
     min_denominator: int
-
-
-@dataclass(frozen=True)
-class OutlierSettings:
-    """[outliers]: the guidance the outlier process follows."""
-
-    guidance: str
 
 
 @dataclass(frozen=True)
@@ -70,7 +63,6 @@ class MethodSettings:
     """Every statistical setting of one run."""
 
     funnel: FunnelSettings
-    outliers: OutlierSettings
     spc: SpcSettings
     survival: SurvivalSettings
     disclosure: DisclosureSettings
@@ -122,5 +114,5 @@ def method_settings(config: Config) -> MethodSettings:
              "must be positive numbers of years")
     _require(1 <= disclosure.suppress_low <= disclosure.suppress_high, config, "[disclosure] suppress_low / suppress_high",
              "must satisfy 1 <= suppress_low <= suppress_high")
-    return MethodSettings(funnel=funnel, outliers=_section(config, "outliers", OutlierSettings), spc=spc,
+    return MethodSettings(funnel=funnel, spc=spc,
                           survival=survival, disclosure=disclosure)

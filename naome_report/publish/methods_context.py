@@ -10,6 +10,7 @@ from naome_report.config import Config
 from naome_report.hub import Results
 from naome_report.method_settings import method_settings
 from naome_report.numbers import format_fixed
+from naome_report.outlier_process import NATIONS, OutlierProcess, load_outlier_process
 from naome_report.registry import Registry
 from naome_report.stats.funnel import METHODS, winsorised_normal_mean_square
 
@@ -60,6 +61,21 @@ def _overdispersion_rows(results: Results, registry: Registry, default: str) -> 
     return rows
 
 
+def _process_words(process: OutlierProcess) -> dict[str, Any]:
+    """The outlier process as the documents state it: the bodies of each nation and every stage, from [outlier_process]."""
+    regulators = _and([f"{process.regulator[n]} in {n}" for n in NATIONS])
+    governments = _and([f"{process.government[n]} in {n}" for n in NATIONS])
+    general = process.filled("the regulator", " or ".join(process.government[n] for n in NATIONS))
+
+    def stages(level: str) -> list[dict[str, Any]]:
+        return [{"number": s.number, "who": s.who, "action": s.action,
+                 "days": "at publication" if s.at_publication else str(s.working_days) if s.working_days else "no limit"}
+                for s in general.stages_of(level)]
+
+    return {"guidance": process.guidance, "the_guidance": process.the_guidance, "regulators": regulators,
+            "governments": governments, "alarm_stages": stages("alarm"), "alert_stages": stages("alert")}
+
+
 def methods_context(results: Results, registry: Registry, config: Config) -> dict[str, Any]:
     """Every parameter the methods sections state, as text, from naome.toml, the registry and the run."""
     s = method_settings(config)
@@ -79,7 +95,7 @@ def methods_context(results: Results, registry: Registry, config: Config) -> dic
             "rows": _overdispersion_rows(results, registry, f.overdispersion),
         },
         "outliers": {
-            "guidance": s.outliers.guidance,
+            **_process_words(load_outlier_process(config)),
             "casemix": [i.title_in_sentence for i in in_process if i.is_casemix_adjusted],
             "key_process": [i.title_in_sentence for i in in_process if not i.is_casemix_adjusted],
             "neutral": [i.title_in_sentence for i in registry if i.has_funnel and i.direction == "neutral"],

@@ -12,6 +12,7 @@ import yaml
 
 from naome_report.config import Config
 from naome_report.hub import Results
+from naome_report.outlier_process import load_outlier_process
 from naome_report.ingest.contract import ADMISSION_METHOD, ETHNIC_CATEGORY, RT_INTENT
 from naome_report.registry import Registry
 from naome_report.rules import ALLOCATION_SOURCES, CohortRules, drug_words, join_words, rules_from_config, window_words
@@ -160,7 +161,7 @@ def supplement_context(results: Results, registry: Registry, config: Config) -> 
     return {
         "rules": _rules_words(rules, config), "codes": _code_lists(rules), "covariates": _covariates(rules),
         "sources": _sources(results), "diagnostics": _diagnostics(results, registry),
-        "outlier_guidance": config.section("outliers")["guidance"], "changes": current["changes"] if current else [],
+        "outlier_guidance": load_outlier_process(config).guidance, "changes": current["changes"] if current else [],
         "earlier_versions": [e for e in log if e is not current],
         "cpes": [{"title": i.title, "coverage": i.coverage} for i in registry if i.counted == "respondents"],
     }

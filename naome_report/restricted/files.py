@@ -18,7 +18,8 @@ from naome_report.registry import Registry
 from naome_report.restricted import HANDLING, MARKER
 from naome_report.restricted.data_quality import load_items
 from naome_report.restricted.letters import environment, write_letters
-from naome_report.restricted.outlier_process import Process, case_reference, load_process, outlier_cases, timetable
+from naome_report.outlier_process import OutlierProcess, load_outlier_process
+from naome_report.restricted.cases import case_reference, outlier_cases, timetable
 from naome_report.vocabulary import OUTLIER_STATUS, SUBGROUP
 
 TRACKER = "outlier-tracker"
@@ -34,19 +35,20 @@ TRACKER_COLUMNS = {  # CSV column -> the sheet's header and kind
 }
 
 
-def tracker_rows(cases: pd.DataFrame, process: Process, publication: date,
+def tracker_rows(cases: pd.DataFrame, process: OutlierProcess, publication: date,
                  letters: dict[tuple[str, str, int], list[str]]) -> pd.DataFrame:
-    """One row per case and stage, with the date each stage is due."""
+    """One row per case and stage, with the date each stage is due and its text as it reads for the case's nation."""
     rows = []
     for _, case in cases.iterrows():
-        for stage, due in timetable(process, case["outlier_level"], case["nation"], publication):
+        for stage, due in timetable(process.for_nation(case["nation"]), case["outlier_level"], case["nation"],
+                                    publication):
             rows.append({
                 "handling": HANDLING, "case_reference": case["case_reference"], "org_code": case["org_code"],
                 "org_name": case["org_name"], "nation": case["nation"], "indicator_id": case["indicator_id"],
                 "indicator_title": case["indicator_title"],
                 "patient_group": SUBGROUP[case["subgroup"]].short if case["subgroup"] in SUBGROUP else case["subgroup"],
                 "period": case["period"], "outlier_status": OUTLIER_STATUS[case["outlier_status"]].short,
-                "level": case["outlier_level"], "stage": stage.number, "by": stage.by, "action": stage.action,
+                "level": case["outlier_level"], "stage": stage.number, "by": stage.who, "action": stage.action,
                 "working_days": stage.working_days, "due_date": due.isoformat() if due else "no time limit",
                 "letters": "; ".join(letters.get((case["org_code"], case["outlier_level"], stage.number), [])),
                 "completed_on": "", "notes": "",
@@ -54,10 +56,10 @@ def tracker_rows(cases: pd.DataFrame, process: Process, publication: date,
     return pd.DataFrame(rows, columns=list(TRACKER_COLUMNS))
 
 
-def tracker_workbook(tracker: pd.DataFrame, process: Process, synthetic: bool, when: datetime) -> bytes:
+def tracker_workbook(tracker: pd.DataFrame, process: OutlierProcess, synthetic: bool, when: datetime) -> bytes:
     """The tracker as a one-sheet workbook, marked restricted in its title, its first column and its properties."""
     lines = [Line(f"{HANDLING}. OFFICIAL-SENSITIVE: for the audit team only. One row per outlier case and stage of "
-                  f"{process.guidance}; dates due assume each earlier stage takes its full time.", "warning"),
+                  f"{process.the_guidance}; dates due assume each earlier stage takes its full time.", "warning"),
              Line("Record in Completed on and Notes when each stage is done.")]
     if synthetic:
         lines.append(Line("Synthetic data: these cases come from the synthetic cohort; they describe no real "
@@ -74,10 +76,10 @@ def tracker_workbook(tracker: pd.DataFrame, process: Process, synthetic: bool, w
 
 def write_readme(restricted_dir: Path, config: Config, synthetic: bool) -> Path:
     """The folder's README: what is here and how it must be handled."""
-    process = load_process(config)
+    process = load_outlier_process(config)
     text = environment().get_template("README.md.j2").render(
         handling=HANDLING, marker=MARKER, synthetic=synthetic, audit=config.section("audit"),
-        items=[item["title"] for item in load_items(config)], guidance=process.guidance,
+        items=[item["title"] for item in load_items(config)], guidance=process.the_guidance,
         example_reference=case_reference(config.primary_period, "ZAA", "mort30_sact", "all"))
     restricted_dir.mkdir(parents=True, exist_ok=True)
     path = restricted_dir / "README.md"
@@ -87,7 +89,7 @@ def write_readme(restricted_dir: Path, config: Config, synthetic: bool) -> Path:
 
 def build_restricted(results: Results, registry: Registry, config: Config, restricted_dir: Path) -> list[Path]:
     """Write the tracker, the letters and the README into restricted_dir; return what was written."""
-    process = load_process(config)
+    process = load_outlier_process(config)
     publication = date.fromisoformat(str(config.section("publication")["date"]))
     cases = outlier_cases(results, registry, process)
     letters_dir = restricted_dir / "letters"

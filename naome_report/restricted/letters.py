@@ -16,7 +16,8 @@ from naome_report.config import PROJECT_ROOT, Config
 from naome_report.numbers import format_fixed
 from naome_report.publish.workbook.model import long_date
 from naome_report.restricted import HANDLING, MARKER
-from naome_report.restricted.outlier_process import Process, Stage, add_working_days, timetable
+from naome_report.outlier_process import OutlierProcess, Stage
+from naome_report.restricted.cases import add_working_days, timetable
 from naome_report.vocabulary import OUTLIER_STATUS, SUBGROUP
 
 TEMPLATES = PROJECT_ROOT / "templates" / "restricted"
@@ -80,11 +81,16 @@ def case_rows(cases: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+def _capital(text: str) -> str:
+    """A recipient as it starts a line ('the Care Quality Commission (CQC)' -> 'The Care ...')."""
+    return text[:1].upper() + text[1:]
+
+
 def letter_name(org_code: str, stage: Stage, letter: str) -> str:
     return f"{org_code}_{stage.level}_stage{stage.number}_{letter}.md"
 
 
-def write_letters(cases: pd.DataFrame, process: Process, config: Config, synthetic: bool, period: str,
+def write_letters(cases: pd.DataFrame, process: OutlierProcess, config: Config, synthetic: bool, period: str,
                   folder: Path) -> dict[tuple[str, str, int], list[str]]:
     """Every letter of every organisation in the process; returns, per (organisation, level, stage), the letters'
     paths relative to the restricted folder."""
@@ -94,7 +100,7 @@ def write_letters(cases: pd.DataFrame, process: Process, config: Config, synthet
     written: dict[tuple[str, str, int], list[str]] = {}
     for (org_code, level), group in cases.groupby(["org_code", "outlier_level"], sort=True):
         nation = str(group["nation"].iloc[0])
-        plan = timetable(process, level, nation, publication)
+        plan = timetable(process.for_nation(nation), level, nation, publication)
         rows = case_rows(group)
         for i, (stage, due) in enumerate(plan):
             # The answer a letter asks for is due at the next stage with a limit; a last letter (a reminder)
@@ -108,13 +114,11 @@ def write_letters(cases: pd.DataFrame, process: Process, config: Config, synthet
                 text = env.get_template(f"{letter}.md.j2").render(
                     handling=HANDLING, marker=MARKER, synthetic=synthetic, audit=audit,
                     org={"code": org_code, "name": group["org_name"].iloc[0], "nation": nation},
-                    to=process.regulator.get(nation, "the regulator") if letter == "alarm_regulator" else stage.to,
-                    copy="" if letter == "alarm_regulator" else stage.copy.replace(
-                        "Regulator", process.regulator.get(nation, "the regulator")),
+                    to=_capital(process.regulator[nation] if letter == "alarm_regulator" else stage.to),
+                    copy="" if letter == "alarm_regulator" else _capital(stage.copy),
                     cases=rows, methods=sorted({r["method"] for r in rows if r["method"]}),
-                    withheld=any(r["withheld"] for r in rows), guidance=process.guidance, period=period,
-                    regulator=process.regulator.get(nation, "the regulator"),
-                    government=process.government.get(nation, "the government"),
+                    withheld=any(r["withheld"] for r in rows), guidance=process.the_guidance, period=period,
+                    regulator=process.regulator[nation], government=process.government[nation],
                     due=due, reply_by=reply_by, reply_days=reply_days,
                     review_days=next((s.working_days for s, _ in plan[i + 2:i + 3]), 0),
                     confirmed_on=confirmed, publication=publication,

@@ -76,11 +76,11 @@ def test_page_one_of_an_organisation_with_an_alarm(packs: dict[str, BuiltPack], 
     config = default_config()
     nation = rows.nation.iloc[0]
     assert f"What happens after an alarm ({nation})" in process
-    for stage in config.section("outlier_management")["alarm_stages"]:
+    for stage in (s for s in config.section("outlier_process")["stages"] if s["level"] == "alarm"):
         assert normalise(filled(stage["action"], nation)) in process
         if "working_days" in stage:
             assert f"Within {stage['working_days']} working days." in process
-    assert "copied to your chief executive and medical director" in process
+    assert "copied to the chief executive and medical director" in process
     other = "Wales" if nation == "England" else "England"
     assert REGULATOR[nation] in process and REGULATOR[other] not in process
     contact = config.section("audit")["contact"]

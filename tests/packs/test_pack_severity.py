@@ -1,13 +1,9 @@
-"""The order of findings, the HQIP guidance from configuration, and page 1's selection, on hand-made rows."""
+"""The order of findings and page 1's selection, on hand-made rows (the process itself: tests/test_outlier_process.py)."""
 
 from __future__ import annotations
 
-import copy
-
-import pytest
-
-from naome_report.config import Config, ConfigError, default_config, load_config
-from naome_report.outlier_guidance import load_outlier_guidance
+from naome_report.config import default_config
+from naome_report.outlier_process import load_outlier_process
 from naome_report.publish.packs.data import OrgInfo, PackInput
 from naome_report.publish.packs.severity import findings
 from naome_report.publish.packs.standing import standing
@@ -54,7 +50,7 @@ def test_page_one_of_a_welsh_board_with_an_alarm_names_welsh_bodies() -> None:
             "emergency": row("emergency", process="yes", status="within_limits", vs="similar"),
             "biopsy": row("biopsy", position="above_95", vs="better")}
     pack = PackInput(OrgInfo("7A1", "A Health Board", "Wales", "WNW", "North Wales"), rows, {}, [], [])
-    page = standing(pack, registry, load_outlier_guidance(default_config()))
+    page = standing(pack, registry, load_outlier_process(default_config()))
     assert [(r.status, r.level) for r in page.process_rows] == [("Alarm (low): worse", "alarm"),
                                                                  ("Not an outlier", "within")]
     assert page.alarm_process_applies
@@ -63,48 +59,3 @@ def test_page_one_of_a_welsh_board_with_an_alarm_names_welsh_bodies() -> None:
     assert [p.title for p in page.better] == ["Metastatic disease confirmed by biopsy"] and not page.to_improve
 
 
-def _config_with(change) -> object:
-    config = default_config()
-    raw = copy.deepcopy(config.raw)
-    change(raw["outlier_management"])
-    return type(config)(raw=raw, source=config.source)
-
-
-def test_guidance_fills_the_nation_and_keeps_the_working_days() -> None:
-    guidance = load_outlier_guidance(default_config())
-    england = guidance.for_nation("England")
-    assert [s.working_days for s in england.stages] == [10, 5, 25, 20, 5, 10, 5, None]
-    assert england.stages[2].action == "Sends a written response to the NAoMe team at NATCAN."
-    assert "the Care Quality Commission (CQC)" in england.stages[4].action
-    assert "{" not in " ".join(s.action for s in guidance.for_nation("Wales").stages)
-
-
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda s: s.pop("alarm_stages"), r"needs at least one \[\[outlier_management.alarm_stages\]\]"),
-    (lambda s: s["alarm_stages"][2].update(working_days=0), r"number 3: working_days must be a positive whole number"),
-    (lambda s: s["alarm_stages"][0].update(days=3), r"number 1: unknown key\(s\) days"),
-    (lambda s: s.update(alert_next="Tell {regulatr}"), r"placeholder that cannot be filled: 'regulatr'"),
-    (lambda s: s.update(regulator={"England": "CQC"}), r"regulator must name one body for each of England, Wales"),
-    (lambda s: s.update(within_meaning=""), r"within_meaning must be non-empty text"),
-])
-def test_guidance_errors_name_the_key(change, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        load_outlier_guidance(_config_with(change))
-
-
-def test_a_configuration_without_the_section_takes_the_bundled_stages(tmp_path) -> None:
-    """An analyst's file overlays the bundled naome.toml: leaving [outlier_management] out keeps the bundled stages."""
-    source = tmp_path / "naome.toml"
-    text = default_config().source.read_text(encoding="utf-8")
-    source.write_text(text[:text.index("[outlier_management]")], encoding="utf-8")
-    guidance = load_outlier_guidance(load_config(source))
-    assert [s.working_days for s in guidance.for_nation("England").stages][:5] == [10, 5, 25, 20, 5]
-
-
-def test_guidance_section_is_required() -> None:
-    # A configuration file is read over the bundled defaults, so only a configuration built without the
-    # section lacks it.
-    base = default_config()
-    config = Config(raw={k: v for k, v in base.raw.items() if k != "outlier_management"}, source=base.source)
-    with pytest.raises(ConfigError, match=r"missing section \[outlier_management\]"):
-        load_outlier_guidance(config)

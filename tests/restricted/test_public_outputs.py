@@ -16,7 +16,8 @@ from naome_report.hub import META_FILE, load_results
 from naome_report.organisations import load_organisations
 from naome_report.registry import load_registry
 from naome_report.restricted import MARKER, find_restricted, restricted_identifiers
-from naome_report.restricted.outlier_process import load_process, outlier_cases
+from naome_report.outlier_process import load_outlier_process
+from naome_report.restricted.cases import outlier_cases
 
 OUTPUT = PROJECT_ROOT / "output"
 RESTRICTED = OUTPUT / "restricted"
@@ -75,7 +76,7 @@ def test_the_scan_finds_restricted_content_where_it_is():
 
 def test_every_organisation_in_the_outlier_process_has_its_letters():
     config = load_config()
-    cases = outlier_cases(load_results(OUTPUT / "data"), load_registry(), load_process(config))
+    cases = outlier_cases(load_results(OUTPUT / "data"), load_registry(), load_outlier_process(config))
     assert len(cases)
     for (org, level), _ in cases.groupby(["org_code", "outlier_level"]):
         first = "alarm_stage2_alarm_potential" if level == "alarm" else "alert_stage2_alert"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +18,8 @@ from naome_report.hub import load_results
 from naome_report.registry import load_registry
 from naome_report.restricted import HANDLING, MARKER, find_restricted, restricted_identifiers
 from naome_report.restricted.data_quality import feedback_lists, item_states, load_items, write_data_quality
-from naome_report.restricted.outlier_process import add_working_days, load_process, outlier_cases, timetable
+from naome_report.outlier_process import load_outlier_process
+from naome_report.restricted.cases import add_working_days, outlier_cases, timetable
 
 REF = "NAOME-OP-2023-24_to_2025-26-"
 # From the fixture's rules: mdt and mort30_sact are in the process; in the pooled period ZZX is an alert (low)
@@ -47,39 +47,17 @@ def test_working_days_skip_weekends_and_bank_holidays(start, days, nation, expec
 
 def test_alarm_timetable_from_the_configured_start():
     """Start Monday 19 October 2026; limits 10, 5, 25, 20, 5, 10, 5 working days; publication 11 March 2027."""
-    process = load_process(load_config())
+    process = load_outlier_process(load_config()).for_nation("England")
     plan = timetable(process, "alarm", "England", date(2027, 3, 11))
     assert [(s.number, d) for s, d in plan] == [
         (1, date(2026, 11, 2)), (2, date(2026, 11, 9)), (3, date(2026, 12, 14)),
         (4, date(2027, 1, 14)),  # 15 Dec to 14 Jan: Christmas, Boxing Day (observed 28th) and New Year skipped
         (5, date(2027, 1, 21)), (6, date(2027, 2, 4)), (7, date(2027, 2, 11)), (8, date(2027, 3, 11)),
     ]
-    assert [s.by for s, _ in plan][:3] == ["Audit provider", "Audit provider", "Organisation"]
+    assert [s.who for s, _ in plan][:3] == ["NAoMe team", "NAoMe team", "Clinical lead"]
     alert = timetable(process, "alert", "Wales", date(2027, 3, 11))
     assert [(s.number, d) for s, d in alert] == [(1, date(2026, 11, 2)), (2, date(2026, 11, 9)), (3, None),
                                                  (4, date(2027, 3, 11))]
-
-
-@pytest.mark.parametrize("change, message", [
-    ({"level": "outlier"}, r"level must be one of alarm, alert"),
-    ({"working_days": -1}, r"working_days must be a whole number"),
-    ({"stage": 9}, r"alarm stages must be numbered 1, 2, 3"),
-])
-def test_bad_stage_configuration_is_named(change, message):
-    config = load_config()
-    stages = [dict(s) for s in config.raw["outlier_process"]["stages"]]
-    stages[0].update(change)
-    bad = load_config(overrides={"outlier_process": {"stages": stages}})
-    with pytest.raises(ConfigError, match=message):
-        load_process(bad)
-
-
-def test_missing_start_date_is_named():
-    config = load_config()
-    section = {k: v for k, v in config.raw["outlier_process"].items() if k != "start_date"}
-    bad = replace(config, raw={**config.raw, "outlier_process": section})
-    with pytest.raises(ConfigError, match=r"\[outlier_process\]: start_date must be a date"):
-        load_process(bad)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -88,7 +66,7 @@ def test_missing_start_date_is_named():
 
 
 def test_cases_are_the_alarms_and_alerts_of_indicators_in_the_process(fixture_data):
-    cases = outlier_cases(load_results(fixture_data), load_registry(), load_process(load_config()))
+    cases = outlier_cases(load_results(fixture_data), load_registry(), load_outlier_process(load_config()))
     assert dict(zip(cases["case_reference"], cases["outlier_status"])) == CASES
 
 
@@ -153,13 +131,14 @@ def test_letters_carry_the_results_and_the_deadlines(restricted):
     assert "Synthetic data" in potential
     confirmed = (restricted / "letters/ZZX/ZZX_alarm_stage5_alarm_confirmed.md").read_text()
     assert "Copy: Chief executive; Medical director" in confirmed
-    assert "informing Care Quality Commission (CQC) of the confirmed alarm" in confirmed
+    assert "informing the Care Quality Commission (CQC) of the confirmed alarm" in confirmed
     assert "**by 4 February 2027** (10 working days)" in confirmed and "on 11 March 2027" in confirmed
     regulator = (restricted / "letters/ZZX/ZZX_alarm_stage5_alarm_regulator.md").read_text()
-    assert "To: Care Quality Commission (CQC), " in regulator and "Copy:" not in regulator
+    assert "To: The Care Quality Commission (CQC), " in regulator and "Copy:" not in regulator
     reminder = (restricted / "letters/ZZX/ZZX_alarm_stage7_alarm_reminder.md").read_text()
     assert "On 21 January 2027 NAoMe wrote to confirm an alarm" in reminder
     assert "**by 18 February 2027** (5 working days)" in reminder and "NHS England" in reminder
+    assert "To: Chief executive, " in reminder and "Copy: The Care Quality Commission (CQC)\n" in reminder
     alert = (restricted / "letters/ZZX/ZZX_alert_stage2_alert.md").read_text()
     assert "Discussed at a breast multidisciplinary team (MDT) meeting" in alert and "Alert (low)" in alert
     assert "Death within 30 days" not in alert

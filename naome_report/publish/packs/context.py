@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from naome_report.outlier_guidance import OutlierGuidance
+from naome_report.outlier_process import OutlierProcess
 from naome_report.publish.packs import formatting as fmt
 from naome_report.publish.packs.data import Common, OrgInfo, PackInput
 from naome_report.publish.packs.funnels import FunnelAsset
@@ -107,7 +107,7 @@ class Settings:
     short_name: str
     publisher: str
     funnel_method: str
-    guidance: OutlierGuidance
+    process: OutlierProcess
     min_run_points: int
 
 
@@ -440,7 +440,7 @@ def build_context(pack: PackInput, common: Common, settings: Settings, assets: d
         "charts": charts,
         "org": pack.org, "period": common.period, "data_cutoff": common.data_cutoff, "synthetic": common.synthetic,
         "audit_name": settings.audit_name, "short_name": settings.short_name, "publisher": settings.publisher,
-        "comparator": comparator(pack), "standing": standing(pack, settings.registry, settings.guidance),
+        "comparator": comparator(pack), "standing": standing(pack, settings.registry, settings.process),
         "summary": groups, "funnels": funnels(pack, assets, settings), "run_charts": run_charts(pack, settings, charts, common.synthetic),
         "uncharted": uncharted(pack, settings), "min_run_points": settings.min_run_points,
         "survival": survival_view(pack, common, charts), "completeness": completeness(pack, common, settings, groups),

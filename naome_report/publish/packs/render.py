@@ -16,7 +16,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from naome_report import atomic
 from naome_report.config import PROJECT_ROOT, Config
-from naome_report.outlier_guidance import load_outlier_guidance
+from naome_report.outlier_process import load_outlier_process
 from naome_report.publish import PDF_VARIANT  # tagged PDF/UA-1, like the national documents
 from naome_report.publish.folder_urls import RELATIVE_BASE_URL, FolderFetcher
 from naome_report.publish.packs.context import CHART_SCHEME, Settings, build_context
@@ -45,7 +45,7 @@ def load_settings(registry: Registry, config: Config) -> Settings:
         prompts=prompts,
         audit_name=audit["name"], short_name=audit["short_name"], publisher=audit["publisher"],
         funnel_method=method.get(funnel.get("method", ""), str(funnel.get("method", ""))),
-        guidance=load_outlier_guidance(config),
+        process=load_outlier_process(config),
         min_run_points=int(config.section("spc")["min_published_points"]),
     )
 

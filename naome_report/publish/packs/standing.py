@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from naome_report.outlier_guidance import OutlierGuidance, Stage
+from naome_report.outlier_process import OutlierProcess, Stage
 from naome_report.publish.packs import formatting as fmt
 from naome_report.publish.packs.data import PackInput
 from naome_report.publish.packs.severity import ALL, Finding, findings
@@ -59,7 +59,7 @@ class Standing:
     in_process: list[str]
     process_rows: list[ProcessRow]
     stages: tuple[Stage, ...]
-    guidance: OutlierGuidance
+    guidance: OutlierProcess
     positions: list[PositionLine]
     low_items: list[CompletenessLine]
     flagged: list[dict[str, str]] = field(default_factory=list)
@@ -94,30 +94,30 @@ def _level_words(finding_level: str, favourable: bool) -> str:
 
 
 def _process_row(ind: Indicator, row: dict[str, Any], subgroup: str, nation: str,
-                 guidance: OutlierGuidance) -> ProcessRow:
+                 process: OutlierProcess) -> ProcessRow:
     position = fmt.position_of(row)
     if position.level == "not_assessed":
-        meaning, next_step, level = position.label + ".", guidance.next_steps["within"], "not_assessed"
+        meaning, next_step, level = position.label + ".", process.next_steps["within"], "not_assessed"
     else:
         level = _level_words(position.level, position.favourable)
-        meaning, next_step = guidance.meaning[level], guidance.next_steps[level]
+        meaning, next_step = process.meaning[level], process.next_steps[level]
     return ProcessRow(ind.title, subgroup, value_text(row, ind, nation), position.symbol, position.label, meaning,
                       next_step, level)
 
 
-def _process_rows(pack: PackInput, registry: Registry, guidance: OutlierGuidance,
+def _process_rows(pack: PackInput, registry: Registry, process: OutlierProcess,
                   ordered: list[Finding]) -> list[ProcessRow]:
     """Alarms and alerts first (subgroups included), then every other indicator of the process, all patients."""
     rows: list[ProcessRow] = []
     shown = set()
     for f in ordered:
         if f.position.in_process and f.kind in ("alarm", "alert", "better"):
-            rows.append(_process_row(registry.get(f.indicator_id), f.row, f.subgroup_label, pack.org.nation, guidance))
+            rows.append(_process_row(registry.get(f.indicator_id), f.row, f.subgroup_label, pack.org.nation, process))
             shown.add((f.indicator_id, f.subgroup))
     for ind in registry:
         row = pack.rows.get(ind.id)
         if row and fmt.position_of(row).in_process and (ind.id, ALL) not in shown:
-            rows.append(_process_row(ind, row, "", pack.org.nation, guidance))
+            rows.append(_process_row(ind, row, "", pack.org.nation, process))
     return rows
 
 
@@ -147,13 +147,13 @@ def _low_items(pack: PackInput) -> list[CompletenessLine]:
     return out
 
 
-def standing(pack: PackInput, registry: Registry, guidance: OutlierGuidance) -> Standing:
-    """Page 1 for one organisation."""
-    guidance = guidance.for_nation(pack.org.nation)
+def standing(pack: PackInput, registry: Registry, process: OutlierProcess) -> Standing:
+    """Page 1 for one organisation: its results in the process, the alarm stages as they read in its nation, and more."""
+    process = process.for_nation(pack.org.nation)
     ordered = findings(pack.rows, pack.subgroup_rows, registry)
     in_process = [ind.title for ind in registry if pack.rows.get(ind.id) and fmt.position_of(pack.rows[ind.id]).in_process]
     flagged = [{"title": registry.get(f.indicator_id).title, "flag": fmt.text(f.row.get("completeness_flag")),
                 "adjusted": registry.get(f.indicator_id).is_casemix_adjusted}
                for f in ordered if f.kind == "completeness"]
-    return Standing(in_process, _process_rows(pack, registry, guidance, ordered), guidance.stages, guidance,
+    return Standing(in_process, _process_rows(pack, registry, process, ordered), process.stages_of("alarm"), process,
                     _positions(pack, registry, ordered), _low_items(pack), flagged)

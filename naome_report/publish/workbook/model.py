@@ -13,6 +13,7 @@ import pandas as pd
 
 from naome_report.config import Config
 from naome_report.hub import Results
+from naome_report.outlier_process import load_outlier_process
 from naome_report.registry import GOAL_TITLES, Indicator, Registry
 from naome_report.vocabulary import (
     COMPARISON,
@@ -154,7 +155,7 @@ def _note_texts(results: Results, registry: Registry, config: Config) -> dict[st
     covariates = sorted({c for ind in registry if ind.casemix for c in ind.casemix.get("covariates", [])},
                         key=lambda c: list(PATIENT_FACTOR).index(c) if c in PATIENT_FACTOR else len(PATIENT_FACTOR))
     adjusted_for = ", ".join(PATIENT_FACTOR[c].long if c in PATIENT_FACTOR else c for c in covariates)
-    guidance = config.section("outliers")["guidance"]
+    guidance = load_outlier_process(config).guidance
     return {
         "periods": f"Results are given for the pooled audit period ({results.primary_period}) and for each financial "
                    "year (1 April to 31 March) of diagnosis. Quarterly results are not in this workbook: they are in "
