@@ -13,7 +13,7 @@ from naome_report.config import Config
 from naome_report.hub import FILES, META_FILE
 from naome_report.registry import Registry
 from naome_report.stats.funnel import funnel_limits
-from naome_report.stats.outliers import assign_outlier_status
+from naome_report.stats.outliers import OUTLIER_STATUS_OF_POSITION, funnel_position
 from naome_report.stats.spc import run_chart_analysis
 from naome_report.stats.wilson import wilson_interval
 from naome_report.organisations import load_organisations
@@ -108,8 +108,6 @@ CONTRACT_COLUMNS = (
     "outlier_process", "funnel_position", "vs_national", "comparator_code", "comparator_name", "comparator_percentage",
     "vs_comparator", "adjusted_ci_lower_95", "adjusted_ci_upper_95",
 )
-POSITION = {"alarm_high": "above_998", "alert_high": "above_95", "within_limits": "within", "alert_low": "below_95",
-            "alarm_low": "below_998"}
 LOW_PS_EVERY = 4  # every fourth organisation (by code hash) records performance status for under the threshold
 SUBGROUP_SHARE = {"de_novo": 0.3, "recurrent": 0.7}
 
@@ -260,9 +258,10 @@ def _outlier(row: dict, ind, limits: pd.DataFrame | None, counts: tuple[float, f
     value = 100 * num / den
     if ind.is_casemix_adjusted and national:
         value = num / (den * national / 100 * 1.02) * national
-    status = assign_outlier_status(value, lim.lower_95, lim.upper_95, lim.lower_998, lim.upper_998).item()
+    position = funnel_position(value, lim.lower_95, lim.upper_95, lim.lower_998, lim.upper_998).item()
+    status = OUTLIER_STATUS_OF_POSITION[position]
     row.update(funnel_lower_95=lim.lower_95, funnel_upper_95=lim.upper_95, funnel_lower_998=lim.lower_998,
-               funnel_upper_998=lim.upper_998, funnel_method=lim.method, funnel_position=POSITION[status],
+               funnel_upper_998=lim.upper_998, funnel_method=lim.method, funnel_position=position,
                outlier_status=status if in_process else "not_in_process")
 
 

@@ -18,7 +18,7 @@ from naome_report.hub import FILES, META_FILE
 from naome_report.organisations import load_organisations
 from naome_report.registry import Indicator, load_registry
 from naome_report.stats.funnel import funnel_limits
-from naome_report.stats.outliers import assign_outlier_status
+from naome_report.stats.outliers import OUTLIER_STATUS_OF_POSITION, funnel_position
 from naome_report.stats.wilson import wilson_interval
 
 NATIONAL = ("national", "England and Wales", "K04000001", "England and Wales")
@@ -154,12 +154,12 @@ def _finish(ind: Indicator, f: pd.DataFrame, method: str) -> pd.DataFrame:
         for k in ("lower_95", "upper_95", "lower_998", "upper_998"):
             f.loc[idx, f"funnel_{k}"] = (100 * lim[k].to_numpy()).round(4)
         f.loc[idx, "funnel_method"] = lim["method"].iloc[0]
-    status = assign_outlier_status(value, f.funnel_lower_95 / 100, f.funnel_upper_95 / 100, f.funnel_lower_998 / 100,
-                                   f.funnel_upper_998 / 100, assessable=np.full(len(f), ind.outlier_process),
-                                   reason_not_assessed=np.where(~ind.outlier_process, "not_eligible", f.status.replace("published", "not_available")))
-    split = pd.Series(status).str.split(":", n=1, expand=True).reindex(columns=[0, 1])
-    f["outlier_status"] = np.where(is_org, split[0], np.nan)
-    f["outlier_note"] = np.where(is_org, split[1].fillna(""), "")
+    position = funnel_position(value, f.funnel_lower_95 / 100, f.funnel_upper_95 / 100, f.funnel_lower_998 / 100,
+                               f.funnel_upper_998 / 100, assessable=np.full(len(f), ind.outlier_process))
+    reason = np.where(~ind.outlier_process, "not_eligible", f.status.replace("published", "not_available"))
+    assessed = position != "not_assessed"
+    f["outlier_status"] = np.where(is_org, pd.Series(position).map(OUTLIER_STATUS_OF_POSITION).to_numpy(), np.nan)
+    f["outlier_note"] = np.where(is_org & ~assessed, reason, "")
     return f
 
 

@@ -6,92 +6,31 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from naome_report.stats.outliers import (
-    OUTLIER_LABELS,
-    OUTLIER_SYMBOLS,
-    assign_outlier_status,
     comparison_from_interval,
     comparison_from_position,
     funnel_position,
     outlier_status_from_position,
-    outlier_label,
-    outlier_symbol,
 )
+from naome_report.vocabulary import FUNNEL_POSITION, OUTLIER_STATUS
 
 # Limits used throughout: 95% (0.40, 0.60), 99.8% (0.30, 0.70).
 LIMITS = (0.40, 0.60, 0.30, 0.70)
 
 
-def test_every_band_in_both_directions():
-    values = [0.25, 0.30, 0.35, 0.40, 0.50, 0.60, 0.65, 0.70, 0.75]
-    expected = [
-        "alarm_low",  # 0.25 < 0.30
-        "alert_low",  # exactly on the 99.8% limit: not beyond it, but beyond 0.40
-        "alert_low",
-        "within_limits",  # exactly on the 95% limit is within
-        "within_limits",
-        "within_limits",
-        "alert_high",
-        "alert_high",  # on the 99.8% limit
-        "alarm_high",
-    ]
-    assert assign_outlier_status(values, *LIMITS).tolist() == expected
-
-
 def test_per_row_limits_broadcast():
     values = np.array([0.9, 0.9])
-    status = assign_outlier_status(values, [0.5, 0.85], [0.8, 0.95], [0.4, 0.8], [0.85, 0.99])
-    assert status.tolist() == ["alarm_high", "within_limits"]
+    assert funnel_position(values, [0.5, 0.85], [0.8, 0.95], [0.4, 0.8], [0.85, 0.99]).tolist() == [
+        "above_998", "within"]
 
 
-def test_not_assessable_rows_carry_their_reason():
-    status = assign_outlier_status(
-        [0.9, 0.9, 0.5, 0.1],
-        *LIMITS,
-        assessable=[False, False, True, False],
-        reason_not_assessed=["too_few", "not_eligible", "too_few", None],
-    )
-    assert status.tolist() == [
-        "not_assessed:too_few",
-        "not_assessed:not_eligible",
-        "within_limits",  # assessable: reason ignored
-        "not_assessed:not_available",  # no reason given
-    ]
-
-
-def test_missing_value_or_limits_is_not_available_unless_reason_given():
-    status = assign_outlier_status(
-        [np.nan, np.nan, 0.5], [0.4, 0.4, np.nan], 0.6, 0.3, 0.7,
-        reason_not_assessed=["", "suppressed", ""],
-    )
-    assert status.tolist() == [
-        "not_assessed:not_available",
-        "not_assessed:suppressed",
-        "not_assessed:not_available",
-    ]
+def test_rows_not_assessable_or_missing_a_value_or_limit_are_not_assessed():
+    position = funnel_position([0.9, 0.5, np.nan, 0.5, 0.1], [0.4, 0.4, 0.4, np.nan, 0.4], 0.6, 0.3, 0.7,
+                               assessable=[False, True, True, True, True])
+    assert position.tolist() == ["not_assessed", "within", "not_assessed", "not_assessed", "below_998"]
 
 
 def test_empty_input():
-    assert assign_outlier_status([], [], [], [], []).shape == (0,)
-
-
-def test_result_is_a_numpy_string_array():
-    status = assign_outlier_status([0.5, np.nan], *LIMITS, reason_not_assessed="too_few")
-    assert status.dtype.kind == "U"
-    assert np.char.startswith(status, "not_assessed:").tolist() == [False, True]
-
-
-def test_labels_and_symbols_cover_every_status():
-    statuses = ["alarm_high", "alert_high", "within_limits", "alert_low", "alarm_low"]
-    for status in statuses:
-        assert OUTLIER_LABELS[status]
-        assert OUTLIER_SYMBOLS[status]
-    assert "99.8%" in OUTLIER_LABELS["alarm_high"] and "higher" in OUTLIER_LABELS["alarm_high"]
-    assert "95%" in OUTLIER_LABELS["alert_low"] and "lower" in OUTLIER_LABELS["alert_low"]
-    assert outlier_label("not_assessed:too_few") == "Not assessed: too few patients"
-    assert outlier_label("not_assessed:some_new_reason") == "Not assessed: some new reason"
-    assert outlier_symbol("not_assessed:too_few") == OUTLIER_SYMBOLS["not_assessed"]
-    with pytest.raises(KeyError):
-        outlier_label("bogus")
+    assert funnel_position([], [], [], [], []).shape == (0,)
 
 
 def _fonts():
@@ -111,7 +50,7 @@ def _fonts():
 @pytest.mark.parametrize("font", _fonts(), ids=lambda p: p.name)
 def test_symbols_have_glyphs_in_dejavu_and_liberation(font):
     cmap = TTFont(font).getBestCmap()
-    for symbol in OUTLIER_SYMBOLS.values():
+    for symbol in (term.symbol for table in (FUNNEL_POSITION, OUTLIER_STATUS) for term in table.values()):
         for char in symbol:
             assert ord(char) in cmap, f"{char!r} missing from {font}"
 
