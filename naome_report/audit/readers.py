@@ -231,7 +231,8 @@ def _ods(path: Path) -> Content:
         name = html_unescape(table.group(1).decode("utf-8", errors="replace"))
         found = _tables_from_rows(f"sheet {name!r}", _ods_rows(table.group(2)))
         tables += found
-    words = {w for w in (_xml_text(p.group(1) or b"") for p in _ODS_PARAGRAPH.finditer(data)) if w and not _numeric(w)}
+    # Distinct paragraphs first (a million cells repeat a few thousand texts), then their text.
+    words = {w for w in map(_xml_text, set(_ODS_PARAGRAPH.findall(data))) if w and not _numeric(w)}
     return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
 
 
@@ -276,6 +277,9 @@ _HTML_ATTRIBUTE = re.compile(r"\s(alt|title|aria-label|aria-description|summary|
 _HTML_LINK = re.compile(r"\s(?:href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
 
 
+_HTML_SMALL_CELL = re.compile(r">\s*[1-4](?:\.0+)?\s*<")
+
+
 def _inline_text(fragment: str) -> str:
     return " ".join(html_unescape(_HTML_TAG.sub(" ", fragment)).split())
 
@@ -290,12 +294,12 @@ def _html(path: Path) -> Content:
         header = [_inline_text(cell) for cell in _HTML_CELL.findall(raw_rows[0])] if raw_rows else []
         if not any(is_count_header(h) for h in header):  # no column of counts: nothing for the count rule
             continue
-        rows = [header] + [[_inline_text(cell) for cell in _HTML_CELL.findall(row)] for row in raw_rows[1:]]
-        rows = [r for r in rows if r]
-        if rows:
-            caption = _HTML_CAPTION.search(table.group(1))
-            name = _inline_text(caption.group(1))[:60] if caption else f"table {number}"
-            tables.append(Table(name, rows[0], rows[1:]))
+        # Only rows with a cell that may read 1 to 4 can hold a small count: the others are not split into cells.
+        kept = [(n, [_inline_text(cell) for cell in _HTML_CELL.findall(row)])
+                for n, row in enumerate(raw_rows[1:], start=2) if _HTML_SMALL_CELL.search(row) or "&#" in row]
+        caption = _HTML_CAPTION.search(table.group(1))
+        name = _inline_text(caption.group(1))[:60] if caption else f"table {number}"
+        tables.append(Table(name, header, [cells for _, cells in kept], row_numbers=[n for n, _ in kept]))
     blocks = _HTML_BLOCK.sub("\n", body)
     lines = [" ".join(html_unescape(line).split()) for line in _HTML_TAG.sub(" ", blocks).split("\n")]
     attributes = [html_unescape(m.group(2) if m.group(2) is not None else m.group(3))
