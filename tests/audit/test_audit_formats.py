@@ -284,26 +284,21 @@ def _sheet_rows(fmt: str, path: Path, rows: list[list[object]]) -> None:
     document.save(str(path))
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
-def test_a_suppressed_row_is_not_taken_for_a_header(fmt: str, tmp_path: Path) -> None:
-    """A row of text and [c] is data: the small count two rows under the header is still under 'Numerator'."""
-    _sheet_rows(fmt, tmp_path / f"NAoMe_Metrics_Table.{fmt}", [
-        ["Organisation", "Period", "Numerator", "Denominator"],
-        ["Larkdale", "2024/25", 40, 80],
-        ["Eastwold", "2024/25", "[c]", "[c]"],
-        ["Willowcross", "2024/25", 3, 60],
-    ])
-    findings = audit_outputs(tmp_path).findings
-    assert [(f.rule, f.excerpt) for f in findings] == [("small_count", "3")], findings
-    assert "row 4, column 'Numerator'" in findings[0].where
+SHEET_CASES = {
+    # A row of text and [c] is data: the small count two rows under the header is still under 'Numerator'.
+    "suppressed row": ([["Larkdale", "2024/25", 40, 80], ["Eastwold", "2024/25", "[c]", "[c]"],
+                        ["Willowcross", "2024/25", 3, 60]], "3", "row 4, column 'Numerator'"),
+    "count written as text": ([["Larkdale", "2024/25", 40, 80], ["Willowcross", "2024/25", "2", "60"]], "2",
+                              "row 3, column 'Numerator'"),
+}
 
 
+@pytest.mark.parametrize("case", SHEET_CASES)
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
-def test_a_small_count_written_as_text_in_a_spreadsheet_is_found(fmt: str, tmp_path: Path) -> None:
-    _sheet_rows(fmt, tmp_path / f"NAoMe_Metrics_Table.{fmt}", [
-        ["Organisation", "Period", "Numerator", "Denominator"],
-        ["Larkdale", "2024/25", 40, 80],
-        ["Willowcross", "2024/25", "2", "60"],
-    ])
+def test_a_small_count_in_a_spreadsheet_is_found_under_its_header(fmt: str, case: str, tmp_path: Path) -> None:
+    rows, excerpt, where = SHEET_CASES[case]
+    _sheet_rows(fmt, tmp_path / f"NAoMe_Metrics_Table.{fmt}",
+                [["Organisation", "Period", "Numerator", "Denominator"], *rows])
     findings = audit_outputs(tmp_path).findings
-    assert [(f.rule, f.excerpt) for f in findings] == [("small_count", "2")], findings
+    assert [(f.rule, f.excerpt) for f in findings] == [("small_count", excerpt)], findings
+    assert where in findings[0].where
