@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from naome_report import atomic
@@ -142,6 +142,10 @@ def audit_outputs(output_dir: Path, config: Config | None = None, workers: int |
     digests = DigestCache()
     report = AuditReport()
     todo: list[tuple[str, str]] = []
+    # The same content under the same file name (the rules read the name) is read once: the portal links in
+    # the packs, reports and data files.
+    same_as: dict[str, list[str]] = {}
+    known: dict[str, list[Finding]] = {}
     for relative in public_outputs(output_dir, config):
         suffix = relative.suffix.lower()
         if suffix in IMAGE_SUFFIXES:
@@ -153,14 +157,25 @@ def audit_outputs(output_dir: Path, config: Config | None = None, workers: int |
         report.formats[suffix] += 1
         report.files_read += 1
         name, digest = relative.as_posix(), digests(output_dir / relative)
+        same = f"{digest} {relative.name}"
         if cache.get(name, {}).get("sha256") == digest:
             report.findings += [Finding(**f) for f in cache[name]["findings"]]
+            known.setdefault(same, [Finding(**f) for f in cache[name]["findings"]])
+        elif same in known:
+            found_here = [replace(f, path=name) for f in known[same]]
+            cache[name] = {"sha256": digest, "findings": [asdict(f) for f in found_here]}
+            report.findings += found_here
+        elif same in same_as:
+            same_as[same].append(name)
         else:
+            same_as[same] = []
             todo.append((name, digest))
 
     for name, digest, found in _check_all(output_dir, secrets, _slowest_first(todo), workers or available_cores()):
-        cache[name] = {"sha256": digest, "findings": [asdict(f) for f in found]}
-        report.findings += found
+        for path in (name, *same_as[f"{digest} {Path(name).name}"]):
+            found_here = [replace(f, path=path) for f in found]
+            cache[path] = {"sha256": digest, "findings": [asdict(f) for f in found_here]}
+            report.findings += found_here
     _save_cache(output_dir, key, cache)
     report.findings.sort(key=lambda f: (f.path, f.rule, f.where))
     return report

@@ -95,25 +95,27 @@ def _numeric(value: str) -> bool:
     return bool(_NUMBER_TEXT.match(value))
 
 
+# A row of text and shorthand ("[c]" for a suppressed value) is data, not a new table's header: taken as a
+# header, it would hide the small counts in the rows under it.
+_SHORTHAND = re.compile(r"^\[[a-z]{1,5}\]$")
+
+
 def _header_like(cells: list[object]) -> bool:
     values = [c for c in cells if c not in (None, "")]
-    return len(values) >= 2 and all(isinstance(c, str) and not _numeric(c) for c in values)
+    return len(values) >= 2 and all(isinstance(c, str) and not _numeric(c) and not _SHORTHAND.match(c) for c in values)
 
 
-def _tables_from_rows(where: str, rows: Iterator[list[object]]) -> tuple[list[Table], set[str]]:
-    """Split a sheet into tables at every header-like row; collect its distinct text cells."""
+def _tables_from_rows(where: str, rows: Iterator[list[object]]) -> list[Table]:
+    """Split a sheet into tables at every header-like row."""
     tables: list[Table] = []
-    words: set[str] = set()
     current: Table | None = None
     for number, row in enumerate(rows, start=1):
-        text = [c for c in row if isinstance(c, str) and c]
-        words.update(text)
-        if len(text) >= 2 and len(text) == sum(c not in (None, "") for c in row) and not any(map(_numeric, text)):
+        if _header_like(row):
             current = Table(f"{where}, row {number}", row, [], number + 1)
             tables.append(current)
         elif current is not None:
             current.rows.append(row)
-    return tables, {w for w in words if not _numeric(w)}
+    return tables
 
 
 # The spreadsheets are read with regular expressions over their XML: a workbook has hundreds of
@@ -123,9 +125,13 @@ _XLSX_CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _XLSX_ATTR = re.compile(rb'\b(r|t)="([^"]*)"')
 _XLSX_VALUE = re.compile(rb"<v>([^<]*)</v>")
 _XML_TAG = re.compile(rb"<[^>]+>")
+_WHOLE_SMALL_TEXT = re.compile(r"^\s*[1-4](?:\.0+)?\s*$")
 _XLSX_SMALL_NUMBER = re.compile(rb'<c\b(?:(?!t="(?:s|str|b|e|inlineStr)")[^>])*><v>[1-4](?:\.0+)?</v>')
+_XLSX_NUMBER = re.compile(rb'<c\b(?:(?!t="(?:s|str|b|e|inlineStr)")[^>])*>(?:<f>[^<]*</f>)?<v>')
 _XLSX_INLINE = re.compile(rb"<is>(.*?)</is>", re.S)
-_ODS_SMALL_NUMBER = re.compile(rb'office:value="[1-4](?:\.0+)?"')
+# A cell that may hold a count from 1 to 4, as a number or as text; a cell holding a number.
+_ODS_SMALL_CELL = re.compile(rb'office:value="[1-4](?:\.0+)?"|<text:p>\s*[1-4](?:\.0+)?\s*</text:p>')
+_ODS_NUMBER = re.compile(rb'office:value-type="(?:float|percentage|currency)"')
 
 
 def _xml_text(data: bytes) -> str:
@@ -142,12 +148,16 @@ def _xlsx(path: Path) -> Content:
         titles = _sheet_titles(archive)
         tables = []
         inline: set[str] = set()
+        small_text = any(_WHOLE_SMALL_TEXT.match(s) for s in shared)
         for name in sorted(n for n in names if n.startswith("xl/worksheets/sheet") and n.endswith(".xml")):
             data = archive.read(name)
-            inline.update(_xml_text(m) for m in _XLSX_INLINE.findall(data))
-            if not _XLSX_SMALL_NUMBER.search(data):  # no cell holds 1 to 4: nothing to place under a header
+            texts = [_xml_text(m) for m in _XLSX_INLINE.findall(data)]
+            inline.update(texts)
+            sheet_small_text = small_text or any(_WHOLE_SMALL_TEXT.match(t) for t in texts)
+            if not sheet_small_text and not _XLSX_SMALL_NUMBER.search(data):  # no cell holds 1 to 4
                 continue
-            found, _ = _tables_from_rows(f"sheet {titles.get(name, name)!r}", _xlsx_rows(data, shared))
+            found = _tables_from_rows(f"sheet {titles.get(name, name)!r}",
+                                         _xlsx_rows(data, shared, skip_plain_rows=not sheet_small_text))
             tables += found
     words = {s for s in (*shared, *inline) if s and not _numeric(s)}
     return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
@@ -165,21 +175,26 @@ def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
     return {target.get(s.get(rid), ""): s.get("name") for s in book.iter(f"{_XLSX}sheet")}
 
 
-def _xlsx_rows(data: bytes, shared: list[str]) -> Iterator[list[object]]:
+def _xlsx_rows(data: bytes, shared: list[str], skip_plain_rows: bool = True) -> Iterator[list[object]]:
+    """Each row's cells; a row with a number but none from 1 to 4 (no header, nothing to find) as [] when asked."""
     for row in _XLSX_ROW.finditer(data):
+        body = row.group(1) or b""
+        if skip_plain_rows and _XLSX_NUMBER.search(body) and not _XLSX_SMALL_NUMBER.search(body):
+            yield []
+            continue
         cells: list[object] = []
-        for cell in _XLSX_CELL.finditer(row.group(1) or b""):
+        for cell in _XLSX_CELL.finditer(body):
             attrs = dict(_XLSX_ATTR.findall(cell.group(1)))
             column = _column_index(attrs.get(b"r", b"").decode())
             while column is not None and len(cells) < column:
                 cells.append(None)
-            body = cell.group(2) or b""
-            value = _XLSX_VALUE.search(body)
+            inner = cell.group(2) or b""
+            value = _XLSX_VALUE.search(inner)
             kind = attrs.get(b"t")
             if kind == b"s" and value:
                 cells.append(shared[int(value.group(1))])
             elif kind == b"inlineStr":
-                cells.append(_xml_text(body))
+                cells.append(_xml_text(inner))
             elif kind in (b"str", b"b", b"e"):
                 cells.append(html_unescape(value.group(1).decode()) if value else None)
             elif value:
@@ -211,19 +226,25 @@ def _ods(path: Path) -> Content:
         data = archive.read("content.xml")
     tables = []
     for table in _ODS_TABLE_RE.finditer(data):
-        if not _ODS_SMALL_NUMBER.search(table.group(2)):  # no cell holds 1 to 4
+        if not _ODS_SMALL_CELL.search(table.group(2)):  # no cell holds 1 to 4
             continue
         name = html_unescape(table.group(1).decode("utf-8", errors="replace"))
-        found, _ = _tables_from_rows(f"sheet {name!r}", _ods_rows(table.group(2)))
+        found = _tables_from_rows(f"sheet {name!r}", _ods_rows(table.group(2)))
         tables += found
-    words = {w for w in (_xml_text(p.group(1) or b"") for p in _ODS_PARAGRAPH.finditer(data)) if w and not _numeric(w)}
+    # Distinct paragraphs first (a million cells repeat a few thousand texts), then their text.
+    words = {w for w in map(_xml_text, set(_ODS_PARAGRAPH.findall(data))) if w and not _numeric(w)}
     return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
 
 
 def _ods_rows(data: bytes) -> Iterator[list[object]]:
+    """Each row's cells; a row with a number but none from 1 to 4 (no header, nothing to find) as []."""
     for row in _ODS_ROW.finditer(data):
+        body = row.group(1) or b""
+        if _ODS_NUMBER.search(body) and not _ODS_SMALL_CELL.search(body):
+            yield []
+            continue
         cells: list[object] = []
-        for cell in _ODS_CELL.finditer(row.group(1) or b""):
+        for cell in _ODS_CELL.finditer(body):
             attrs = dict(_ODS_ATTR.findall(cell.group(1)))
             repeat = min(int(attrs.get(b"table:number-columns-repeated", b"1")), _MAX_REPEAT)
             value: object
@@ -256,6 +277,9 @@ _HTML_ATTRIBUTE = re.compile(r"\s(alt|title|aria-label|aria-description|summary|
 _HTML_LINK = re.compile(r"\s(?:href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
 
 
+_HTML_SMALL_CELL = re.compile(r">\s*[1-4](?:\.0+)?\s*<")
+
+
 def _inline_text(fragment: str) -> str:
     return " ".join(html_unescape(_HTML_TAG.sub(" ", fragment)).split())
 
@@ -270,12 +294,12 @@ def _html(path: Path) -> Content:
         header = [_inline_text(cell) for cell in _HTML_CELL.findall(raw_rows[0])] if raw_rows else []
         if not any(is_count_header(h) for h in header):  # no column of counts: nothing for the count rule
             continue
-        rows = [header] + [[_inline_text(cell) for cell in _HTML_CELL.findall(row)] for row in raw_rows[1:]]
-        rows = [r for r in rows if r]
-        if rows:
-            caption = _HTML_CAPTION.search(table.group(1))
-            name = _inline_text(caption.group(1))[:60] if caption else f"table {number}"
-            tables.append(Table(name, rows[0], rows[1:]))
+        # Only rows with a cell that may read 1 to 4 can hold a small count: the others are not split into cells.
+        kept = [(n, [_inline_text(cell) for cell in _HTML_CELL.findall(row)])
+                for n, row in enumerate(raw_rows[1:], start=2) if _HTML_SMALL_CELL.search(row) or "&#" in row]
+        caption = _HTML_CAPTION.search(table.group(1))
+        name = _inline_text(caption.group(1))[:60] if caption else f"table {number}"
+        tables.append(Table(name, header, [cells for _, cells in kept], row_numbers=[n for n, _ in kept]))
     blocks = _HTML_BLOCK.sub("\n", body)
     lines = [" ".join(html_unescape(line).split()) for line in _HTML_TAG.sub(" ", blocks).split("\n")]
     attributes = [html_unescape(m.group(2) if m.group(2) is not None else m.group(3))

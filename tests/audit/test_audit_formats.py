@@ -237,3 +237,68 @@ def test_public_codes_in_a_restricted_table_are_not_secrets(tmp_path: Path) -> N
     _text(out / "data" / "leak.csv", "org_code,note\nZAA,PX0042917\n")
     report = audit_outputs(out)
     assert [(f.path, f.rule) for f in report.findings] == [("data/leak.csv", "restricted_content")]
+
+
+def test_a_file_linked_in_twice_is_read_once_and_reported_at_both_paths(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from naome_report import audit
+
+    _csv(tmp_path / "data" / "naome_test.csv", "3")
+    _csv(tmp_path / "portal" / "data" / "naome_test.csv", "3")
+    _csv(tmp_path / "portal" / "data" / "other.csv", "3")  # same content, another name: the rules read names
+    read: list[str] = []
+    real = audit.read_content
+    monkeypatch.setattr(audit, "read_content", lambda path: read.append(path.name) or real(path))
+    report = audit.audit_outputs(tmp_path, workers=1)
+    assert sorted(read) == ["naome_test.csv", "other.csv"]
+    assert [(f.path, f.rule) for f in report.findings] == [
+        ("data/naome_test.csv", "small_count"), ("portal/data/naome_test.csv", "small_count"),
+        ("portal/data/other.csv", "small_count")]
+
+
+def _sheet_rows(fmt: str, path: Path, rows: list[list[object]]) -> None:
+    """A one-sheet spreadsheet of these rows (numbers as numbers, text as text)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        for row in rows:
+            book.active.append(row)
+        book.save(path)
+        return
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    document = OpenDocumentSpreadsheet()
+    table = Table(name="Table_1")
+    for cells in rows:
+        row = TableRow()
+        for cell in cells:
+            element = TableCell(valuetype="float", value=cell) if isinstance(cell, int) else TableCell(valuetype="string")
+            element.addElement(P(text=str(cell)))
+            row.addElement(element)
+        table.addElement(row)
+    document.spreadsheet.addElement(table)
+    document.save(str(path))
+
+
+SHEET_CASES = {
+    # A row of text and [c] is data: the small count two rows under the header is still under 'Numerator'.
+    "suppressed row": ([["Larkdale", "2024/25", 40, 80], ["Eastwold", "2024/25", "[c]", "[c]"],
+                        ["Willowcross", "2024/25", 3, 60]], "3", "row 4, column 'Numerator'"),
+    "count written as text": ([["Larkdale", "2024/25", 40, 80], ["Willowcross", "2024/25", "2", "60"]], "2",
+                              "row 3, column 'Numerator'"),
+}
+
+
+@pytest.mark.parametrize("case", SHEET_CASES)
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_small_count_in_a_spreadsheet_is_found_under_its_header(fmt: str, case: str, tmp_path: Path) -> None:
+    rows, excerpt, where = SHEET_CASES[case]
+    _sheet_rows(fmt, tmp_path / f"NAoMe_Metrics_Table.{fmt}",
+                [["Organisation", "Period", "Numerator", "Denominator"], *rows])
+    findings = audit_outputs(tmp_path).findings
+    assert [(f.rule, f.excerpt) for f in findings] == [("small_count", excerpt)], findings
+    assert where in findings[0].where
