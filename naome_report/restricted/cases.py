@@ -39,12 +39,20 @@ def case_reference(period: str, org_code: str, indicator_id: str, subgroup: str)
     return f"NAOME-OP-{file_safe_period(period)}-{org_code}-{indicator_id}{tail}"
 
 
+# The unfavourable side of each direction: a result beyond the limits on the other side is favourable, is
+# told to the organisation in its pack ("no escalation") and does not enter the stages, letters or tracker.
+UNFAVOURABLE_SIDE = {"higher_better": "low", "lower_better": "high"}
+
+
 def outlier_cases(results: Results, registry: Registry, process: OutlierProcess) -> pd.DataFrame:
-    """Organisation results of the headline period at alarm or alert level, for indicators in the process."""
+    """Organisation results of the headline period at an unfavourable alarm or alert, for indicators in the process."""
     frame = results.indicators
+    side = frame["outlier_status"].astype(str).str.rpartition("_")[2]
+    unfavourable = frame["indicator_id"].map(
+        {ind.id: UNFAVOURABLE_SIDE.get(ind.direction, "") for ind in registry}).fillna("")
     keep = (frame["level"].eq("organisation") & frame["period"].eq(results.primary_period)
             & frame["subgroup"].isin(process.subgroups) & frame["outlier_status"].isin(list(STATUS_LEVEL))
-            & frame["outlier_process"].fillna("").astype(str).str.lower().eq("yes"))
+            & frame["outlier_process"].fillna("").astype(str).str.lower().eq("yes") & side.eq(unfavourable))
     cases = frame.loc[keep].copy()
     order = {ind.id: i for i, ind in enumerate(registry)}
     cases["outlier_level"] = cases["outlier_status"].map(STATUS_LEVEL)

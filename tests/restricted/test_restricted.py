@@ -23,9 +23,10 @@ from naome_report.restricted.cases import add_working_days, outlier_cases, timet
 
 REF = "NAOME-OP-2023-24_to_2025-26-"
 # From the fixture's rules: mdt and mort30_sact are in the process; in the pooled period ZZX is an alert (low)
-# for mdt and an alarm (high) for mort30_sact, ZAA an alert (low) for mort30_sact; every other organisation
-# result is within the limits, not assessed, or not in the process.
-CASES = {f"{REF}ZZX-mdt": "alert_low", f"{REF}ZZX-mort30_sact": "alarm_high", f"{REF}ZAA-mort30_sact": "alert_low"}
+# for mdt (higher is better) and an alarm (high) for mort30_sact (lower is better); ZAA's alert (low) for
+# mort30_sact is favourable, so not a case; every other organisation result is within the limits, not
+# assessed, or not in the process.
+CASES = {f"{REF}ZZX-mdt": "alert_low", f"{REF}ZZX-mort30_sact": "alarm_high"}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -70,10 +71,23 @@ def test_cases_are_the_alarms_and_alerts_of_indicators_in_the_process(fixture_da
     assert dict(zip(cases["case_reference"], cases["outlier_status"])) == CASES
 
 
+def test_a_favourable_alarm_is_not_a_case(fixture_data):
+    """An alarm on the better side (low 30-day mortality) enters no stage; the same alarm on the worse side does."""
+    results = load_results(fixture_data)
+    frame = results.indicators
+    row = (frame["org_code"].eq("ZAA") & frame["indicator_id"].eq("mort30_sact") & frame["level"].eq("organisation")
+           & frame["period"].eq(results.primary_period) & frame["subgroup"].eq("all"))
+    process = load_outlier_process(load_config())
+    frame.loc[row, "outlier_status"] = "alarm_low"
+    assert f"{REF}ZAA-mort30_sact" not in set(outlier_cases(results, load_registry(), process)["case_reference"])
+    frame.loc[row, "outlier_status"] = "alarm_high"
+    assert f"{REF}ZAA-mort30_sact" in set(outlier_cases(results, load_registry(), process)["case_reference"])
+
+
 def test_tracker_has_each_stage_of_each_case_with_its_date(restricted):
     with (restricted / "outlier-tracker.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 8 + 4 + 4  # one alarm (8 stages), two alerts (4 each)
+    assert len(rows) == 8 + 4  # one alarm (8 stages), one alert (4)
     assert all(r["handling"] == "NAOME-RESTRICTED: not for publication" for r in rows)
     alarm = [r for r in rows if r["case_reference"] == f"{REF}ZZX-mort30_sact"]
     assert [r["stage"] for r in alarm] == [str(i) for i in range(1, 9)]
@@ -83,7 +97,7 @@ def test_tracker_has_each_stage_of_each_case_with_its_date(restricted):
     assert alarm[4]["letters"] == ("letters/ZZX/ZZX_alarm_stage5_alarm_confirmed.md; "
                                    "letters/ZZX/ZZX_alarm_stage5_alarm_regulator.md")
     assert {r["outlier_status"] for r in alarm} == {"Alarm (high)"}
-    alert = [r for r in rows if r["case_reference"] == f"{REF}ZAA-mort30_sact"]
+    alert = [r for r in rows if r["case_reference"] == f"{REF}ZZX-mdt"]
     assert [r["due_date"] for r in alert] == ["2026-11-02", "2026-11-09", "no time limit", "2027-03-11"]
     assert all(r["completed_on"] == "" for r in rows)
     for r in rows:  # every letter the tracker names exists
@@ -100,14 +114,13 @@ def test_tracker_sheet_is_marked_restricted(restricted):
     cells = list(ws[table.ref])
     header = [c.value for c in cells[0]]
     assert header[:5] == ["Handling", "Case reference", "Organisation code", "Organisation name", "Nation"]
-    assert [row[0].value for row in cells[1:]] == [HANDLING] * 16
+    assert [row[0].value for row in cells[1:]] == [HANDLING] * 12
     assert MARKER in book.properties.keywords
 
 
 def test_letters_for_each_organisation_and_stage(restricted):
     letters = sorted(p.relative_to(restricted).as_posix() for p in (restricted / "letters").rglob("*.md"))
     assert letters == [
-        "letters/ZAA/ZAA_alert_stage2_alert.md",
         "letters/ZZX/ZZX_alarm_stage2_alarm_potential.md", "letters/ZZX/ZZX_alarm_stage5_alarm_confirmed.md",
         "letters/ZZX/ZZX_alarm_stage5_alarm_regulator.md", "letters/ZZX/ZZX_alarm_stage7_alarm_reminder.md",
         "letters/ZZX/ZZX_alert_stage2_alert.md",
@@ -149,7 +162,7 @@ def test_readme_says_how_to_handle_the_files(restricted):
     assert text.startswith("# NAOME-RESTRICTED: not for publication")
     assert "OFFICIAL-SENSITIVE. Not for publication." in text
     assert "`NAOME-OP-<period>-<organisation code>-<indicator id>[-<patient group>]`" in text
-    assert "NAOME-OP-2023-24_to_2025-26-ZAA-mort30_sact" in text
+    assert "NAOME-OP-2023-24_to_2025-26-ZAA-mort30_sact" in text  # the format's example
     assert ("Performance status, Stage at diagnosis, ER and HER2 status, Date and type of recurrence, Deprivation "
             "quintile, Ethnicity, Comorbidity (Charlson index)") in text
 
