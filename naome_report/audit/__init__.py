@@ -144,8 +144,14 @@ def audit_outputs(output_dir: Path, config: Config | None = None, workers: int |
     todo: list[tuple[str, str]] = []
     # The same content under the same file name (the rules read the name) is read once: the portal links in
     # the packs, reports and data files.
-    same_as: dict[str, list[str]] = {}
-    known: dict[str, list[Finding]] = {}
+    same_as: dict[tuple[str, str], list[str]] = {}
+    known: dict[tuple[str, str], list[Finding]] = {}
+
+    def record(path: str, digest: str, found: list[Finding]) -> None:
+        here = [replace(f, path=path) for f in found]
+        cache[path] = {"sha256": digest, "findings": [asdict(f) for f in here]}
+        report.findings.extend(here)
+
     for relative in public_outputs(output_dir, config):
         suffix = relative.suffix.lower()
         if suffix in IMAGE_SUFFIXES:
@@ -157,14 +163,13 @@ def audit_outputs(output_dir: Path, config: Config | None = None, workers: int |
         report.formats[suffix] += 1
         report.files_read += 1
         name, digest = relative.as_posix(), digests(output_dir / relative)
-        same = f"{digest} {relative.name}"
+        same = (digest, relative.name)
         if cache.get(name, {}).get("sha256") == digest:
-            report.findings += [Finding(**f) for f in cache[name]["findings"]]
-            known.setdefault(same, [Finding(**f) for f in cache[name]["findings"]])
+            found = [Finding(**f) for f in cache[name]["findings"]]
+            report.findings += found
+            known.setdefault(same, found)
         elif same in known:
-            found_here = [replace(f, path=name) for f in known[same]]
-            cache[name] = {"sha256": digest, "findings": [asdict(f) for f in found_here]}
-            report.findings += found_here
+            record(name, digest, known[same])
         elif same in same_as:
             same_as[same].append(name)
         else:
@@ -172,10 +177,8 @@ def audit_outputs(output_dir: Path, config: Config | None = None, workers: int |
             todo.append((name, digest))
 
     for name, digest, found in _check_all(output_dir, secrets, _slowest_first(todo), workers or available_cores()):
-        for path in (name, *same_as[f"{digest} {Path(name).name}"]):
-            found_here = [replace(f, path=path) for f in found]
-            cache[path] = {"sha256": digest, "findings": [asdict(f) for f in found_here]}
-            report.findings += found_here
+        for path in (name, *same_as[(digest, Path(name).name)]):
+            record(path, digest, found)
     _save_cache(output_dir, key, cache)
     report.findings.sort(key=lambda f: (f.path, f.rule, f.where))
     return report

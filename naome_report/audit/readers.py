@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from naome_report.audit.rules import is_count_header
+from naome_report.audit.rules import is_count_header, small_whole_number
 
 # Text attributes that readers see: alternative text, accessible names, tooltips, chart data.
 TEXT_ATTRIBUTES = ("alt", "title", "aria-label", "aria-description", "summary")
@@ -125,7 +125,6 @@ _XLSX_CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _XLSX_ATTR = re.compile(rb'\b(r|t)="([^"]*)"')
 _XLSX_VALUE = re.compile(rb"<v>([^<]*)</v>")
 _XML_TAG = re.compile(rb"<[^>]+>")
-_WHOLE_SMALL_TEXT = re.compile(r"^\s*[1-4](?:\.0+)?\s*$")
 _XLSX_SMALL_NUMBER = re.compile(rb'<c\b(?:(?!t="(?:s|str|b|e|inlineStr)")[^>])*><v>[1-4](?:\.0+)?</v>')
 _XLSX_NUMBER = re.compile(rb'<c\b(?:(?!t="(?:s|str|b|e|inlineStr)")[^>])*>(?:<f>[^<]*</f>)?<v>')
 _XLSX_INLINE = re.compile(rb"<is>(.*?)</is>", re.S)
@@ -148,17 +147,16 @@ def _xlsx(path: Path) -> Content:
         titles = _sheet_titles(archive)
         tables = []
         inline: set[str] = set()
-        small_text = any(_WHOLE_SMALL_TEXT.match(s) for s in shared)
+        small_text = any(map(small_whole_number, shared))
         for name in sorted(n for n in names if n.startswith("xl/worksheets/sheet") and n.endswith(".xml")):
             data = archive.read(name)
             texts = [_xml_text(m) for m in _XLSX_INLINE.findall(data)]
             inline.update(texts)
-            sheet_small_text = small_text or any(_WHOLE_SMALL_TEXT.match(t) for t in texts)
+            sheet_small_text = small_text or any(map(small_whole_number, texts))
             if not sheet_small_text and not _XLSX_SMALL_NUMBER.search(data):  # no cell holds 1 to 4
                 continue
-            found = _tables_from_rows(f"sheet {titles.get(name, name)!r}",
-                                         _xlsx_rows(data, shared, skip_plain_rows=not sheet_small_text))
-            tables += found
+            tables += _tables_from_rows(f"sheet {titles.get(name, name)!r}",
+                                        _xlsx_rows(data, shared, skip_plain_rows=not sheet_small_text))
     words = {s for s in (*shared, *inline) if s and not _numeric(s)}
     return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
 
@@ -229,8 +227,7 @@ def _ods(path: Path) -> Content:
         if not _ODS_SMALL_CELL.search(table.group(2)):  # no cell holds 1 to 4
             continue
         name = html_unescape(table.group(1).decode("utf-8", errors="replace"))
-        found = _tables_from_rows(f"sheet {name!r}", _ods_rows(table.group(2)))
-        tables += found
+        tables += _tables_from_rows(f"sheet {name!r}", _ods_rows(table.group(2)))
     # Distinct paragraphs first (a million cells repeat a few thousand texts), then their text.
     words = {w for w in map(_xml_text, set(_ODS_PARAGRAPH.findall(data))) if w and not _numeric(w)}
     return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
