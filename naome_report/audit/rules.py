@@ -27,13 +27,17 @@ LABEL_CUES = re.compile(r"\b(?:people|persons?|patients?|women|men|records?|aged
                         r"died|deaths?|respondents?|cases?|at risk|under 18)\b", re.IGNORECASE)
 
 _ADJECTIVE = r"(?:more|fewer|other|further|additional|eligible|new|excluded|quarantined|invalid|included|remaining|treated)"
-_NUMBER_PEOPLE = re.compile(rf"(?<![\w.,/\-–])([1-4])[ \t]+(?:{_ADJECTIVE}[ \t]+)?{PEOPLE}\b", re.IGNORECASE)
+# Each pattern opens with the character it needs (the digit, 'n', the colon) and looks behind only after it:
+# the regex engine then skips straight to those characters, three times faster over a page than when a
+# look-behind opens the pattern. "([1-4])(?<![\w.,/\-–][1-4])" is "(?<![\w.,/\-–])([1-4])" read that way.
+_NUMBER_PEOPLE = re.compile(rf"([1-4])(?<![\w.,/\-–][1-4])[ \t]+(?:{_ADJECTIVE}[ \t]+)?{PEOPLE}\b", re.IGNORECASE)
 _PEOPLE_NEXT = re.compile(rf"[ \t]+(?:[a-z]+[ \t]+)?{PEOPLE}\b", re.IGNORECASE)
-_X_OF_Y = re.compile(r"(?<![\w.,/\-–])([1-4]) (?:out )?of ([0-9][0-9,]*)(?![\w.,])")
-_N_EQUALS = re.compile(r"\bn\s*[=:]\s*([1-4])(?![\w.,])", re.IGNORECASE)
+_X_OF_Y = re.compile(r"([1-4])(?<![\w.,/\-–][1-4]) (?:out )?of ([0-9][0-9,]*)(?![\w.,])")
+_N_EQUALS = re.compile(r"[nN](?<!\w[nN])\s*[=:]\s*([1-4])(?![\w.,])")
 # A label and its count: "Aged under 18: 2" (running text, alt text), or a layout line ending "label    2".
 _AFTER_COLON = re.compile(r":[ \t]*([1-4])(?=[ \t]*(?:$|[;,)]|\.(?!\d)|[ \t]))", re.MULTILINE)
 _AT_LINE_END = re.compile(r"[ \t]{2,}([1-4])[ \t]*$", re.MULTILINE)
+_LINE_END_DIGIT = re.compile(r"([1-4])(?<=[ \t]{2}[1-4])[ \t]*$", re.MULTILINE)  # the digit of each _AT_LINE_END
 _WHOLE_SMALL = re.compile(r"^\s*([1-4])(?:\.0+)?\s*$")
 
 # Column headers that name a count of people or records (after lower-casing, '_' -> ' ', brackets removed).
@@ -47,8 +51,9 @@ NOT_COUNT_HEADER = re.compile(r"expected|rate|%|percent|ratio|median|mean|limit|
 # also their slices named `<part>_<hub file>` (the portal's downloads).
 NOT_COUNT_COLUMNS = {"naome_funnel_limits.csv": {"n"}}
 
-IDENTIFIER_TOKEN = re.compile(r"[A-Za-z0-9_-]*[0-9][A-Za-z0-9_-]*")
-_NHS_NUMBER = re.compile(r"(?<![\w.])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\w.])")
+# Whole runs of letters, digits, '_' and '-' at least as long as the shortest identifier (looks_like_identifier).
+IDENTIFIER_TOKEN = re.compile(r"[A-Za-z0-9_-]{6,}")
+_NHS_NUMBER = re.compile(r"(\d)(?<![\w.]\d)(\d\d)[ -]?(\d{3})[ -]?(\d{4})(?![\w.])")
 
 
 @dataclass(frozen=True)
@@ -119,24 +124,29 @@ def small_counts_in_text(text: str, where: str = "") -> Iterator[Hit]:
             yield Hit("small_count", where or _line_of(text, match.start()), _excerpt(text, match))
     for match in _N_EQUALS.finditer(text):
         yield Hit("small_count", where or _line_of(text, match.start()), _excerpt(text, match))
-    for pattern in (_AFTER_COLON, _AT_LINE_END):
-        for match in pattern.finditer(text):
-            line_start = text.rfind("\n", 0, match.start()) + 1
-            label = re.split(r"[;.](?:\s|$)|[ \t]{2,}", text[max(line_start, match.start() - 100):match.start()])[-1]
-            if LABEL_CUES.search(label) and not re.search(r"\d[ \t]*$", label) and \
-                    _previous_word(text, match.start(1)) not in NOT_A_COUNT_BEFORE:
-                yield Hit("small_count", where or _line_of(text, match.start()), _excerpt(text, match))
+    for match in itertools.chain(_AFTER_COLON.finditer(text), _counts_at_line_end(text)):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        label = re.split(r"[;.](?:\s|$)|[ \t]{2,}", text[max(line_start, match.start() - 100):match.start()])[-1]
+        if LABEL_CUES.search(label) and not re.search(r"\d[ \t]*$", label) and \
+                _previous_word(text, match.start(1)) not in NOT_A_COUNT_BEFORE:
+            yield Hit("small_count", where or _line_of(text, match.start()), _excerpt(text, match))
 
 
-def identifier_tokens(text: str) -> set[str]:
-    """Tokens that could be identifiers: letters, digits, '_' and '-' with at least one digit."""
-    return set(IDENTIFIER_TOKEN.findall(text))
+def _counts_at_line_end(text: str) -> Iterator[re.Match]:
+    """The matches of _AT_LINE_END, found from their digit: scanning every run of layout spaces cost far more."""
+    for digit in _LINE_END_DIGIT.finditer(text):
+        start = digit.start()
+        while start and text[start - 1] in " \t":
+            start -= 1
+        match = _AT_LINE_END.match(text, start)
+        if match:  # always, as the digit has two spaces before it and only spaces after it on its line
+            yield match
 
 
 def identifiers_in_text(text: str, patient_ids: frozenset[str], record_ids: frozenset[str],
                         where: str = "") -> Iterator[Hit]:
     """Patient identifiers and restricted record identifiers appearing as whole tokens."""
-    tokens = identifier_tokens(text)
+    tokens = set(IDENTIFIER_TOKEN.findall(text))  # identifiers have a digit: the sets below keep only those
     for token in sorted(tokens & patient_ids):
         yield Hit("patient_identifier", where, token)
     for token in sorted((tokens & record_ids) - patient_ids):
