@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import itertools
 import json
 import re
 import shutil
@@ -62,28 +63,23 @@ def read_content(path: Path) -> Content:
         raise UnreadableOutput(f"{type(exc).__name__}: {exc}") from None
 
 
-_CSV_SMALL_CELL = re.compile(rb'(?:^|,)"?[1-4](?:\.0+)?"?(?=,|\r?$)', re.M)
-
-
 def _csv(path: Path) -> Content:
-    """Rows holding a whole number from 1 to 4 (the only ones the count rule needs), and every distinct text cell."""
-    data = path.read_bytes()
-    text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.reader(text.splitlines())
+    """The rows holding a whole number from 1 to 4 in a column headed as a count (the only ones the count rule
+    reads), and every distinct text cell."""
+    reader = csv.reader(path.read_bytes().decode("utf-8-sig", errors="replace").splitlines())
     header = next(reader, [])
     if not header:
         return Content()
-    rows, numbers, words = [], [], set()
-    small = bool(_CSV_SMALL_CELL.search(data, data.find(b"\n") + 1))
-    for number, row in enumerate(reader, start=2):
-        words.update(row)
-        if small and any(_SMALL_TEXT.match(cell) for cell in row):
+    records = list(reader)
+    words = {w for w in set(itertools.chain.from_iterable(records)) if w and not _numeric(w)}
+    rows, numbers = [], []
+    columns = [i for i, h in enumerate(header) if is_count_header(h, path.name)]
+    for number, row in enumerate(records if columns else (), start=2):
+        if any(i < len(row) and _SMALL_TEXT.match(row[i]) for i in columns):
             rows.append(row)
             numbers.append(number)
-    words = {w for w in words if w and not _numeric(w)}
     joined = "\n".join(sorted(words))
-    return Content(tables=[Table("", header, rows, row_numbers=numbers)], texts=[("", joined)], raw=joined,
-                   )
+    return Content(tables=[Table("", header, rows, row_numbers=numbers)], texts=[("", joined)], raw=joined)
 
 
 _SMALL_TEXT = re.compile(r"^\s*[1-4](?:\.0+)?\s*$")
