@@ -43,10 +43,14 @@ def axis_ticks(low: float, high: float, at_least: int = 3) -> list[float]:
     return ticks
 
 
-def text(x: float, y: float, content: str, size: float = 10, anchor: str = "middle", colour: str = NHS_BLACK) -> str:
-    """One line of text."""
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{colour}" '
-            f'font-family="{FONT_FAMILY}">{escape(content)}</text>')
+def text(x: float, y: float, content: str, size: float = 10, anchor: str = "middle", colour: str = NHS_BLACK, *,
+         bold: bool = False, italic: bool = False, vertical: bool = False) -> str:
+    """One line of text (`vertical`: turned to read upwards, as a y-axis title)."""
+    extra = (' font-weight="bold"' if bold else "") + (' font-style="italic"' if italic else "")
+    if vertical:
+        extra += f' transform="rotate(-90 {x:.1f} {y:.1f})"'
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" text-anchor="{anchor}" fill="{colour}" '
+            f'font-family="{FONT_FAMILY}"{extra}>{escape(content)}</text>')
 
 
 def path_d(points: Sequence[tuple[float, float]]) -> str:

@@ -14,12 +14,12 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from naome_report.charts.bars import ranked_bar_chart  # noqa: E402
+from naome_report.charts.bars_svg import ranked_bar_svg  # noqa: E402
 from naome_report.charts.flow import patient_flow_diagram  # noqa: E402
 from naome_report.charts.funnel import funnel_plot  # noqa: E402
 from naome_report.charts.public import out_of_100_chart  # noqa: E402
-from naome_report.charts.run_chart import run_chart  # noqa: E402
-from naome_report.charts.save import save_figure  # noqa: E402
+from naome_report.charts.run_chart_svg import run_chart_svg  # noqa: E402
+from naome_report.charts.save import CSS_PX_PER_INCH, save_figure, save_svg  # noqa: E402
 from naome_report.charts.style import A4_TEXT_WIDTH_IN  # noqa: E402
 from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
@@ -44,6 +44,14 @@ def _save(fig: Figure, out_dir: Path, name: str, alt: str, synthetic: bool) -> d
     path and alt text (the figure is garbage once unused)."""
     alt = " ".join(alt.replace('"', "'").split())
     asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.svg", alt, fmt="svg", synthetic=synthetic)
+    return {"path": f"{FIGURE_DIR}/{name}.svg", "alt": asset.alt_text}
+
+
+def _save_svg(drawn: tuple[str, float, float], out_dir: Path, name: str, alt: str) -> dict[str, str]:
+    """Save a hand-written SVG chart (its synthetic mark already drawn) under figures/ like `_save`."""
+    alt = " ".join(alt.replace('"', "'").split())
+    svg, width, height = drawn
+    asset = save_svg(svg, out_dir / FIGURE_DIR / f"{name}.svg", alt, width, height)
     return {"path": f"{FIGURE_DIR}/{name}.svg", "alt": asset.alt_text}
 
 
@@ -106,7 +114,6 @@ def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: 
                           "ci_upper": upper, "group": rows.nation.map(UNIT_TYPE)})
     with_wales = "Wales" in ind.nations
     title = "By Cancer Alliance and Welsh region" if with_wales else "By Cancer Alliance"
-    fig = ranked_bar_chart(frame, national, title, value_label(ind), national_label=ind.coverage)
     shown = frame.dropna(subset=["percentage"]).sort_values("percentage")
     span = (f"Values range from {fmt(shown.percentage.iloc[0])} ({shown.label.iloc[0]}) to "
             f"{fmt(shown.percentage.iloc[-1])} ({shown.label.iloc[-1]}). " if len(shown) else "")
@@ -115,7 +122,9 @@ def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: 
            f"{' and Welsh regions' if with_wales else ''}, ranked, "
            f"with 95% confidence intervals and the {ind.coverage} value of {fmt(national)}. {adjusted}{span}"
            "The data are in naome_indicators.csv.")
-    return _save(fig, out_dir, f"alliance-{ind.id}", alt, results.synthetic)
+    drawn = ranked_bar_svg(frame, national, title, value_label(ind), alt, national_label=ind.coverage,
+                           synthetic=results.synthetic)
+    return _save_svg(drawn, out_dir, f"alliance-{ind.id}", alt)
 
 
 def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str] | None:
@@ -130,15 +139,17 @@ def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str
         "variation": r.variation.where(r.variation.isin(["improvement", "concern", "neither"]), "common_cause"),
     })
     trial = bool(r.limits_status.eq("trial").any())
-    fig = run_chart(frame, "England and Wales, by quarter", value_label(ind, adjusted=False), trial_limits=trial,
-                    percent=True, x_label="Quarter of diagnosis of metastatic breast cancer", size=RUN_CHART_SIZE_IN)
     signals = r[r.special_cause.eq("yes")]
     found = (f"{len(signals)} quarters show special-cause variation ({', '.join(signals.period.astype(str))})."
              if len(signals) else "No quarter shows special-cause variation.")
     alt = (f"Run chart of {ind.title_in_sentence}, England and Wales, by quarter from {r.period.iloc[0]} to "
            f"{r.period.iloc[-1]}, with its centre line at {fmt(r.centre.iloc[-1])} and "
            f"{'trial ' if trial else ''}process limits. {found} The data are in naome_run_charts.csv.")
-    return _save(fig, out_dir, f"run-{ind.id}", alt, results.synthetic)
+    size = (RUN_CHART_SIZE_IN[0] * CSS_PX_PER_INCH, RUN_CHART_SIZE_IN[1] * CSS_PX_PER_INCH)
+    svg = run_chart_svg(frame, "England and Wales, by quarter", value_label(ind, adjusted=False), alt,
+                        trial_limits=trial, x_label="Quarter of diagnosis of metastatic breast cancer", size_px=size,
+                        synthetic=results.synthetic)
+    return _save_svg((svg, *size), out_dir, f"run-{ind.id}", alt)
 
 
 def quarter_label(period: str) -> str:
