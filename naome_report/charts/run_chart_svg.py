@@ -12,12 +12,12 @@ from naome_report.charts.style import (
     NHS_MID_GREY,
     NHS_PALE_GREY,
     VARIATION_STYLE,
-    StatusStyle,
     format_percent,
     require_columns,
 )
-from naome_report.charts.svg import axis_ticks, dots, path, path_d, svg_document, text
+from naome_report.charts.svg import axis_ticks, path, path_d, svg_document, text
 from naome_report.charts.svg_frame import Frame
+from naome_report.charts.svg_marks import marks
 from naome_report.charts.text_metrics import text_width
 
 PX_PER_POINT = 96 / 72
@@ -66,7 +66,7 @@ def run_chart_svg(frame: pd.DataFrame, title: str, y_label: str, label: str, *, 
     body.append(path(path_d([(chart.x(i), chart.y(v)) for i, v in zip(x, frame["value"]) if pd.notna(v)]),
                      NHS_MID_GREY, 1.2 * PX_PER_POINT))
     for kind, style in VARIATION_STYLE.items():
-        body.append(_marks(style, [(chart.x(i), chart.y(v)) for i, v, k in zip(x, frame["value"], kinds)
+        body.append(marks(style, [(chart.x(i), chart.y(v)) for i, v, k in zip(x, frame["value"], kinds)
                                    if k == kind and pd.notna(v)]))
     body += _legend(legend, width, height)
     return svg_document(width, height, body, label, synthetic)
@@ -104,29 +104,6 @@ def _steps_d(chart: Frame, x: list[int], values: pd.Series) -> str:
     return " ".join(parts)
 
 
-def _marks(style: StatusStyle, centres: list[tuple[float, float]]) -> str:
-    """One element for every point of a kind: dots for circles, else filled outlines."""
-    if not centres:
-        return ""
-    diameter = style.size * PX_PER_POINT
-    if style.marker == "o":
-        return dots(centres, style.colour, diameter)
-    return path(" ".join(_mark_d(style.marker, x, y, diameter / 2) for x, y in centres), style.edge,
-                0.7 * PX_PER_POINT, fill=style.colour)
-
-
-def _mark_d(marker: str, x: float, y: float, r: float) -> str:
-    """Path data of a square ('s'), diamond ('D') or hexagon ('h') centred on x, y."""
-    if marker == "s":
-        return f"M{x - r:.1f},{y - r:.1f} h{2 * r:.1f} v{2 * r:.1f} h{-2 * r:.1f} Z"
-    if marker == "D":
-        r *= 1.2  # matplotlib's diamond is its square turned: corners further out
-        return f"M{x:.1f},{y - r:.1f} L{x + r:.1f},{y:.1f} L{x:.1f},{y + r:.1f} L{x - r:.1f},{y:.1f} Z"
-    h = r * 0.866
-    return (f"M{x:.1f},{y - r:.1f} L{x + h:.1f},{y - r / 2:.1f} L{x + h:.1f},{y + r / 2:.1f} L{x:.1f},{y + r:.1f} "
-            f"L{x - h:.1f},{y + r / 2:.1f} L{x - h:.1f},{y - r / 2:.1f} Z")
-
-
 def _legend(entries: list[tuple[str, str]], width: float, height: float) -> list[str]:
     """Keys and words in two centred columns under the chart, read row by row."""
     rows = -(-len(entries) // 2)
@@ -144,6 +121,6 @@ def _legend(entries: list[tuple[str, str]], width: float, height: float) -> list
         elif kind == "limits":
             out.append(path(f"M{x:.1f},{middle:.1f} h{key:g}", NHS_DARK_GREY, 1.0 * PX_PER_POINT, dash="4.5 2"))
         else:
-            out.append(_marks(VARIATION_STYLE[kind], [(x + key / 2, middle)]))
+            out.append(marks(VARIATION_STYLE[kind], [(x + key / 2, middle)]))
         out.append(text(x + key + KEY_GAP, baseline, words, TICK_SIZE, "start", NHS_BLACK))
     return out

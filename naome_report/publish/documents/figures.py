@@ -16,11 +16,11 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from naome_report.charts.bars_svg import ranked_bar_svg  # noqa: E402
 from naome_report.charts.flow import patient_flow_diagram  # noqa: E402
-from naome_report.charts.funnel import funnel_plot  # noqa: E402
+from naome_report.charts.funnel_plot_svg import funnel_plot_svg  # noqa: E402
 from naome_report.charts.public import out_of_100_chart  # noqa: E402
 from naome_report.charts.run_chart_svg import run_chart_svg  # noqa: E402
 from naome_report.charts.save import CSS_PX_PER_INCH, save_figure, save_svg  # noqa: E402
-from naome_report.charts.style import A4_TEXT_WIDTH_IN  # noqa: E402
+from naome_report.charts.style import A4_TEXT_WIDTH_IN, DEFAULT_SIZE_IN  # noqa: E402
 from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
 from naome_report.machine import available_cores  # noqa: E402
@@ -32,6 +32,7 @@ from naome_report.vocabulary import FUNNEL_POSITION  # noqa: E402
 
 FIGURE_DIR = "figures"
 UNIT_TYPE = {"England": "Cancer Alliance", "Wales": "Welsh region"}  # the alliance level's units, by nation
+FUNNEL_SIZE_IN = DEFAULT_SIZE_IN
 RUN_CHART_SIZE_IN = (A4_TEXT_WIDTH_IN, 2.8)  # lower than the funnels: it shares a page with the yearly table
 # An indicator outside the outlier process is drawn by funnel position with the marker of the matching status.
 POSITION_STYLE = {"above_998": "alarm_high", "above_95": "alert_high", "within": "within_limits",
@@ -82,13 +83,11 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
         return None
     target = float(lim.target.iloc[0])
     if ind.outlier_process:  # drawn by HQIP outlier status: alerts and alarms
-        points = rows[["org_code", "org_name", "denominator", "percentage", "outlier_status"]]
-        fig = funnel_plot(points, lim, target, ind.title, value_label(ind))
+        points, labels = rows[["org_code", "org_name", "denominator", "percentage", "outlier_status"]], None
     else:  # drawn by funnel position, in words without 'alert' or 'alarm'
         points = rows[["org_code", "org_name", "denominator", "percentage"]].assign(
             outlier_status=rows.funnel_position.map(POSITION_STYLE))
         labels = {style: FUNNEL_POSITION[position].short for position, style in POSITION_STYLE.items()}
-        fig = funnel_plot(points, lim, target, ind.title, value_label(ind), status_labels=labels)
     counts = rows.funnel_position.value_counts()
     adjusted = f" {adjustment_words(ind)}." if ind.is_casemix_adjusted else ""
     alt = (f"Funnel plot of {ind.title_in_sentence} for {fmt(len(points), 'count')} organisations, "
@@ -96,7 +95,10 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
            f"organisations are above and {fmt(counts.get('below_998', 0), 'count')} below the 99.8% limits; "
            f"{fmt(counts.get('above_95', 0), 'count')} above and {fmt(counts.get('below_95', 0), 'count')} "
            "below the 95% limits only. The data are in naome_indicators.csv.")
-    return _save(fig, out_dir, f"funnel-{ind.id}", alt, results.synthetic)
+    size = (FUNNEL_SIZE_IN[0] * CSS_PX_PER_INCH, FUNNEL_SIZE_IN[1] * CSS_PX_PER_INCH)
+    svg = funnel_plot_svg(points, lim, target, ind.title, value_label(ind), alt, size_px=size, status_labels=labels,
+                          synthetic=results.synthetic)
+    return _save_svg((svg, *size), out_dir, f"funnel-{ind.id}", alt)
 
 
 def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: Path) -> dict[str, str] | None:
