@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +21,8 @@ from naome_report.charts.save import CSS_PX_PER_INCH, save_figure, save_svg  # n
 from naome_report.charts.style import A4_TEXT_WIDTH_IN, DEFAULT_SIZE_IN  # noqa: E402
 from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
-from naome_report.machine import available_cores  # noqa: E402
 from naome_report.publish.documents.context import PUBLIC_INDICATORS, adjustment_words, at_risk_table, org_rows  # noqa: E402
 from naome_report.publish.documents.formatting import fmt, fmt_count  # noqa: E402
-from naome_report.publish.gc_batch import batched_gc, start_gc_batch  # noqa: E402
 from naome_report.registry import Indicator, Registry  # noqa: E402
 from naome_report.vocabulary import FUNNEL_POSITION  # noqa: E402
 
@@ -223,69 +219,24 @@ def public_figure(results: Results, registry: Registry, out_dir: Path) -> dict[s
     return _save(fig, out_dir, "public-care", alt, results.synthetic)
 
 
-_SHARED: dict[str, Any] = {}
+def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, Any]], out_dir: Path) -> dict[str, Any]:
+    """Draw every figure once; indicator figures are stored in each entry's 'figures'.
 
-
-def _draw_job(job: tuple[str, str]) -> tuple[str, str, dict[str, str] | None]:
-    """Draw one figure (in a forked worker that inherited the results; in a GC batch, its garbage is collected after)."""
-    try:
-        return _draw(job)
-    finally:
-        if not gc.isenabled():  # in a batch: the figure's garbage goes now, so memory stays flat
-            gc.collect()
-
-
-def _draw(job: tuple[str, str]) -> tuple[str, str, dict[str, str] | None]:
-    kind, key = job
-    results, registry, out_dir = _SHARED["results"], _SHARED["registry"], _SHARED["out_dir"]
-    if kind == "funnel":
-        return kind, key, funnel_figure(results, registry.get(key), out_dir)
-    if kind == "alliance":
-        ind = registry.get(key)
-        return kind, key, alliance_figure(results, ind, _national_value(results, ind), out_dir)
-    if kind == "run":
-        return kind, key, run_figure(results, registry.get(key), out_dir)
-    if kind == "km":
-        return kind, key, km_figure(results, key, out_dir)
-    if kind == "public":
-        return kind, key, public_figure(results, registry, out_dir)
-    return kind, key, flow_figure(results, out_dir)
-
-
-def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, Any]], out_dir: Path,
-             workers: int = 0) -> dict[str, Any]:
-    """Draw every figure once (in parallel); indicator figures are stored in each entry's 'figures'."""
-    jobs: list[tuple[str, str]] = [("flow", ""), ("km", "route"), ("km", "subtype"), ("public", "")]
-    for ind in registry:
-        if ind.has_rate:
-            jobs += [("funnel", ind.id)] if ind.has_funnel else []
-            jobs.append(("alliance", ind.id))
-            jobs += [("run", ind.id)] if ind.run_chart else []
+    In this process, one after another: about a second in all, less than a pool of workers costs to start.
+    """
     figure_dir = out_dir / FIGURE_DIR
     if figure_dir.is_dir():  # figures of an earlier build (or of an older format) would linger beside the new
         for old in figure_dir.iterdir():
             if old.is_file():
                 old.unlink()
-    _SHARED.update(results=results, registry=registry, out_dir=out_dir)
-    workers = workers or available_cores()
-    if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
-        workers = 1
-    try:
-        if workers > 1:
-            with multiprocessing.get_context("fork").Pool(workers, initializer=start_gc_batch) as pool:
-                done = pool.map(_draw_job, jobs, chunksize=1)
-        else:
-            with batched_gc():
-                done = [_draw_job(job) for job in jobs]
-    finally:
-        _SHARED.clear()
-    shared: dict[str, Any] = {"flow": None, "km_route": None, "km_subtype": None, "public": None}
-    for kind, key, asset in done:
-        if kind in ("funnel", "alliance", "run"):
-            entries[key]["figures"][kind] = asset
-        else:
-            shared[f"km_{key}" if kind == "km" else kind] = asset
-    return shared
+    for ind in registry:
+        if ind.has_rate:
+            figures = entries[ind.id]["figures"]
+            figures["funnel"] = funnel_figure(results, ind, out_dir) if ind.has_funnel else None
+            figures["alliance"] = alliance_figure(results, ind, _national_value(results, ind), out_dir)
+            figures["run"] = run_figure(results, ind, out_dir) if ind.run_chart else None
+    return {"flow": flow_figure(results, out_dir), "km_route": km_figure(results, "route", out_dir),
+            "km_subtype": km_figure(results, "subtype", out_dir), "public": public_figure(results, registry, out_dir)}
 
 
 def _national_value(results: Results, ind: Indicator) -> float:
