@@ -23,7 +23,7 @@ from naome_report.charts.style import (
     format_percent,
     require_columns,
 )
-from naome_report.charts.svg import axis_ticks, path, svg_document, text
+from naome_report.charts.svg import axis_ticks, measured_text, path, svg_document
 from naome_report.charts.svg_frame import Frame
 from naome_report.charts.text_metrics import text_width
 
@@ -58,13 +58,13 @@ def ranked_bar_svg(frame: pd.DataFrame, national: float, title: str, x_label: st
     height = top + ROW * len(ranked) + bottom
     frame_ = Frame(WIDTH, height, left, 12, top, bottom, 0.0, x_max_of(ranked, national), -0.5, len(ranked) - 0.5)
     y = [frame_.y(len(ranked) - 1 - i) for i in range(len(ranked))]  # highest first, at the top
-    body = [text(left, TITLE_SIZE, title, TITLE_SIZE, "start", NHS_DARK_BLUE, bold=True)]
+    body = [measured_text(left, TITLE_SIZE, title, TITLE_SIZE, "start", NHS_DARK_BLUE, bold=True)]
     body += _x_axis(frame_, x_labels)
     body += _bars(frame_, ranked, y)
     body.append(path(f"M{frame_.x(national):.1f},{top:.1f} V{height - bottom:.1f}", NHS_DARK_BLUE, 1.5 * PX_PER_POINT,
                      dash="6 3.5"))
     body += _value_labels(frame_, ranked, y)
-    body += [text(left - 5, yi + TICK_SIZE * (0.35 - LINE * (len(lines) - 1) / 2 + LINE * k), line, TICK_SIZE, "end")
+    body += [measured_text(left - 5, yi + TICK_SIZE * (0.35 - LINE * (len(lines) - 1) / 2 + LINE * k), line, TICK_SIZE, "end")
              for yi, lines in zip(y, names) for k, line in enumerate(lines)]
     body += _legend(legend, height - 4)
     return svg_document(WIDTH, height, body, label, synthetic), WIDTH, height
@@ -78,11 +78,11 @@ def _x_axis(frame: Frame, x_labels: list[str]) -> list[str]:
     axes = (f"M{frame.left:.1f},{frame.top:.1f} V{base:.1f} H{frame.width - frame.right:.1f} "
             + " ".join(f"M{frame.x(t):.1f},{base:.1f} v4" for t in ticks))
     out = [path(grid, NHS_PALE_GREY, 0.8 * PX_PER_POINT), path(axes, NHS_DARK_GREY, 0.8 * PX_PER_POINT)]
-    out += [text(frame.x(t), base + 6 + TICK_SIZE, format_percent(t, 0 if t == round(t) else 1), TICK_SIZE)
+    out += [measured_text(frame.x(t), base + 6 + TICK_SIZE, format_percent(t, 0 if t == round(t) else 1), TICK_SIZE)
             for t in ticks]
     middle = frame.left + (frame.width - frame.left - frame.right) / 2
     first = base + 6 + TICK_SIZE * LINE + 4 + LABEL_SIZE
-    out += [text(middle, first + LABEL_SIZE * LINE * k, line, LABEL_SIZE) for k, line in enumerate(x_labels)]
+    out += [measured_text(middle, first + LABEL_SIZE * LINE * k, line, LABEL_SIZE) for k, line in enumerate(x_labels)]
     return out
 
 
@@ -128,13 +128,13 @@ def _value_labels(frame: Frame, ranked: pd.DataFrame, y: list[float]) -> list[st
     grounds, out = [], []
     for yi, value, upper in zip(y, ranked["percentage"], ranked["ci_upper"]):
         if pd.isna(value):
-            out.append(text(frame.left + 4, yi + TICK_SIZE * 0.35, NOT_AVAILABLE, TICK_SIZE, "start", NHS_DARK_GREY,
+            out.append(measured_text(frame.left + 4, yi + TICK_SIZE * 0.35, NOT_AVAILABLE, TICK_SIZE, "start", NHS_DARK_GREY,
                             italic=True))
             continue
         words = format_percent(value)
         x = frame.x(upper if pd.notna(upper) else value) + 4
         grounds.append(_box_d(x - 1, yi - TICK_SIZE * 0.55, x + text_width(words, TICK_SIZE) + 1, yi + TICK_SIZE * 0.55))
-        out.append(text(x, yi + TICK_SIZE * 0.35, words, TICK_SIZE, "start"))
+        out.append(measured_text(x, yi + TICK_SIZE * 0.35, words, TICK_SIZE, "start"))
     return [path(" ".join(grounds), "none", fill=WHITE)] + out
 
 
@@ -162,6 +162,6 @@ def _legend(entries: list[tuple[str, str]], baseline: float) -> list[str]:
         else:
             out.append(path(f"M{x:.1f},{middle:.1f} h{key:.1f} M{x + key / 2:.1f},{middle - 5:.1f} v10", NHS_BLACK,
                             0.9 * PX_PER_POINT))
-        out.append(text(x + key + 5, baseline, words, TICK_SIZE, "start"))
+        out.append(measured_text(x + key + 5, baseline, words, TICK_SIZE, "start"))
         x += width + gap
     return out

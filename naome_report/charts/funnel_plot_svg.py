@@ -22,7 +22,7 @@ from naome_report.charts.style import (
     format_percent,
     require_columns,
 )
-from naome_report.charts.svg import axis_ticks, path, path_d, simplify, svg_document, text
+from naome_report.charts.svg import axis_ticks, measured_text, path, path_d, simplify, svg_document
 from naome_report.charts.svg_frame import Frame
 from naome_report.charts.svg_marks import PX_PER_POINT, marks
 from naome_report.charts.text_metrics import text_width
@@ -68,7 +68,7 @@ def funnel_plot_svg(points: pd.DataFrame, limits: pd.DataFrame, target: float, t
     chart = Frame(width, height, left, 10, TITLE_SIZE * 1.7, bottom, 0.0, x_max, y0, y1)
     x_ticks = [t for t in axis_ticks(0.0, x_max, 7) if t <= x_max]
     base, right = height - bottom, width - chart.right
-    body = [text(left, TITLE_SIZE * 1.1, title, TITLE_SIZE, "start", NHS_DARK_BLUE, bold=True)]
+    body = [measured_text(left, TITLE_SIZE * 1.1, title, TITLE_SIZE, "start", NHS_DARK_BLUE, bold=True)]
     body.append(path(" ".join([f"M{left:.1f},{chart.y(t):.1f} H{right:.1f}" for t in y_ticks]
                               + [f"M{chart.x(t):.1f},{chart.top:.1f} V{base:.1f}" for t in x_ticks]),
                      NHS_PALE_GREY, 0.8 * PX_PER_POINT))
@@ -103,12 +103,12 @@ def _axes(chart: Frame, x_ticks: list[float], y_ticks: dict[float, str], x_label
          + " ".join(f"M{chart.x(t):.1f},{base:.1f} v4" for t in x_ticks)
          + " " + " ".join(f"M{chart.left:.1f},{chart.y(t):.1f} h-4" for t in y_ticks))
     out = [path(d, NHS_DARK_GREY, 0.8 * PX_PER_POINT)]
-    out += [text(chart.x(t), base + 5 + TICK_SIZE, f"{t:,.0f}", TICK_SIZE) for t in x_ticks]
-    out += [text(chart.left - 6, chart.y(t) + TICK_SIZE * 0.35, words, TICK_SIZE, "end") for t, words in y_ticks.items()]
+    out += [measured_text(chart.x(t), base + 5 + TICK_SIZE, f"{t:,.0f}", TICK_SIZE) for t in x_ticks]
+    out += [measured_text(chart.left - 6, chart.y(t) + TICK_SIZE * 0.35, words, TICK_SIZE, "end") for t, words in y_ticks.items()]
     middle_x = chart.left + (chart.width - chart.left - chart.right) / 2
-    out.append(text(middle_x, base + 5 + TICK_SIZE * LINE + 3 + LABEL_SIZE, x_label, LABEL_SIZE))
+    out.append(measured_text(middle_x, base + 5 + TICK_SIZE * LINE + 3 + LABEL_SIZE, x_label, LABEL_SIZE))
     middle_y = chart.top + (base - chart.top) / 2
-    out += [text(4 + LABEL_SIZE * (1 + LINE * k), middle_y, line, LABEL_SIZE, vertical=True)
+    out += [measured_text(4 + LABEL_SIZE * (1 + LINE * k), middle_y, line, LABEL_SIZE, vertical=True)
             for k, line in enumerate(y_lines)]
     return out
 
@@ -130,5 +130,5 @@ def _legend(entries: list[tuple[str, str]], width: float, height: float) -> list
             out.append(path(f"M{x:.1f},{middle:.1f} h{KEY:g}", NHS_DARK_BLUE, 1.4 * PX_PER_POINT))
         else:
             out.append(marks(OUTLIER_STATUS[kind], [(x + KEY / 2, middle)]))
-        out.append(text(x + KEY + KEY_GAP, baseline, words, TICK_SIZE, "start", NHS_BLACK))
+        out.append(measured_text(x + KEY + KEY_GAP, baseline, words, TICK_SIZE, "start", NHS_BLACK))
     return out

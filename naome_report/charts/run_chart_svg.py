@@ -15,7 +15,7 @@ from naome_report.charts.style import (
     format_percent,
     require_columns,
 )
-from naome_report.charts.svg import axis_ticks, path, path_d, svg_document, text
+from naome_report.charts.svg import axis_ticks, measured_text, path, path_d, svg_document
 from naome_report.charts.svg_frame import Frame
 from naome_report.charts.svg_marks import marks
 from naome_report.charts.text_metrics import text_width
@@ -51,13 +51,13 @@ def run_chart_svg(frame: pd.DataFrame, title: str, y_label: str, label: str, *, 
     tick_words = {t: format_percent(t, 0 if t == round(t) else 1) for t in ticks}
     left = 10 + LABEL_SIZE * LINE * len(y_lines) + 8 + max(text_width(w, TICK_SIZE) for w in tick_words.values())
     chart = Frame(width, height, left, 8, TITLE_SIZE * 1.7, bottom, -0.5, len(frame) - 0.5, y0, y1)
-    body = [text(left, TITLE_SIZE * 1.1, title, TITLE_SIZE, "start", NHS_DARK_BLUE, bold=True)]
+    body = [measured_text(left, TITLE_SIZE * 1.1, title, TITLE_SIZE, "start", NHS_DARK_BLUE, bold=True)]
     if trial_limits:
-        body.append(text(width - chart.right, TITLE_SIZE * 1.1, TRIAL_TITLE, 9 * PX_PER_POINT, "end", NHS_DARK_GREY,
+        body.append(measured_text(width - chart.right, TITLE_SIZE * 1.1, TRIAL_TITLE, 9 * PX_PER_POINT, "end", NHS_DARK_GREY,
                          italic=True))
     body.append(path(" ".join(f"M{left:.1f},{chart.y(t):.1f} H{width - chart.right:.1f}" for t in ticks), NHS_PALE_GREY,
                      0.8 * PX_PER_POINT))
-    body += [text(left - 4, chart.y(t) + TICK_SIZE * 0.35, words, TICK_SIZE, "end") for t, words in tick_words.items()]
+    body += [measured_text(left - 4, chart.y(t) + TICK_SIZE * 0.35, words, TICK_SIZE, "end") for t, words in tick_words.items()]
     body += _axes(chart, periods, x_label, y_lines)
     x = list(range(len(frame)))
     body.append(path(_steps_d(chart, x, frame["upper"]) + " " + _steps_d(chart, x, frame["lower"]), NHS_DARK_GREY,
@@ -80,13 +80,13 @@ def _axes(chart: Frame, periods: list[list[str]], x_label: str, y_lines: list[st
     d = (f"M{chart.left:.1f},{chart.top:.1f} V{base:.1f} H{chart.width - chart.right:.1f} "
          + " ".join(f"M{chart.x(i):.1f},{base:.1f} v4" for i in shown))
     out = [path(d, NHS_DARK_GREY, 0.8 * PX_PER_POINT)]
-    out += [text(chart.x(i), base + 5 + TICK_SIZE * (1 + LINE * k), line, TICK_SIZE)
+    out += [measured_text(chart.x(i), base + 5 + TICK_SIZE * (1 + LINE * k), line, TICK_SIZE)
             for i in shown for k, line in enumerate(periods[i])]
     tick_lines = max(len(p) for p in periods)
     middle_x = chart.left + (chart.width - chart.left - chart.right) / 2
-    out.append(text(middle_x, base + 5 + TICK_SIZE * LINE * tick_lines + 3 + LABEL_SIZE, x_label, LABEL_SIZE))
+    out.append(measured_text(middle_x, base + 5 + TICK_SIZE * LINE * tick_lines + 3 + LABEL_SIZE, x_label, LABEL_SIZE))
     middle_y = chart.top + (base - chart.top) / 2
-    out += [text(4 + LABEL_SIZE * (1 + LINE * k), middle_y, line, LABEL_SIZE, vertical=True)
+    out += [measured_text(4 + LABEL_SIZE * (1 + LINE * k), middle_y, line, LABEL_SIZE, vertical=True)
             for k, line in enumerate(y_lines)]
     return out
 
@@ -122,5 +122,5 @@ def _legend(entries: list[tuple[str, str]], width: float, height: float) -> list
             out.append(path(f"M{x:.1f},{middle:.1f} h{key:g}", NHS_DARK_GREY, 1.0 * PX_PER_POINT, dash="4.5 2"))
         else:
             out.append(marks(VARIATION_STYLE[kind], [(x + key / 2, middle)]))
-        out.append(text(x + key + KEY_GAP, baseline, words, TICK_SIZE, "start", NHS_BLACK))
+        out.append(measured_text(x + key + KEY_GAP, baseline, words, TICK_SIZE, "start", NHS_BLACK))
     return out
