@@ -14,6 +14,7 @@ from naome_report.hub import Results
 from naome_report.outlier_process import OutlierProcess, Stage
 from naome_report.publish.workbook import file_safe_period
 from naome_report.registry import Registry
+from naome_report.stats.outliers import unfavourable_side
 
 STATUS_LEVEL = {"alarm_high": "alarm", "alarm_low": "alarm", "alert_high": "alert", "alert_low": "alert"}
 BANK_HOLIDAY_AREA = {"England": "ENG", "Wales": "WLS"}
@@ -39,17 +40,16 @@ def case_reference(period: str, org_code: str, indicator_id: str, subgroup: str)
     return f"NAOME-OP-{file_safe_period(period)}-{org_code}-{indicator_id}{tail}"
 
 
-# The unfavourable side of each direction: a result beyond the limits on the other side is favourable, is
-# told to the organisation in its pack ("no escalation") and does not enter the stages, letters or tracker.
-UNFAVOURABLE_SIDE = {"higher_better": "low", "lower_better": "high"}
-
-
 def outlier_cases(results: Results, registry: Registry, process: OutlierProcess) -> pd.DataFrame:
-    """Organisation results of the headline period at an unfavourable alarm or alert, for indicators in the process."""
+    """Organisation results of the headline period at an unfavourable alarm or alert, for indicators in the process.
+
+    A result beyond the limits on the favourable side is told to the organisation in its pack ("no escalation")
+    and enters no stage, letter or tracker row.
+    """
     frame = results.indicators
     side = frame["outlier_status"].astype(str).str.rpartition("_")[2]
     unfavourable = frame["indicator_id"].map(
-        {ind.id: UNFAVOURABLE_SIDE.get(ind.direction, "") for ind in registry}).fillna("")
+        {ind.id: unfavourable_side(ind.direction) for ind in registry}).fillna("")
     keep = (frame["level"].eq("organisation") & frame["period"].eq(results.primary_period)
             & frame["subgroup"].isin(process.subgroups) & frame["outlier_status"].isin(list(STATUS_LEVEL))
             & frame["outlier_process"].fillna("").astype(str).str.lower().eq("yes") & side.eq(unfavourable))

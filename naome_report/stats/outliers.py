@@ -14,6 +14,13 @@ _SIDE_OF_POSITION = {"above_998": 1, "above_95": 1, "within": 0, "below_95": -1,
 _BETTER_SIGN = {"higher_better": 1, "lower_better": -1, "neutral": 0}
 
 
+def unfavourable_side(direction: str) -> str:
+    """The side ('low' or 'high') where a result beyond the limits is worse; '' where no direction is preferred."""
+    if direction not in _BETTER_SIGN:
+        raise ValueError(f"unknown direction {direction!r}; allowed: {', '.join(_BETTER_SIGN)}")
+    return {1: "low", -1: "high", 0: ""}[_BETTER_SIGN[direction]]
+
+
 def funnel_position(
     value: ArrayLike,
     lower_95: ArrayLike,

@@ -6,6 +6,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from naome_report.stats.outliers import (
+    unfavourable_side,
     comparison_from_interval,
     comparison_from_position,
     funnel_position,
@@ -91,3 +92,11 @@ def test_comparison_from_a_confidence_interval():
         "higher", "similar", "lower", "not_assessed"]
     with pytest.raises(ValueError, match="unknown direction 'up'"):
         comparison_from_interval(lower, upper, 50, "up")
+
+
+def test_the_unfavourable_side_is_low_where_higher_is_better_and_absent_without_a_direction():
+    assert unfavourable_side("higher_better") == "low"  # e.g. too few patients discussed at an MDT
+    assert unfavourable_side("lower_better") == "high"  # e.g. too many deaths within 30 days of SACT
+    assert unfavourable_side("neutral") == ""  # described, never judged
+    with pytest.raises(ValueError, match="unknown direction 'up'"):
+        unfavourable_side("up")
