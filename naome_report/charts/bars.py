@@ -51,7 +51,7 @@ def ranked_bar_chart(
     fig = new_figure(width_in, 1.6 + 0.26 * len(ranked))
     ax = fig.add_subplot()
     y = np.arange(len(ranked))[::-1]
-    x_max = _x_max(ranked, national)
+    x_max = x_max_of(ranked, national)
     _draw_bars(ax, ranked, y, groups, x_max)
     ax.axvline(national, color=NHS_DARK_BLUE, linewidth=1.5, linestyle="--", zorder=4)
     _label_axes(ax, ranked, y, title, x_label, x_max)
@@ -59,7 +59,7 @@ def ranked_bar_chart(
     return fig
 
 
-def _x_max(ranked: pd.DataFrame, national: float) -> float:
+def x_max_of(ranked: pd.DataFrame, national: float) -> float:
     """Room for the whiskers and value labels, never past 100%."""
     top = np.nanmax([ranked["ci_upper"].max(), ranked["percentage"].max(), national])
     return float(min(100.0, top * 1.12 + 2.0))

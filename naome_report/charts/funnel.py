@@ -185,7 +185,7 @@ def _draw_points(ax: Axes, points: pd.DataFrame, labels: Mapping[str, str]) -> N
     if column not in points.columns:
         _plot_group(ax, points, _UNCLASSIFIED)
         return
-    statuses = _base_status(points[column])
+    statuses = base_status(points[column])
     unknown = sorted(set(statuses) - set(styles))
     if unknown:
         raise ValueError(f"funnel_plot: unknown {column} value(s) {unknown}; expected {list(styles)}")
@@ -195,7 +195,7 @@ def _draw_points(ax: Axes, points: pd.DataFrame, labels: Mapping[str, str]) -> N
             _plot_group(ax, group, style, labels.get(status, style.label))
 
 
-def _base_status(status: pd.Series) -> pd.Series:
+def base_status(status: pd.Series) -> pd.Series:
     """Statuses without their reason ("not_assessed:too_few" is drawn as "not_assessed")."""
     return status.fillna("not_assessed").astype(str).str.split(":", n=1).str[0]
 

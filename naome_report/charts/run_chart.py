@@ -40,7 +40,7 @@ def run_chart(
     `trial_limits` defaults to any true value in an optional `trial_limits` column.
     """
     require_columns(frame, RUN_COLUMNS, "run_chart")
-    _check_variation(frame)
+    check_variation(frame)
     fig = new_figure(*size)
     ax = fig.add_subplot()
     trial = _is_trial(frame, trial_limits)
@@ -59,7 +59,7 @@ def run_chart(
     return fig
 
 
-def _check_variation(frame: pd.DataFrame) -> None:
+def check_variation(frame: pd.DataFrame) -> None:
     """Only the four Making Data Count variation kinds are allowed."""
     unknown = sorted(set(frame["variation"]) - set(VARIATION_STYLE))
     if unknown:

@@ -70,6 +70,18 @@ def save_figure(fig: Figure, path: Path | str, alt_text: str, fmt: ImageFormat =
     return FigureAsset(path, alt_text.strip(), width_px, height_px)
 
 
+def save_svg(svg: str, path: Path | str, alt_text: str, width_px: float, height_px: float) -> FigureAsset:
+    """Save a hand-written SVG chart (already named for screen readers) with a <title> and `<path>.alt.txt`."""
+    if not alt_text or not alt_text.strip():
+        raise ValueError(f"{path}: every figure needs alternative text")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    opening = svg.index(">", svg.index("<svg ")) + 1
+    atomic.write_text(path, svg[:opening] + f"<title>{escape(alt_text.strip())}</title>" + svg[opening:])
+    atomic.write_bytes(alt_text_path(path), alt_text.strip().encode("utf-8") + b"\n")
+    return FigureAsset(path, alt_text.strip(), round(width_px), round(height_px))
+
+
 def _png_size(data: bytes) -> tuple[int, int]:
     """Width and height from the PNG header (matplotlib truncates inches × dpi)."""
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")

@@ -62,3 +62,24 @@ def test_libreoffice_prints_each_narrow_sheet_on_one_page_width(built, tmp_path,
     table_pages = [p for p in pages if "ZZY" in p]  # an organisation code, repeated on each page across
     assert len(table_pages) >= 4
     assert all("Organisation name" in p and "-minus @at +plus Trust" in p for p in table_pages)
+
+
+def test_libreoffice_gives_ods_body_cells_their_columns_styles(built, tmp_path):
+    """The .ods body cells carry no style of their own: LibreOffice applies each column's default cell style
+    (number formats, alignment) to them, as the .xlsx sets them cell by cell."""
+    from openpyxl import load_workbook
+
+    ws = load_workbook(_convert(built[1], "xlsx", tmp_path))["Table_1_organisations"]
+    header_row = next(r for r in range(1, 12) if ws.cell(r, 1).value == "Nation")
+    header = [str(c.value) for c in ws[header_row]]
+    body = list(ws.iter_rows(min_row=header_row + 1, max_row=ws.max_row))
+    percent = header.index(next(h for h in header if h.startswith("Percentage (%)")))
+    count = header.index(next(h for h in header if h.startswith("Numerator (patients)")))
+    numbers = [row[percent] for row in body if isinstance(row[percent].value, float)]
+    counts = [row[count] for row in body if isinstance(row[count].value, (int, float))]
+    shorthand = [row[percent] for row in body if row[percent].value in ("[c]", "[u]", "[x]", "[z]")]
+    assert numbers and counts and shorthand
+    assert {c.number_format for c in numbers} == {"0.0"}
+    assert {c.number_format for c in counts} == {"#,##0"}
+    assert {c.alignment.horizontal for c in shorthand} == {"right"}
+    assert {row[0].alignment.vertical for row in body} == {"top"}

@@ -100,6 +100,7 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
     outliers = orgs[orgs.outlier_status.isin(BEYOND_LIMITS)]
     status = orgs.outlier_status.value_counts()
     position = orgs.funnel_position.value_counts()
+    listed = outlier_list(outliers, ind)
     return {
         "id": ind.id, "title": ind.title, "plain_title": ind.plain_title, "goal": ind.goal,
         "goal_title": ind.goal_title, "type": ind.type.replace("_", " "), "direction": ind.direction_text,
@@ -123,8 +124,8 @@ def indicator_entry(ind: Indicator, nat: pd.DataFrame, results: Results, period:
         "n_outlier_within": fmt(int(status.get("within_limits", 0)), "count"),
         "n_alert": fmt(int(status.get("alert_high", 0) + status.get("alert_low", 0)), "count"),
         "n_alarm": fmt(int(status.get("alarm_high", 0) + status.get("alarm_low", 0)), "count"),
-        "outliers": outlier_list(outliers, ind),
-        "alarms": [o for o in outlier_list(outliers, ind) if o["alarm"]],
+        "outliers": listed,
+        "alarms": [o for o in listed if o["alarm"]],
         "adjustment": adjustment_words(ind) if ind.is_casemix_adjusted else "",
         "figures": {"funnel": None, "alliance": None, "run": None},
     }
@@ -152,11 +153,12 @@ def outlier_list(outliers: pd.DataFrame, ind: Indicator) -> list[dict[str, str]]
     ranked = outliers.assign(_o=outliers.outlier_status.map(order)).sort_values(["_o", "org_name"])
     column = "adjusted_percentage" if ind.is_casemix_adjusted else "percentage"
     return [{
-        "org": f"{r.org_name} ({r.org_code})", "nation": r.nation, "status": OUTLIER_STATUS[r.outlier_status].short,
-        "side": "Below" if r.outlier_status.endswith("low") else "Above",
-        "alarm": r.outlier_status.startswith("alarm"), "value": fmt(getattr(r, column)),
-        "den": fmt(r.denominator, "count"),
-    } for r in ranked.itertuples()]
+        "org": f"{r['org_name']} ({r['org_code']})", "nation": r["nation"],
+        "status": OUTLIER_STATUS[r["outlier_status"]].short,
+        "side": "Below" if r["outlier_status"].endswith("low") else "Above",
+        "alarm": r["outlier_status"].startswith("alarm"), "value": fmt(r[column]),
+        "den": fmt(r["denominator"], "count"),
+    } for r in ranked[["org_name", "org_code", "nation", "outlier_status", column, "denominator"]].to_dict("records")]
 
 
 def survival_entries(results: Results, period: str) -> list[dict[str, str]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -14,24 +12,23 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from naome_report.charts.bars import ranked_bar_chart  # noqa: E402
+from naome_report.charts.bars_svg import ranked_bar_svg  # noqa: E402
 from naome_report.charts.flow import patient_flow_diagram  # noqa: E402
-from naome_report.charts.funnel import funnel_plot  # noqa: E402
+from naome_report.charts.funnel_plot_svg import funnel_plot_svg  # noqa: E402
 from naome_report.charts.public import out_of_100_chart  # noqa: E402
-from naome_report.charts.run_chart import run_chart  # noqa: E402
-from naome_report.charts.save import save_figure  # noqa: E402
-from naome_report.charts.style import A4_TEXT_WIDTH_IN  # noqa: E402
+from naome_report.charts.run_chart_svg import run_chart_svg  # noqa: E402
+from naome_report.charts.save import CSS_PX_PER_INCH, save_figure, save_svg  # noqa: E402
+from naome_report.charts.style import A4_TEXT_WIDTH_IN, DEFAULT_SIZE_IN  # noqa: E402
 from naome_report.charts.survival import km_plot  # noqa: E402
 from naome_report.hub import Results  # noqa: E402
-from naome_report.machine import available_cores  # noqa: E402
 from naome_report.publish.documents.context import PUBLIC_INDICATORS, adjustment_words, at_risk_table, org_rows  # noqa: E402
 from naome_report.publish.documents.formatting import fmt, fmt_count  # noqa: E402
-from naome_report.publish.gc_batch import batched_gc, start_gc_batch  # noqa: E402
 from naome_report.registry import Indicator, Registry  # noqa: E402
 from naome_report.vocabulary import FUNNEL_POSITION  # noqa: E402
 
 FIGURE_DIR = "figures"
 UNIT_TYPE = {"England": "Cancer Alliance", "Wales": "Welsh region"}  # the alliance level's units, by nation
+FUNNEL_SIZE_IN = DEFAULT_SIZE_IN
 RUN_CHART_SIZE_IN = (A4_TEXT_WIDTH_IN, 2.8)  # lower than the funnels: it shares a page with the yearly table
 # An indicator outside the outlier process is drawn by funnel position with the marker of the matching status.
 POSITION_STYLE = {"above_998": "alarm_high", "above_95": "alert_high", "within": "within_limits",
@@ -44,6 +41,14 @@ def _save(fig: Figure, out_dir: Path, name: str, alt: str, synthetic: bool) -> d
     path and alt text (the figure is garbage once unused)."""
     alt = " ".join(alt.replace('"', "'").split())
     asset = save_figure(fig, out_dir / FIGURE_DIR / f"{name}.svg", alt, fmt="svg", synthetic=synthetic)
+    return {"path": f"{FIGURE_DIR}/{name}.svg", "alt": asset.alt_text}
+
+
+def _save_svg(drawn: tuple[str, float, float], out_dir: Path, name: str, alt: str) -> dict[str, str]:
+    """Save a hand-written SVG chart (its synthetic mark already drawn) under figures/ like `_save`."""
+    alt = " ".join(alt.replace('"', "'").split())
+    svg, width, height = drawn
+    asset = save_svg(svg, out_dir / FIGURE_DIR / f"{name}.svg", alt, width, height)
     return {"path": f"{FIGURE_DIR}/{name}.svg", "alt": asset.alt_text}
 
 
@@ -74,13 +79,11 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
         return None
     target = float(lim.target.iloc[0])
     if ind.outlier_process:  # drawn by HQIP outlier status: alerts and alarms
-        points = rows[["org_code", "org_name", "denominator", "percentage", "outlier_status"]]
-        fig = funnel_plot(points, lim, target, ind.title, value_label(ind))
+        points, labels = rows[["org_code", "org_name", "denominator", "percentage", "outlier_status"]], None
     else:  # drawn by funnel position, in words without 'alert' or 'alarm'
         points = rows[["org_code", "org_name", "denominator", "percentage"]].assign(
             outlier_status=rows.funnel_position.map(POSITION_STYLE))
         labels = {style: FUNNEL_POSITION[position].short for position, style in POSITION_STYLE.items()}
-        fig = funnel_plot(points, lim, target, ind.title, value_label(ind), status_labels=labels)
     counts = rows.funnel_position.value_counts()
     adjusted = f" {adjustment_words(ind)}." if ind.is_casemix_adjusted else ""
     alt = (f"Funnel plot of {ind.title_in_sentence} for {fmt(len(points), 'count')} organisations, "
@@ -88,7 +91,10 @@ def funnel_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, 
            f"organisations are above and {fmt(counts.get('below_998', 0), 'count')} below the 99.8% limits; "
            f"{fmt(counts.get('above_95', 0), 'count')} above and {fmt(counts.get('below_95', 0), 'count')} "
            "below the 95% limits only. The data are in naome_indicators.csv.")
-    return _save(fig, out_dir, f"funnel-{ind.id}", alt, results.synthetic)
+    size = (FUNNEL_SIZE_IN[0] * CSS_PX_PER_INCH, FUNNEL_SIZE_IN[1] * CSS_PX_PER_INCH)
+    svg = funnel_plot_svg(points, lim, target, ind.title, value_label(ind), alt, size_px=size, status_labels=labels,
+                          synthetic=results.synthetic)
+    return _save_svg((svg, *size), out_dir, f"funnel-{ind.id}", alt)
 
 
 def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: Path) -> dict[str, str] | None:
@@ -106,7 +112,6 @@ def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: 
                           "ci_upper": upper, "group": rows.nation.map(UNIT_TYPE)})
     with_wales = "Wales" in ind.nations
     title = "By Cancer Alliance and Welsh region" if with_wales else "By Cancer Alliance"
-    fig = ranked_bar_chart(frame, national, title, value_label(ind), national_label=ind.coverage)
     shown = frame.dropna(subset=["percentage"]).sort_values("percentage")
     span = (f"Values range from {fmt(shown.percentage.iloc[0])} ({shown.label.iloc[0]}) to "
             f"{fmt(shown.percentage.iloc[-1])} ({shown.label.iloc[-1]}). " if len(shown) else "")
@@ -115,7 +120,9 @@ def alliance_figure(results: Results, ind: Indicator, national: float, out_dir: 
            f"{' and Welsh regions' if with_wales else ''}, ranked, "
            f"with 95% confidence intervals and the {ind.coverage} value of {fmt(national)}. {adjusted}{span}"
            "The data are in naome_indicators.csv.")
-    return _save(fig, out_dir, f"alliance-{ind.id}", alt, results.synthetic)
+    drawn = ranked_bar_svg(frame, national, title, value_label(ind), alt, national_label=ind.coverage,
+                           synthetic=results.synthetic)
+    return _save_svg(drawn, out_dir, f"alliance-{ind.id}", alt)
 
 
 def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str] | None:
@@ -130,15 +137,17 @@ def run_figure(results: Results, ind: Indicator, out_dir: Path) -> dict[str, str
         "variation": r.variation.where(r.variation.isin(["improvement", "concern", "neither"]), "common_cause"),
     })
     trial = bool(r.limits_status.eq("trial").any())
-    fig = run_chart(frame, "England and Wales, by quarter", value_label(ind, adjusted=False), trial_limits=trial,
-                    percent=True, x_label="Quarter of diagnosis of metastatic breast cancer", size=RUN_CHART_SIZE_IN)
     signals = r[r.special_cause.eq("yes")]
     found = (f"{len(signals)} quarters show special-cause variation ({', '.join(signals.period.astype(str))})."
              if len(signals) else "No quarter shows special-cause variation.")
     alt = (f"Run chart of {ind.title_in_sentence}, England and Wales, by quarter from {r.period.iloc[0]} to "
            f"{r.period.iloc[-1]}, with its centre line at {fmt(r.centre.iloc[-1])} and "
            f"{'trial ' if trial else ''}process limits. {found} The data are in naome_run_charts.csv.")
-    return _save(fig, out_dir, f"run-{ind.id}", alt, results.synthetic)
+    size = (RUN_CHART_SIZE_IN[0] * CSS_PX_PER_INCH, RUN_CHART_SIZE_IN[1] * CSS_PX_PER_INCH)
+    svg = run_chart_svg(frame, "England and Wales, by quarter", value_label(ind, adjusted=False), alt,
+                        trial_limits=trial, x_label="Quarter of diagnosis of metastatic breast cancer", size_px=size,
+                        synthetic=results.synthetic)
+    return _save_svg((svg, *size), out_dir, f"run-{ind.id}", alt)
 
 
 def quarter_label(period: str) -> str:
@@ -210,69 +219,24 @@ def public_figure(results: Results, registry: Registry, out_dir: Path) -> dict[s
     return _save(fig, out_dir, "public-care", alt, results.synthetic)
 
 
-_SHARED: dict[str, Any] = {}
+def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, Any]], out_dir: Path) -> dict[str, Any]:
+    """Draw every figure once; indicator figures are stored in each entry's 'figures'.
 
-
-def _draw_job(job: tuple[str, str]) -> tuple[str, str, dict[str, str] | None]:
-    """Draw one figure (in a forked worker that inherited the results; in a GC batch, its garbage is collected after)."""
-    try:
-        return _draw(job)
-    finally:
-        if not gc.isenabled():  # in a batch: the figure's garbage goes now, so memory stays flat
-            gc.collect()
-
-
-def _draw(job: tuple[str, str]) -> tuple[str, str, dict[str, str] | None]:
-    kind, key = job
-    results, registry, out_dir = _SHARED["results"], _SHARED["registry"], _SHARED["out_dir"]
-    if kind == "funnel":
-        return kind, key, funnel_figure(results, registry.get(key), out_dir)
-    if kind == "alliance":
-        ind = registry.get(key)
-        return kind, key, alliance_figure(results, ind, _national_value(results, ind), out_dir)
-    if kind == "run":
-        return kind, key, run_figure(results, registry.get(key), out_dir)
-    if kind == "km":
-        return kind, key, km_figure(results, key, out_dir)
-    if kind == "public":
-        return kind, key, public_figure(results, registry, out_dir)
-    return kind, key, flow_figure(results, out_dir)
-
-
-def draw_all(results: Results, registry: Registry, entries: dict[str, dict[str, Any]], out_dir: Path,
-             workers: int = 0) -> dict[str, Any]:
-    """Draw every figure once (in parallel); indicator figures are stored in each entry's 'figures'."""
-    jobs: list[tuple[str, str]] = [("flow", ""), ("km", "route"), ("km", "subtype"), ("public", "")]
-    for ind in registry:
-        if ind.has_rate:
-            jobs += [("funnel", ind.id)] if ind.has_funnel else []
-            jobs.append(("alliance", ind.id))
-            jobs += [("run", ind.id)] if ind.run_chart else []
+    In this process, one after another: about a second in all, less than a pool of workers costs to start.
+    """
     figure_dir = out_dir / FIGURE_DIR
     if figure_dir.is_dir():  # figures of an earlier build (or of an older format) would linger beside the new
         for old in figure_dir.iterdir():
             if old.is_file():
                 old.unlink()
-    _SHARED.update(results=results, registry=registry, out_dir=out_dir)
-    workers = workers or available_cores()
-    if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
-        workers = 1
-    try:
-        if workers > 1:
-            with multiprocessing.get_context("fork").Pool(workers, initializer=start_gc_batch) as pool:
-                done = pool.map(_draw_job, jobs, chunksize=1)
-        else:
-            with batched_gc():
-                done = [_draw_job(job) for job in jobs]
-    finally:
-        _SHARED.clear()
-    shared: dict[str, Any] = {"flow": None, "km_route": None, "km_subtype": None, "public": None}
-    for kind, key, asset in done:
-        if kind in ("funnel", "alliance", "run"):
-            entries[key]["figures"][kind] = asset
-        else:
-            shared[f"km_{key}" if kind == "km" else kind] = asset
-    return shared
+    for ind in registry:
+        if ind.has_rate:
+            figures = entries[ind.id]["figures"]
+            figures["funnel"] = funnel_figure(results, ind, out_dir) if ind.has_funnel else None
+            figures["alliance"] = alliance_figure(results, ind, _national_value(results, ind), out_dir)
+            figures["run"] = run_figure(results, ind, out_dir) if ind.run_chart else None
+    return {"flow": flow_figure(results, out_dir), "km_route": km_figure(results, "route", out_dir),
+            "km_subtype": km_figure(results, "subtype", out_dir), "public": public_figure(results, registry, out_dir)}
 
 
 def _national_value(results: Results, ind: Indicator) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -62,7 +63,7 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
                     inputs_key: str | None = None) -> tuple[list[Path], list[str]]:
     """Draw the figures, fill and render the three documents; returns paths written and warnings.
 
-    `workers` processes draw the figures and render the documents (0: one per core). With
+    `workers` processes render the documents (0: one per core). With
     `inputs_key` (a digest of the code, configuration and results files), the figures are kept
     when it is unchanged since the last run, and so is each document whose filled text and
     templates are too: editing one report re-renders that report only.
@@ -80,7 +81,7 @@ def build_documents(results: Results, registry: Registry, config: Config, out_di
         context["figures"] = state["figures"]["shared"]
         _tick(progress, "figures unchanged: kept")
     else:
-        context["figures"] = draw_all(results, registry, context["ind"], out_dir, workers=workers)
+        context["figures"] = draw_all(results, registry, context["ind"], out_dir)
         _tick(progress, "figures drawn")
     new_state: dict[str, Any] = {"inputs_key": inputs_key, "figures": {
         "shared": context["figures"], "indicators": {i: e["figures"] for i, e in context["ind"].items()}},
@@ -127,14 +128,16 @@ def _render_all(jobs: list[RenderJob], out_dir: Path, synthetic: bool, workers: 
     workers = min(workers or available_cores(), len(jobs))
     if workers <= 1 or multiprocessing.current_process().daemon:  # a pool worker may not start processes
         done = []
-        for job in zip(*args):
-            done.append(_render_one(*job))
-            _tick(progress, f"{done[-1][0].stem} rendered")
+        with batched_gc():
+            for job in zip(*args):
+                done.append(_render_one(*job))
+                _tick(progress, f"{done[-1][0].stem} rendered")
         return done
     import weasyprint  # noqa: F401  (imported once here, inherited by the forked workers)
 
     # The longest document (state of the nation) is first, so two workers finish about together.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_freeze_inherited) as pool:
         futures = [pool.submit(_render_one, *job) for job in zip(*args)]
         for future in as_completed(futures):
             _tick(progress, f"{future.result()[0].stem} rendered")
@@ -181,15 +184,26 @@ def _save_state(out_dir: Path, state: dict) -> None:
     atomic.write_text(out_dir / STATE_FILE, json.dumps(state, indent=1))
 
 
+def _freeze_inherited() -> None:
+    """In a forked renderer: what it inherited is never walked by the collector (all of it is live: the results,
+    libraries and fonts), and collection waits for the end of each document (see `gc_batch`)."""
+    gc.freeze()
+    gc.disable()
+
+
 def _render_one(job: RenderJob, out_dir: Path, synthetic: bool) -> tuple[Path, Path, str, float]:
-    """Render one filled document (runs in a worker process)."""
+    """Render one filled document (in a worker process, or in a GC batch of the caller); its garbage is collected
+    after it, walking only what it made."""
     from naome_report.publish.documents.render import render_document
 
-    with batched_gc():
+    try:
         result = render_document(job.text, stem=job.spec.stem, out_dir=out_dir, title=job.spec.title,
                                  subtitle=job.subtitle, date=job.date, synthetic=synthetic, resource_dir=out_dir,
                                  lang="en-GB", large_print=job.spec.large_print, toc=True,
                                  web_address=job.web_address)
+    finally:
+        if not gc.isenabled():
+            gc.collect()
     return result.html_path, result.pdf_path, result.renderer, result.seconds
 
 

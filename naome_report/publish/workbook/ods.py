@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 from odf import dc, meta
@@ -161,9 +161,10 @@ class _Cells:
     """String cells, each distinct (text, style) built once: most of a table's texts repeat."""
 
     def __init__(self) -> None:
-        self.built: dict[tuple[str, str], str] = {}
+        self.built: dict[tuple[str, str | None], str] = {}
 
-    def text(self, text: Any, style: str, link: str | None = None) -> str:
+    def text(self, text: Any, style: str | None, link: str | None = None) -> str:
+        """A string cell; without a style it takes its column's default cell style."""
         if link is None and type(text) is str:
             key = (text, style)
             found = self.built.get(key)
@@ -173,35 +174,66 @@ class _Cells:
         return self._build(text, style, link)
 
     @staticmethod
-    def _build(text: Any, style: str, link: str | None) -> str:
+    def _build(text: Any, style: str | None, link: str | None) -> str:
         value = clean_text(text)
         if not value:
             return EMPTY
-        return (f'<table:table-cell table:style-name="{style}" office:value-type="string">'
+        style_attribute = f' table:style-name="{style}"' if style else ""
+        return (f'<table:table-cell{style_attribute} office:value-type="string">'
                 f"{_paragraphs(value, link)}</table:table-cell>")
 
 
-def _number_cell(value: Any, style: str) -> str:
-    """A float cell, or an empty cell when there is no value."""
+def _number_cell(value: Any) -> str:
+    """A float cell in its column's default (number) style, or an empty cell when there is no value."""
     if value is None:
         return EMPTY
     text = repr(value) if isinstance(value, float) else str(value)
-    return f'<table:table-cell table:style-name="{style}" office:value-type="float" office:value="{text}"/>'
+    return f'<table:table-cell office:value-type="float" office:value="{text}"/>'
 
 
-def _row(cells: list[str], height_style: str | None) -> str:
-    """A table row, with runs of empty cells collapsed."""
-    while cells and cells[-1] == EMPTY:
-        cells.pop()
-    out, empty = [], 0
+def _column_cells(values: tuple[Any, ...], numeric: bool, cells: _Cells) -> list[str]:
+    """The body cells of one column, each distinct value built once.
+
+    Values are looked up by equality, so 1 and 1.0 share a cell: both are the number 1 (and in a text column
+    both read "1").
+    """
+    if numeric:
+        built = {v: cells.text(v, "Shorthand") if isinstance(v, str) else _number_cell(v) for v in set(values)}
+    else:
+        built = {v: cells.text(v, None) for v in set(values)}
+    return list(map(built.__getitem__, values))
+
+
+_REPEATED: dict[tuple[str, int], str] = {}
+
+
+def _repeated(cell: str, count: int) -> str:
+    """A cell written once for `count` equal neighbours (table:number-columns-repeated)."""
+    if count == 1:
+        return cell
+    key = (cell, count)
+    found = _REPEATED.get(key)
+    if found is None:
+        if len(_REPEATED) > 100_000:
+            _REPEATED.clear()
+        found = _REPEATED[key] = cell.replace("<table:table-cell",
+                                              f'<table:table-cell table:number-columns-repeated="{count}"', 1)
+    return found
+
+
+def _row(cells: Iterable[str], height_style: str | None) -> str:
+    """A table row: runs of equal cells written once, trailing empty cells left out."""
+    out = []
+    previous, count = EMPTY, 0
     for cell in cells:
-        if cell == EMPTY:
-            empty += 1
+        if cell is previous or cell == previous:
+            count += 1
             continue
-        if empty:
-            out.append(f'<table:table-cell table:number-columns-repeated="{empty}"/>' if empty > 1 else EMPTY)
-            empty = 0
-        out.append(cell)
+        if count:
+            out.append(_repeated(previous, count))
+        previous, count = cell, 1
+    if count and previous != EMPTY:
+        out.append(_repeated(previous, count))
     style = f' table:style-name="{height_style}"' if height_style else ""
     return f"<table:table-row{style}>{''.join(out) or EMPTY}</table:table-row>"
 
@@ -250,13 +282,16 @@ def _line_style(line_style: str, cover: bool, link: bool) -> str:
     return "Wrapped" if cover else "Line"
 
 
-def _columns_xml(widths: list[float], key_columns: tuple[int, int] | None, layout: _Layout) -> str:
-    """Column definitions; the key columns wrapped as header columns (repeated on every printed page)."""
+def _columns_xml(widths: list[float], key_columns: tuple[int, int] | None, layout: _Layout,
+                 cell_styles: list[str] | None = None) -> str:
+    """Column definitions, each with its body cells' default style; the key columns wrapped as header columns
+    (repeated on every printed page)."""
     out = []
     for j, width in enumerate(widths):
         if key_columns and j == key_columns[0]:
             out.append("<table:table-header-columns>")
-        out.append(f'<table:table-column table:style-name="{layout.column(width)}"/>')
+        default = f' table:default-cell-style-name="{cell_styles[j]}"' if cell_styles else ""
+        out.append(f'<table:table-column table:style-name="{layout.column(width)}"{default}/>')
         if key_columns and j == key_columns[1]:
             out.append("</table:table-header-columns>")
     return "".join(out)
@@ -267,8 +302,10 @@ def _sheet_xml(sheet: Sheet, size: SheetLayout, layout: _Layout, cells: _Cells) 
     def height(number: int) -> str | None:
         return layout.row(size.heights[number]) if number in size.heights else None
 
+    styles = [NUMBER_STYLES[c.kind] if c.numeric else "Wrapped" if c.kind == "wrap" else "Text"
+              for c in sheet.columns]
     yield f'<table:table table:name={quoteattr(sheet.name)} table:style-name="{layout.table(size.scale)}">'
-    yield _columns_xml(size.widths, sheet.key_columns if sheet.columns else None, layout)
+    yield _columns_xml(size.widths, sheet.key_columns if sheet.columns else None, layout, styles or None)
     cover = not sheet.columns  # the cover's lines wrap in one wide column; above a table they run on
     yield _row([cells.text(sheet.title, "Cover_title" if cover else "Title")], height(1))
     for number, line in enumerate(sheet.lines, start=2):
@@ -279,14 +316,11 @@ def _sheet_xml(sheet: Sheet, size: SheetLayout, layout: _Layout, cells: _Cells) 
         return
     header = _row([cells.text(c.header, "Header") for c in sheet.columns], height(sheet.header_row))
     yield f"<table:table-header-rows>{header}</table:table-header-rows>"
-    styles = [NUMBER_STYLES[c.kind] if c.numeric else "Wrapped" if c.kind == "wrap" else "Text"
-              for c in sheet.columns]
-    numeric = [c.kind in NUMBER_KINDS for c in sheet.columns]
-    for index, values in enumerate(sheet.rows):
-        row = [(cells.text(v, "Shorthand") if isinstance(v, str) else _number_cell(v, s)) if n else cells.text(v, s)
-               for v, s, n in zip(values, styles, numeric)]
+    columns = [_column_cells(values, c.kind in NUMBER_KINDS, cells)
+               for values, c in zip(zip(*sheet.rows), sheet.columns)]
+    for index, row in enumerate(zip(*columns)):
         if index in sheet.links:
-            row[0] = cells.text(values[0], "Link", f"#{sheet.links[index]}.A1")
+            row = (cells.text(sheet.rows[index][0], "Link", f"#{sheet.links[index]}.A1"), *row[1:])
         yield _row(row, height(sheet.header_row + 1 + index))
     yield "</table:table>"
 

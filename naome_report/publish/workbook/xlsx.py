@@ -11,6 +11,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from naome_report.publish.workbook.layout import SheetLayout, sheet_layouts
 from naome_report.publish.workbook.model import NUMBER_KINDS, Sheet, WorkbookModel
+from naome_report.publish.workbook.table_sheet import TableWorksheet
 
 NUMBER_FORMATS = {"count": "#,##0", "percent": "0.0", "ratio": "0.00", "decimal": "#,##0.0", "general": "General"}
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -66,25 +67,19 @@ def _write_lines(ws: Worksheet, sheet: Sheet, formats: _Formats) -> None:
             ws.write_string(row, 0, line.text, formats.text(style, line.text))
 
 
-def _write_table(ws: Worksheet, sheet: Sheet, formats: _Formats) -> None:
+def _write_table(ws: TableWorksheet, sheet: Sheet, formats: _Formats) -> None:
     """Header, body and the table object (with its filter buttons)."""
     top = sheet.header_row - 1  # 0-based
     kinds = [c.kind if c.kind in NUMBER_KINDS or c.kind == "wrap" else "text" for c in sheet.columns]
-    write_string, write_number = ws.write_string, ws.write_number
-    shorthand, cell_formats = formats["shorthand"], [formats[k] for k in kinds]
-    for i, row in enumerate(sheet.rows, start=top + 1):
-        for j, value in enumerate(row):
-            if value is None or value == "":
-                continue
-            if isinstance(value, str):
-                kind = kinds[j]
-                if kind in NUMBER_KINDS:
-                    write_string(i, j, value, shorthand)
-                else:
-                    write_string(i, j, value, cell_formats[j] if not value.startswith(FORMULA_STARTS)
-                                 else formats.text(kind, value))
-            else:
-                write_number(i, j, value, cell_formats[j])
+    numeric = [kind in NUMBER_KINDS for kind in kinds]
+    cell_formats = [formats[k] for k in kinds]
+    string_formats = [formats["shorthand"] if n else f for n, f in zip(numeric, cell_formats)]
+
+    def formula_format(col: int, value: str) -> Format:
+        """Shorthand in a number column stays as it is; formula-like text is marked as text."""
+        return string_formats[col] if numeric[col] else formats.text(kinds[col], value)
+
+    ws.write_body(top + 1, sheet.rows, string_formats, cell_formats, formula_format, FORMULA_STARTS)
     for index, target in sheet.links.items():
         value = str(sheet.rows[index][0])
         ws.write_url(top + 1 + index, 0, f"internal:'{target}'!A1", formats["link"], string=value)
@@ -94,7 +89,7 @@ def _write_table(ws: Worksheet, sheet: Sheet, formats: _Formats) -> None:
 
 
 def _write_sheet(book: xlsxwriter.Workbook, sheet: Sheet, layout: SheetLayout, formats: _Formats) -> None:
-    ws = book.add_worksheet(sheet.name)
+    ws = book.add_worksheet(sheet.name, worksheet_class=TableWorksheet)
     _write_lines(ws, sheet, formats)
     if sheet.columns:
         _write_table(ws, sheet, formats)
