@@ -21,7 +21,7 @@ from naome_report.charts.style import (
     StatusStyle,
     require_columns,
 )
-from naome_report.charts.svg import axis_ticks, dots, path, path_d, simplify, svg_document, text, y_gridlines
+from naome_report.charts.svg import axis_ticks, dots, measured_text, path, path_d, simplify, svg_document, y_gridlines
 from naome_report.charts.svg_frame import Frame
 
 POINT_COLUMNS = ("denominator", "percentage", "position")
@@ -107,9 +107,9 @@ def _x_axis(frame: Frame, ticks: list[float], title: str) -> list[str]:
     d = (f"M{frame.left:.1f},{frame.top:.1f} V{base:.1f} H{frame.width - frame.right:.1f} "
          + " ".join(f"M{frame.x(t):.1f},{base:.1f} v3" for t in ticks))
     out = [path(d, NHS_DARK_GREY, 0.8)]
-    out += [text(frame.x(t), base + 13, f"{t:,.0f}", size=TICK_SIZE) for t in ticks]
-    out.append(text(frame.left + (frame.width - frame.left - frame.right) / 2, frame.height - 4, title,
-                    size=TITLE_SIZE))
+    out += [measured_text(frame.x(t), base + 13, f"{t:,.0f}", TICK_SIZE) for t in ticks]
+    out.append(measured_text(frame.left + (frame.width - frame.left - frame.right) / 2, frame.height - 4, title,
+                             TITLE_SIZE))
     return out
 
 

@@ -135,7 +135,7 @@ def _num(value: float) -> str:
 
 def svg_document(width: float, height: float, body: list[str], label: str, synthetic: bool = False) -> str:
     """The <svg> element, named for screen readers, with the non-empty parts of `body` (and the synthetic mark)."""
-    mark = synthetic_mark_svg(width, height) if synthetic else ""
+    mark = synthetic_mark_svg(width, height, measured=True) if synthetic else ""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
             f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(label)}">'
             + "".join(b for b in body if b) + mark + "</svg>")
@@ -145,8 +145,8 @@ def y_gridlines(frame: Frame, ticks: list[float], suffix: str, size: float = 9.5
     """Horizontal gridlines (one path) with their labels on the left."""
     d = " ".join(f"M{frame.left:.1f},{frame.y(t):.1f} H{frame.width - frame.right:.1f}" for t in ticks)
     out = [path(d, NHS_PALE_GREY, 0.8)]
-    out += [text(frame.left - 4, frame.y(t) + 3.5 * size / 9.5, f"{t:g}{suffix}", size=size, anchor="end",
-                 colour=NHS_DARK_GREY) for t in ticks]
+    out += [measured_text(frame.left - 4, frame.y(t) + 3.5 * size / 9.5, f"{t:g}{suffix}", size, "end", NHS_DARK_GREY)
+            for t in ticks]
     return out
 
 

@@ -87,3 +87,29 @@ def test_the_svg_mark_is_printed_whole_and_centred_in_a_pdf(funnel_inputs, tmp_p
     # Whole: as much of the mark on each side of the middle of the plotting area, and as wide as its 14 letters.
     assert abs((left + right) / 2 - centres[0] * image_width) < image_width / 40, (left, right)
     assert right - left > image_width / 10
+
+
+def test_the_measured_mark_of_a_printed_chart_is_centred_on_its_canvas(tmp_path: Path) -> None:
+    """Charts for weasyprint centre the mark by its measured width (no text-anchor): it must still print centred."""
+    if not shutil.which("pdftoppm"):
+        pytest.skip("poppler-utils (pdftoppm) is not installed")
+    mark = synthetic_mark_svg(400, 200, measured=True)
+    assert "text-anchor" not in mark and ">SYNTHETIC DATA</text>" in mark
+    pages = []
+    for name, body in (("s", mark), ("p", "")):
+        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 200" width="400" height="200">'
+               f'{body}</svg>')
+        (tmp_path / f"{name}.svg").write_text(svg, encoding="utf-8")
+        html = (f'<html><head><style>@page {{ margin: 0 }} body {{ margin: 0 }}</style></head>'
+                f'<body><img src="{name}.svg" style="width: 160mm"></body></html>')
+        weasyprint.HTML(string=html, base_url=str(tmp_path) + "/").write_pdf(tmp_path / f"{name}.pdf")
+        subprocess.run(["pdftoppm", "-r", "100", "-gray", "-png", "-singlefile", str(tmp_path / f"{name}.pdf"),
+                        str(tmp_path / name)], check=True)
+        pages.append(np.asarray(Image.open(tmp_path / f"{name}.png").convert("L"), dtype=int))
+    changed = np.argwhere(np.abs(pages[0] - pages[1]) > 8)
+    image_width = 160 / 25.4 * 100  # pixels at 100 dpi
+    image_height = image_width / 2
+    rows, cols = changed[:, 0], changed[:, 1]
+    assert abs((cols.min() + cols.max()) / 2 - image_width / 2) < image_width / 80, (cols.min(), cols.max())
+    assert abs((rows.min() + rows.max()) / 2 - image_height / 2) < image_height / 40, (rows.min(), rows.max())
+    assert cols.max() - cols.min() > image_width / 8  # all 14 letters

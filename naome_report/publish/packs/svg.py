@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from urllib.parse import quote
 from typing import Any
 
-from naome_report.charts.svg import dots, nice_ticks, path, path_d, polyline, svg_document, text, y_gridlines
+from naome_report.charts.svg import (
+    dots, measured_text, nice_ticks, path, path_d, polyline, svg_document, text, y_gridlines,
+)
 from naome_report.charts.svg_frame import Frame
 from naome_report.charts.style import (
     COMMON_CAUSE,
@@ -222,7 +224,7 @@ def survival_svg(own: list[dict[str, Any]], national: list[dict[str, Any]], labe
     base = frame.height - frame.bottom
     for year in range(years + 1):
         x = frame.x(year)
-        body.append(text(x, base + 15, str(year), size=10.5))
+        body.append(measured_text(x, base + 15, str(year), 10.5))
     return svg_document(frame.width, frame.height, body, label, synthetic)  # the axis title is a line of HTML under the image
 
 
