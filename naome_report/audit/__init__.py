@@ -32,7 +32,8 @@ RESTRICTED_MARKING = "RESTRICTED: NOT FOR PUBLICATION"
 CACHE_FILE = ".audit-cache.json"
 RULES_VERSION = "1"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}  # read through their alt text (<file>.alt.txt, alt=)
-_RESTRICTED_LINK = re.compile(r"(?:^|[\"'(/\s])restricted/[\w./-]+")
+_RESTRICTED = f"{RESTRICTED_DIR}/"
+_PATH_REST = re.compile(r"[\w./-]+")
 
 WHAT = {
     "small_count": "a count from 1 to 4 of people or records",
@@ -113,11 +114,26 @@ def audit_content(content: Content, name: str, secrets: Secrets) -> list[Finding
     hits += rules.identifiers_in_text(content.raw, secrets.patient_ids, secrets.record_ids)
     if RESTRICTED_MARKING.lower() in content.raw.lower():
         hits.append(rules.Hit("restricted_content", "", RESTRICTED_MARKING))
-    link = _RESTRICTED_LINK.search(content.raw)
+    link = _restricted_link(content.raw)
     if link:
-        hits.append(rules.Hit("restricted_content", "a link", link.group(0).strip("\"'( ")))
+        hits.append(rules.Hit("restricted_content", "a link", link))
     unique = dict.fromkeys(Finding(name, h.rule, h.where, h.excerpt) for h in hits)
     return list(unique)
+
+
+def _restricted_link(text: str) -> str | None:
+    """The first path into restricted/ at the start of `text` or after a quote, '(', '/' or white space."""
+    # str.find to each "restricted/", then a look at the character before: a regex that opens with the
+    # character before tries every position of every page (0.4 CPU s over the portal; this, 0.02 s).
+    start = text.find(_RESTRICTED)
+    while start >= 0:
+        before = text[start - 1] if start else ""
+        if not before or before in "\"'(/" or before.isspace():
+            rest = _PATH_REST.match(text, start + len(_RESTRICTED))
+            if rest:
+                return (before + text[start:rest.end()]).strip("\"'( ")
+        start = text.find(_RESTRICTED, start + 1)
+    return None
 
 
 def load_secrets(output_dir: Path, extract_dir: Path | None) -> Secrets:

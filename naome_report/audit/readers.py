@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import functools
 import itertools
 import json
 import re
@@ -436,6 +437,7 @@ def _walk_json(document: object) -> tuple[list[tuple[str, object]], list[str]]:
 _ID_HEADER = ("id", "identifier", "key", "record", "pseudonym")
 
 
+@functools.cache
 def _public_columns() -> frozenset[str]:
     """Columns the public data files carry (indicator_id, org_code...): their values are not secrets."""
     from naome_report.hub import FILES

@@ -174,6 +174,25 @@ def test_restricted_identifiers_marking_and_links_are_found(tmp_path: Path) -> N
     assert report.files_read == 3  # the restricted folder itself is not public
 
 
+@pytest.mark.parametrize("body, link", [
+    ("restricted/letters/ZAA.md", "restricted/letters/ZAA.md"),  # the file opens with it
+    ("see (restricted/outlier-tracker.csv)", "restricted/outlier-tracker.csv"),
+    ("see ../restricted/x.csv", "/restricted/x.csv"),
+    ("unrestricted/y.csv and then\trestricted/z.csv", "\trestricted/z.csv"),
+    ("arestricted/restricted/w.csv", "/restricted/w.csv"),  # the second one, after a '/'
+])
+def test_a_link_into_the_restricted_folder_is_found_where_it_starts(body: str, link: str, tmp_path: Path) -> None:
+    _text(tmp_path / "notes.txt", body)
+    assert [(f.rule, f.where, f.excerpt) for f in audit_outputs(tmp_path).findings] == [
+        ("restricted_content", "a link", link)]
+
+
+@pytest.mark.parametrize("body", ["unrestricted/y.csv", "restricted/ alone", "a restricted folder"])
+def test_a_word_that_only_contains_restricted_is_not_a_link(body: str, tmp_path: Path) -> None:
+    _text(tmp_path / "notes.txt", body)
+    assert audit_outputs(tmp_path).findings == []
+
+
 def test_an_nhs_number_is_found(tmp_path: Path) -> None:
     _text(tmp_path / "patient-report.html", "<html><body><p>NHS number 943 476 5919</p></body></html>")
     assert [f.rule for f in audit_outputs(tmp_path).findings] == ["nhs_number"]
