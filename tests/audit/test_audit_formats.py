@@ -193,6 +193,22 @@ def test_a_word_that_only_contains_restricted_is_not_a_link(body: str, tmp_path:
     assert audit_outputs(tmp_path).findings == []
 
 
+@pytest.mark.parametrize("page", [
+    "<p>People excluded</p><p>note: 3</p>",
+    "<P>People excluded</P><P>note: 3</P>",  # block tags in capitals end a line all the same
+    "<Div>People excluded</Div><dIV>note: 3</dIV>",
+])
+def test_a_block_tag_in_any_case_ends_the_line_a_label_is_read_from(page: str, tmp_path: Path) -> None:
+    _text(tmp_path / "page.html", f"<html><body>{page}</body></html>")
+    assert audit_outputs(tmp_path).findings == []
+
+
+def test_a_label_and_its_count_on_one_line_are_found(tmp_path: Path) -> None:
+    _text(tmp_path / "page.html", "<html><body><span>People excluded</span> <clipPath>note: 3</clipPath></body></html>")
+    assert [(f.rule, f.excerpt) for f in audit_outputs(tmp_path).findings] == [
+        ("small_count", "People excluded note: 3")]
+
+
 def test_an_nhs_number_is_found(tmp_path: Path) -> None:
     _text(tmp_path / "patient-report.html", "<html><body><p>NHS number 943 476 5919</p></body></html>")
     assert [f.rule for f in audit_outputs(tmp_path).findings] == ["nhs_number"]
