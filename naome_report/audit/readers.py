@@ -324,9 +324,28 @@ _BLOCK_PREFIXES = frozenset(tag[:k] for tag in _BLOCK_TAGS for k in range(len(ta
 _HTML_TAG = re.compile(r"<[^>]*>")
 _HTML_ATTRIBUTE = re.compile(r"\s(alt|title|aria-label|aria-description|summary|data-[\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')",
                              re.I)
-
-
 _HTML_LINK = re.compile(r"\s(?:href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+# Both in one pass (group 1 is None for a link), and only from white space before a name's first letter.
+_HTML_ATTRIBUTE_OR_LINK = re.compile(r"\s(?=[atsdh])(?:(alt|title|aria-label|aria-description|summary|data-[\w-]+)|"
+                                     r"href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+
+
+def _attributes_and_links(body: str) -> tuple[list[str], list[str]]:
+    """The text attributes (decoded) and the link targets of a page, each in the order they come."""
+    attributes, links = [], []
+    for match in _HTML_ATTRIBUTE_OR_LINK.finditer(body):
+        name, value = match.group(1), match.group(2) if match.group(2) is not None else match.group(3)
+        # One pass finds what two separate passes find unless a value holds another name="...": then two passes.
+        if "=" in value and (inner := _HTML_ATTRIBUTE_OR_LINK.search(body, match.start() + 1)) and \
+                inner.start() < match.end():
+            return ([html_unescape(m.group(2) if m.group(2) is not None else m.group(3))
+                     for m in _HTML_ATTRIBUTE.finditer(body)],
+                    [m.group(1) if m.group(1) is not None else m.group(2) for m in _HTML_LINK.finditer(body)])
+        if name is None:
+            links.append(value)
+        else:
+            attributes.append(html_unescape(value))
+    return attributes, links
 
 
 _HTML_SMALL_CELL = re.compile(r">\s*[1-4](?:\.0+)?\s*<")
@@ -369,8 +388,7 @@ def _html(path: Path) -> Content:
     cased = any(m.group(1) in _BLOCK_PREFIXES for m in _CASED_TAG.finditer(body))
     blocks = (_HTML_BLOCK if cased else _HTML_BLOCK_LOWER).sub("\n", body)
     lines = [" ".join(html_unescape(line).split()) for line in _HTML_TAG.sub(" ", blocks).split("\n")]
-    attributes = [html_unescape(m.group(2) if m.group(2) is not None else m.group(3))
-                  for m in _HTML_ATTRIBUTE.finditer(body)]
+    attributes, links = _attributes_and_links(body)
     counts, words = [], []
     for script in scripts:  # data embedded for the page's charts and search: checked like any JSON file
         try:
@@ -382,7 +400,6 @@ def _html(path: Path) -> Content:
             words += found[1]
     texts = [("text", "\n".join(line for line in lines if line)), ("attributes", "\n".join(attributes)),
              ("script", "\n".join(words))]
-    links = [m.group(1) or m.group(2) for m in _HTML_LINK.finditer(body)]
     return Content(tables=tables, texts=texts, raw="\n".join([*(text for _, text in texts), *links]),
                    json_counts=counts)
 

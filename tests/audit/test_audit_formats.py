@@ -209,6 +209,12 @@ def test_a_label_and_its_count_on_one_line_are_found(tmp_path: Path) -> None:
         ("small_count", "People excluded note: 3")]
 
 
+def test_a_page_with_an_empty_link_is_read(tmp_path: Path) -> None:
+    _text(tmp_path / "page.html", '<html><body><a href="">top</a><p title="Deaths: 2">In 2024/25, 3 patients.</p></body></html>')
+    assert sorted((f.rule, f.where, f.excerpt) for f in audit_outputs(tmp_path).findings) == [
+        ("small_count", "attributes", "Deaths: 2"), ("small_count", "text", "top In 2024/25, 3 patients.")]
+
+
 def test_an_nhs_number_is_found(tmp_path: Path) -> None:
     _text(tmp_path / "patient-report.html", "<html><body><p>NHS number 943 476 5919</p></body></html>")
     assert [f.rule for f in audit_outputs(tmp_path).findings] == ["nhs_number"]
