@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -426,18 +427,43 @@ def _code(path: Path) -> Content:
 
 
 def _pdf(path: Path) -> Content:
-    text = pdf_text(path)
+    return pdf_content(pdf_text(path))
+
+
+def pdf_content(text: str) -> Content:
+    """What a reader of a PDF sees, from its text."""
     return Content(texts=[("", text)], raw=text)
+
+
+class PdfText:
+    """The text of a PDF from a pdftotext process started now and left to run: `result()` waits for it."""
+
+    def __init__(self, tool: str, path: Path) -> None:
+        self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        self._process = subprocess.Popen([tool, "-layout", "-enc", "UTF-8", str(path), "-"],
+                                         stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
+
+    def result(self) -> str:
+        """The text as laid out on its pages, once pdftotext has finished."""
+        with self._out, self._err:
+            if self._process.wait() != 0:
+                self._err.seek(0)
+                raise UnreadableOutput(f"pdftotext failed: {self._err.read().decode(errors='replace').strip()[:200]}")
+            self._out.seek(0)
+            return self._out.read().decode("utf-8", errors="replace")
+
+
+def start_pdf_text(path: Path) -> PdfText | None:
+    """pdftotext started on `path` (None where poppler is missing)."""
+    tool = shutil.which("pdftotext")
+    return PdfText(tool, path) if tool else None
 
 
 def pdf_text(path: Path) -> str:
     """The text of a PDF as laid out on its pages (poppler's pdftotext; pypdf where poppler is missing)."""
-    tool = shutil.which("pdftotext")
-    if tool:
-        done = subprocess.run([tool, "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True)
-        if done.returncode != 0:
-            raise UnreadableOutput(f"pdftotext failed: {done.stderr.decode(errors='replace').strip()[:200]}")
-        return done.stdout.decode("utf-8", errors="replace")
+    started = start_pdf_text(path)
+    if started is not None:
+        return started.result()
     try:
         from pypdf import PdfReader
     except ImportError:

@@ -215,6 +215,32 @@ def test_a_page_with_an_empty_link_is_read(tmp_path: Path) -> None:
         ("small_count", "attributes", "Deaths: 2"), ("small_count", "text", "top In 2024/25, 3 patients.")]
 
 
+@pytest.mark.parametrize("early", [0, 1, 24])
+def test_pdfs_read_while_the_secrets_are_read_or_by_the_workers_give_the_same_findings(
+        early: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from naome_report import audit
+
+    monkeypatch.setattr(audit, "_EARLY_PDFS", early)
+    _pdf(tmp_path / "packs" / "ZAA.pdf", "3")
+    _pdf(tmp_path / "packs" / "ZAB.pdf", "30")
+    _pdf(tmp_path / "packs" / "ZAC.pdf", "4")
+    (tmp_path / "portal" / "packs").mkdir(parents=True)
+    (tmp_path / "portal" / "packs" / "ZAC.pdf").write_bytes((tmp_path / "packs" / "ZAC.pdf").read_bytes())
+    for number in range(30):  # enough files for the worker processes
+        _csv(tmp_path / "data" / f"naome_{number}.csv", "2" if number == 7 else "20")
+    report = audit_outputs(tmp_path, workers=2)
+    assert [(f.path, f.rule) for f in report.findings] == [
+        ("data/naome_7.csv", "small_count"), ("packs/ZAA.pdf", "small_count"), ("packs/ZAC.pdf", "small_count"),
+        ("portal/packs/ZAC.pdf", "small_count")]
+
+
+def test_a_pdf_pdftotext_cannot_read_is_reported_when_started_early(tmp_path: Path) -> None:
+    _text(tmp_path / "packs" / "ZAA.pdf", "%PDF-1.7 not a PDF")
+    findings = audit_outputs(tmp_path, workers=2).findings
+    assert [(f.path, f.rule) for f in findings] == [("packs/ZAA.pdf", "unreadable")]
+    assert findings[0].excerpt.startswith("pdftotext failed:")
+
+
 def test_an_nhs_number_is_found(tmp_path: Path) -> None:
     _text(tmp_path / "patient-report.html", "<html><body><p>NHS number 943 476 5919</p></body></html>")
     assert [f.rule for f in audit_outputs(tmp_path).findings] == ["nhs_number"]
