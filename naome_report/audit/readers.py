@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import bisect
 import csv
+import functools
 import itertools
 import json
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -307,22 +309,61 @@ def _ods_cells(body: bytes) -> list[object]:
 # them are read on every audit (an element tree cost ten times as much).
 _HTML_SCRIPT = re.compile(r"<(script|style)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_HTML_TABLE = re.compile(r"<table\b[^>]*>(.*?)</table\s*>", re.S | re.I)
+_HTML_TABLE = (re.compile(r"<table\b[^>]*>", re.I), re.compile(r"</table\s*>", re.I))
 _HTML_CAPTION = re.compile(r"<caption\b[^>]*>(.*?)</caption\s*>", re.S | re.I)
-_HTML_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr\s*>", re.S | re.I)
+_HTML_ROW = (re.compile(r"<tr\b[^>]*>", re.I), re.compile(r"</tr\s*>", re.I))
 _HTML_CELL = re.compile(r"<t[hd]\b[^>]*>(.*?)</t[hd]\s*>", re.S | re.I)
-_HTML_BLOCK = re.compile(r"</?(?:p|li|td|th|tr|table|caption|figcaption|h[1-6]|dt|dd|div|section|article|header|"
-                         r"footer|nav|main|aside|blockquote|pre|summary|label|option|button|title|body|ul|ol|dl|"
-                         r"figure|br|hr)\b[^>]*>", re.I)
+_BLOCK_TAGS = ("p li td th tr table caption figcaption h1 h2 h3 h4 h5 h6 dt dd div section article header footer nav "
+               "main aside blockquote pre summary label option button title body ul ol dl figure br hr").split()
+_HTML_BLOCK = re.compile(rf"</?(?:{'|'.join(_BLOCK_TAGS)})\b[^>]*>", re.I)
+# Case-sensitive, the same pattern takes half the time. It finds the same tags unless a tag name opens with
+# a block tag's first letters and then has a letter that matches one of them only ignoring case: an upper-case
+# letter, or one of the four others that Python matches to a-z ignoring case ("<P>", "<Table", not "<clipPath").
+_HTML_BLOCK_LOWER = re.compile(_HTML_BLOCK.pattern)
+_CASED_TAG = re.compile(r"</?([a-z0-9]*)[A-Z\u0130\u0131\u017f\u212a]")
+_BLOCK_PREFIXES = frozenset(tag[:k] for tag in _BLOCK_TAGS for k in range(len(tag)))
 _HTML_TAG = re.compile(r"<[^>]*>")
 _HTML_ATTRIBUTE = re.compile(r"\s(alt|title|aria-label|aria-description|summary|data-[\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')",
                              re.I)
-
-
 _HTML_LINK = re.compile(r"\s(?:href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+# Both in one pass (group 1 is None for a link), and only from white space before a name's first letter.
+_HTML_ATTRIBUTE_OR_LINK = re.compile(r"\s(?=[atsdh])(?:(alt|title|aria-label|aria-description|summary|data-[\w-]+)|"
+                                     r"href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+
+
+def _attributes_and_links(body: str) -> tuple[list[str], list[str]]:
+    """The text attributes (decoded) and the link targets of a page, each in the order they come."""
+    attributes, links = [], []
+    for match in _HTML_ATTRIBUTE_OR_LINK.finditer(body):
+        name, value = match.group(1), match.group(2) if match.group(2) is not None else match.group(3)
+        # One pass finds what two separate passes find unless a value holds another name="...": then two passes.
+        if "=" in value and (inner := _HTML_ATTRIBUTE_OR_LINK.search(body, match.start() + 1)) and \
+                inner.start() < match.end():
+            return ([html_unescape(m.group(2) if m.group(2) is not None else m.group(3))
+                     for m in _HTML_ATTRIBUTE.finditer(body)],
+                    [m.group(1) if m.group(1) is not None else m.group(2) for m in _HTML_LINK.finditer(body)])
+        if name is None:
+            links.append(value)
+        else:
+            attributes.append(html_unescape(value))
+    return attributes, links
 
 
 _HTML_SMALL_CELL = re.compile(r">\s*[1-4](?:\.0+)?\s*<")
+
+
+def _inner(element: tuple[re.Pattern, re.Pattern], text: str) -> list[str]:
+    """What lies inside each element of `text` (its opening and closing tags): what "<tag>(.*?)</tag>" finds,
+    found from tag to tag, as a lazy regex tries every character between them (six times slower)."""
+    opening, closing = element
+    found, position = [], 0
+    while start := opening.search(text, position):
+        end = closing.search(text, start.end())
+        if end is None:  # no closing tag after this one, so none after any later one either
+            break
+        found.append(text[start.end():end.start()])
+        position = end.end()
+    return found
 
 
 def _inline_text(fragment: str) -> str:
@@ -334,21 +375,21 @@ def _html(path: Path) -> Content:
     scripts = [m.group(2) for m in _HTML_SCRIPT.finditer(page) if m.group(1).lower() == "script"]
     body = _HTML_SCRIPT.sub(" ", _HTML_COMMENT.sub(" ", page))
     tables = []
-    for number, table in enumerate(_HTML_TABLE.finditer(body), start=1):
-        raw_rows = _HTML_ROW.findall(table.group(1))
+    for number, table in enumerate(_inner(_HTML_TABLE, body), start=1):
+        raw_rows = _inner(_HTML_ROW, table)
         header = [_inline_text(cell) for cell in _HTML_CELL.findall(raw_rows[0])] if raw_rows else []
         if not any(is_count_header(h) for h in header):  # no column of counts: nothing for the count rule
             continue
         # Only rows with a cell that may read 1 to 4 can hold a small count: the others are not split into cells.
         kept = [(n, [_inline_text(cell) for cell in _HTML_CELL.findall(row)])
                 for n, row in enumerate(raw_rows[1:], start=2) if _HTML_SMALL_CELL.search(row) or "&#" in row]
-        caption = _HTML_CAPTION.search(table.group(1))
+        caption = _HTML_CAPTION.search(table)
         name = _inline_text(caption.group(1))[:60] if caption else f"table {number}"
         tables.append(Table(name, header, [cells for _, cells in kept], row_numbers=[n for n, _ in kept]))
-    blocks = _HTML_BLOCK.sub("\n", body)
+    cased = any(m.group(1) in _BLOCK_PREFIXES for m in _CASED_TAG.finditer(body))
+    blocks = (_HTML_BLOCK if cased else _HTML_BLOCK_LOWER).sub("\n", body)
     lines = [" ".join(html_unescape(line).split()) for line in _HTML_TAG.sub(" ", blocks).split("\n")]
-    attributes = [html_unescape(m.group(2) if m.group(2) is not None else m.group(3))
-                  for m in _HTML_ATTRIBUTE.finditer(body)]
+    attributes, links = _attributes_and_links(body)
     counts, words = [], []
     for script in scripts:  # data embedded for the page's charts and search: checked like any JSON file
         try:
@@ -360,7 +401,6 @@ def _html(path: Path) -> Content:
             words += found[1]
     texts = [("text", "\n".join(line for line in lines if line)), ("attributes", "\n".join(attributes)),
              ("script", "\n".join(words))]
-    links = [m.group(1) or m.group(2) for m in _HTML_LINK.finditer(body)]
     return Content(tables=tables, texts=texts, raw="\n".join([*(text for _, text in texts), *links]),
                    json_counts=counts)
 
@@ -387,18 +427,43 @@ def _code(path: Path) -> Content:
 
 
 def _pdf(path: Path) -> Content:
-    text = pdf_text(path)
+    return pdf_content(pdf_text(path))
+
+
+def pdf_content(text: str) -> Content:
+    """What a reader of a PDF sees, from its text."""
     return Content(texts=[("", text)], raw=text)
+
+
+class PdfText:
+    """The text of a PDF from a pdftotext process started now and left to run: `result()` waits for it."""
+
+    def __init__(self, tool: str, path: Path) -> None:
+        self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        self._process = subprocess.Popen([tool, "-layout", "-enc", "UTF-8", str(path), "-"],
+                                         stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
+
+    def result(self) -> str:
+        """The text as laid out on its pages, once pdftotext has finished."""
+        with self._out, self._err:
+            if self._process.wait() != 0:
+                self._err.seek(0)
+                raise UnreadableOutput(f"pdftotext failed: {self._err.read().decode(errors='replace').strip()[:200]}")
+            self._out.seek(0)
+            return self._out.read().decode("utf-8", errors="replace")
+
+
+def start_pdf_text(path: Path) -> PdfText | None:
+    """pdftotext started on `path` (None where poppler is missing)."""
+    tool = shutil.which("pdftotext")
+    return PdfText(tool, path) if tool else None
 
 
 def pdf_text(path: Path) -> str:
     """The text of a PDF as laid out on its pages (poppler's pdftotext; pypdf where poppler is missing)."""
-    tool = shutil.which("pdftotext")
-    if tool:
-        done = subprocess.run([tool, "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True)
-        if done.returncode != 0:
-            raise UnreadableOutput(f"pdftotext failed: {done.stderr.decode(errors='replace').strip()[:200]}")
-        return done.stdout.decode("utf-8", errors="replace")
+    started = start_pdf_text(path)
+    if started is not None:
+        return started.result()
     try:
         from pypdf import PdfReader
     except ImportError:
@@ -436,6 +501,7 @@ def _walk_json(document: object) -> tuple[list[tuple[str, object]], list[str]]:
 _ID_HEADER = ("id", "identifier", "key", "record", "pseudonym")
 
 
+@functools.cache
 def _public_columns() -> frozenset[str]:
     """Columns the public data files carry (indicator_id, org_code...): their values are not secrets."""
     from naome_report.hub import FILES

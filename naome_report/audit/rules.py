@@ -9,6 +9,7 @@ goal numbers, confidence limits and other numbers in [1, 4] are left alone.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -73,7 +74,11 @@ def normalise_header(header: object) -> str:
 
 def is_count_header(header: object, file_name: str = "") -> bool:
     """Whether a column header names a count of people or records."""
-    raw = str(header or "").strip()
+    return _is_count_header(str(header or "").strip(), file_name)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a few hundred headers asked about a hundred thousand times an audit
+def _is_count_header(raw: str, file_name: str) -> bool:
     if any(raw in columns for name, columns in NOT_COUNT_COLUMNS.items()
            if file_name == name or file_name.endswith(f"_{name}")):
         return False

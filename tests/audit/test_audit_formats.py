@@ -174,6 +174,73 @@ def test_restricted_identifiers_marking_and_links_are_found(tmp_path: Path) -> N
     assert report.files_read == 3  # the restricted folder itself is not public
 
 
+@pytest.mark.parametrize("body, link", [
+    ("restricted/letters/ZAA.md", "restricted/letters/ZAA.md"),  # the file opens with it
+    ("see (restricted/outlier-tracker.csv)", "restricted/outlier-tracker.csv"),
+    ("see ../restricted/x.csv", "/restricted/x.csv"),
+    ("unrestricted/y.csv and then\trestricted/z.csv", "\trestricted/z.csv"),
+    ("arestricted/restricted/w.csv", "/restricted/w.csv"),  # the second one, after a '/'
+])
+def test_a_link_into_the_restricted_folder_is_found_where_it_starts(body: str, link: str, tmp_path: Path) -> None:
+    _text(tmp_path / "notes.txt", body)
+    assert [(f.rule, f.where, f.excerpt) for f in audit_outputs(tmp_path).findings] == [
+        ("restricted_content", "a link", link)]
+
+
+@pytest.mark.parametrize("body", ["unrestricted/y.csv", "restricted/ alone", "a restricted folder"])
+def test_a_word_that_only_contains_restricted_is_not_a_link(body: str, tmp_path: Path) -> None:
+    _text(tmp_path / "notes.txt", body)
+    assert audit_outputs(tmp_path).findings == []
+
+
+@pytest.mark.parametrize("page", [
+    "<p>People excluded</p><p>note: 3</p>",
+    "<P>People excluded</P><P>note: 3</P>",  # block tags in capitals end a line all the same
+    "<Div>People excluded</Div><dIV>note: 3</dIV>",
+])
+def test_a_block_tag_in_any_case_ends_the_line_a_label_is_read_from(page: str, tmp_path: Path) -> None:
+    _text(tmp_path / "page.html", f"<html><body>{page}</body></html>")
+    assert audit_outputs(tmp_path).findings == []
+
+
+def test_a_label_and_its_count_on_one_line_are_found(tmp_path: Path) -> None:
+    _text(tmp_path / "page.html", "<html><body><span>People excluded</span> <clipPath>note: 3</clipPath></body></html>")
+    assert [(f.rule, f.excerpt) for f in audit_outputs(tmp_path).findings] == [
+        ("small_count", "People excluded note: 3")]
+
+
+def test_a_page_with_an_empty_link_is_read(tmp_path: Path) -> None:
+    _text(tmp_path / "page.html", '<html><body><a href="">top</a><p title="Deaths: 2">In 2024/25, 3 patients.</p></body></html>')
+    assert sorted((f.rule, f.where, f.excerpt) for f in audit_outputs(tmp_path).findings) == [
+        ("small_count", "attributes", "Deaths: 2"), ("small_count", "text", "top In 2024/25, 3 patients.")]
+
+
+@pytest.mark.parametrize("early", [0, 1, 24])
+def test_pdfs_read_while_the_secrets_are_read_or_by_the_workers_give_the_same_findings(
+        early: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from naome_report import audit
+
+    monkeypatch.setattr(audit, "_EARLY_PDFS", early)
+    _pdf(tmp_path / "packs" / "ZAA.pdf", "3")
+    _pdf(tmp_path / "packs" / "ZAB.pdf", "30")
+    _pdf(tmp_path / "packs" / "ZAC.pdf", "4")
+    (tmp_path / "portal" / "packs").mkdir(parents=True)
+    (tmp_path / "portal" / "packs" / "ZAC.pdf").write_bytes((tmp_path / "packs" / "ZAC.pdf").read_bytes())
+    for number in range(30):  # enough files for the worker processes
+        _csv(tmp_path / "data" / f"naome_{number}.csv", "2" if number == 7 else "20")
+    report = audit_outputs(tmp_path, workers=2)
+    assert [(f.path, f.rule) for f in report.findings] == [
+        ("data/naome_7.csv", "small_count"), ("packs/ZAA.pdf", "small_count"), ("packs/ZAC.pdf", "small_count"),
+        ("portal/packs/ZAC.pdf", "small_count")]
+
+
+def test_a_pdf_pdftotext_cannot_read_is_reported_when_started_early(tmp_path: Path) -> None:
+    _text(tmp_path / "packs" / "ZAA.pdf", "%PDF-1.7 not a PDF")
+    findings = audit_outputs(tmp_path, workers=2).findings
+    assert [(f.path, f.rule) for f in findings] == [("packs/ZAA.pdf", "unreadable")]
+    assert findings[0].excerpt.startswith("pdftotext failed:")
+
+
 def test_an_nhs_number_is_found(tmp_path: Path) -> None:
     _text(tmp_path / "patient-report.html", "<html><body><p>NHS number 943 476 5919</p></body></html>")
     assert [f.rule for f in audit_outputs(tmp_path).findings] == ["nhs_number"]
