@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -31,12 +32,24 @@ def is_missing(value: Any) -> bool:
 
 def fmt_pct(value: Any, decimals: int = 1) -> str:
     """A percentage as shown everywhere in the portal: 59.4%."""
-    return "" if is_missing(value) else f"{format_fixed(float(value), decimals)}%"
+    return "" if is_missing(value) else _pct_text(float(value), decimals)
 
 
 def fmt_count(value: Any) -> str:
     """A count with thousands separators: 11,468."""
-    return "" if is_missing(value) else format_fixed(float(value), 0, thousands=True)
+    return "" if is_missing(value) else _count_text(float(value))
+
+
+# A build formats ~350,000 numbers but only ~67,000 distinct ones (a value recurs on its unit's page, its
+# areas' pages, its indicator page, in tables and charts): each is formatted once.
+@lru_cache(maxsize=1 << 17)
+def _pct_text(value: float, decimals: int) -> str:
+    return f"{format_fixed(value, decimals)}%"
+
+
+@lru_cache(maxsize=1 << 16)
+def _count_text(value: float) -> str:
+    return format_fixed(value, 0, thousands=True)
 
 
 def fmt_range(low: Any, high: Any) -> str:
