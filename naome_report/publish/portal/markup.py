@@ -154,6 +154,7 @@ def _comparator_cell(val: Value, label: str) -> Markup:
                   f'{judgement(val.vs_comparator, val.comparator_name)}{value}</td>')
 
 
+@lru_cache(maxsize=256)
 def term_link(root: str, slug: str, text: str) -> Markup:
     """A term linked to its explanation on the help page."""
     return Markup(f'<a class="term" href="{root}help.html#{escape(slug)}">{escape(text)}</a>')

@@ -78,7 +78,8 @@ def safe_name(code: str) -> str:
 
 def subgroup_text(code: str) -> str:
     """Who a row covers, in words."""
-    return SUBGROUP.get(code or ALL, Term(str(code).replace("_", " ").capitalize(), "")).short
+    term = SUBGROUP.get(code or ALL)
+    return term.short if term else str(code).replace("_", " ").capitalize()
 
 
 class cached_property:  # noqa: N801 - functools.cached_property takes a lock on every first access (slow)
