@@ -143,7 +143,9 @@ class Unit:
 
 @dataclass
 class Value:
-    """One published result, formatted for display, with the raw row for charts and tests."""
+    """One published result, formatted for display, with the raw row for charts and tests.
+
+    A Value is shared by every page that shows it and its row never changes, so each text is worked out once."""
 
     row: Row | None
     indicator: Indicator
@@ -152,7 +154,7 @@ class Value:
     def get(self, column: str) -> Any:
         """A column of the row, None where the row or the column is missing."""
         value = None if self.row is None else self.row.get(column)
-        return None if is_missing(value) else value
+        return None if value is None or value != value or value == "" else value  # is_missing, inline: 380,000 calls
 
     @cached_property
     def published(self) -> bool:
@@ -189,7 +191,7 @@ class Value:
             return fmt_pct(self.shown)
         return self.status_text
 
-    @property
+    @cached_property
     def crude(self) -> str:
         """The crude percentage, shown beside an adjusted one (with its CI where the adjusted rate has none)."""
         if not self.adjusted:
@@ -216,12 +218,12 @@ class Value:
             return "Suppressed (small numbers)"
         return STATUS[status].short if status in STATUS else status.replace("_", " ").capitalize()
 
-    @property
+    @cached_property
     def status_short(self) -> str:
         """The status in two or three words, for narrow table cells."""
         return "Suppressed" if self.status == "suppressed" else self.status_text
 
-    @property
+    @cached_property
     def note(self) -> str:
         if self.row is None:
             return f"This indicator is not collected for {self.nation}." if self.status == "not_available" else ""
@@ -244,12 +246,12 @@ class Value:
         num, den = self.get("numerator"), self.get("denominator")
         return "" if num is None or den is None else f"{fmt_count(num)} of {fmt_count(den)}"
 
-    @property
+    @cached_property
     def median_days(self) -> str:
         value = self.get("median_days") if self.published else None
         return "" if value is None else f"{float(value):g} days"
 
-    @property
+    @cached_property
     def completeness_flag(self) -> str:
         """The completeness warning of the row ('' when the data item is complete enough)."""
         flag = self.get("completeness_flag")
@@ -294,19 +296,19 @@ class Value:
     def vs_comparator(self) -> str:
         return str(self.get("vs_comparator") or "")
 
-    @property
+    @cached_property
     def comparator_name(self) -> str:
         return str(self.get("comparator_name") or "")
 
-    @property
+    @cached_property
     def comparator_code(self) -> str:
         return str(self.get("comparator_code") or "")
 
-    @property
+    @cached_property
     def comparator_value(self) -> str:
         return fmt_pct(self.get("comparator_percentage"))
 
-    @property
+    @cached_property
     def previous(self) -> str:
         return fmt_pct(self.get("previous_percentage"))
 
@@ -315,18 +317,18 @@ class Value:
         """The change since the previous financial year: '+2.3 points'."""
         return fmt_points(self.get("change_points")) if self.published else ""
 
-    @property
+    @cached_property
     def change_ci(self) -> str:
         low, high = self.get("change_ci_lower_95"), self.get("change_ci_upper_95")
         return "" if low is None or high is None else f"{fmt_points(low)} to {fmt_points(high)}"
 
-    @property
+    @cached_property
     def change_significant(self) -> str:
         """'yes', 'no' or '' (no change given)."""
         value = self.get("change_significant")
         return "" if value is None or not self.change else str(value).lower()
 
-    @property
+    @cached_property
     def funnel_limits(self) -> dict[str, float] | None:
         if not self.published:
             return None
@@ -344,7 +346,7 @@ class Value:
         adjusted = self.get("adjusted_percentage")
         return float(adjusted) if adjusted is not None else self.percentage
 
-    @property
+    @cached_property
     def denominator(self) -> float | None:
         den = self.get("denominator") if self.published else None
         return None if den is None else float(den)
