@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -366,7 +367,7 @@ class Portal:
     period: str                                           # the pooled headline period
     financial_years: list[str]
     units: dict[str, Unit]                                # code -> unit, every level
-    rows: dict[tuple[str, str, str, str], Row]            # (code, indicator, period, subgroup) -> row
+    rows: Mapping[tuple[str, str, str, str], Row]         # (code, indicator, period, subgroup) -> row
     run_charts: dict[tuple[str, str], list[Row]]          # (code, indicator) -> points in order
     funnel_curves: dict[tuple[str, str], list[Row]]       # (indicator, period) -> limit curve rows (all patients)
     survival: dict[str, list[Row]]                        # code -> survival rows (primary period)
@@ -457,6 +458,32 @@ def _records(frame: pd.DataFrame) -> list[Row]:
     return [dict(zip(columns, values)) for values in zip(*(frame[c].tolist() for c in columns))]
 
 
+class RowIndex(Mapping):
+    """A table's rows by key, each made a dict when first read (a build reads about half of them)."""
+
+    def __init__(self, frame: pd.DataFrame, keys: Iterable[tuple]) -> None:
+        self._columns = list(frame.columns)
+        self._values = [frame[c].tolist() for c in self._columns]
+        self._at = {key: i for i, key in enumerate(keys)}  # a repeated key keeps its last row, as dict() would
+        self._made: dict[tuple, Row] = {}
+
+    def __getitem__(self, key: tuple) -> Row:
+        row = self._made.get(key)
+        if row is None:
+            at = self._at[key]
+            row = self._made[key] = dict(zip(self._columns, [column[at] for column in self._values]))
+        return row
+
+    def get(self, key: tuple, default: Any = None) -> Any:
+        return self[key] if key in self._at else default
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
 def _text(value: Any) -> str:
     return "" if is_missing(value) else str(value)
 
@@ -525,7 +552,7 @@ def build_portal_model(results: Results, registry: Registry, financial_years: li
         ind = ind[ind["period_type"] != "quarter"]  # quarterly rows are drawn from naome_run_charts.csv
     keys = zip(ind["org_code"].astype(str), ind["indicator_id"].astype(str), ind["period"].astype(str),
                ind["subgroup"].fillna(ALL).astype(str))
-    rows = dict(zip(keys, _records(ind)))
+    rows = RowIndex(ind, keys)
     curves: dict[tuple[str, str], list[Row]] = {}
     fl = results.funnel_limits
     if not fl.empty:
