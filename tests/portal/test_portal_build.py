@@ -14,9 +14,11 @@ import pandas as pd
 import pytest
 
 from naome_report.config import default_config
+from naome_report.publish.portal import build_portal, pages
 from naome_report.publish.portal.bundle import bundle_outputs
 from naome_report.publish.portal.charts import nice_step, shape_path, tick_text, y_range
 from naome_report.publish.portal.model import fmt_ci, fmt_pct, fmt_points, safe_name
+from naome_report.publish.portal.site import Site
 
 from .expected import (area_page, areas, org_rows, pct, pick_orgs, run_series, shown_interval, shown_main,
                        shown_value, unit_rows)
@@ -269,6 +271,39 @@ def test_bundle_follows_rebuilt_outputs_and_drops_removed_ones(tmp_path):
     assert (tmp_path / "portal" / "packs" / "AAA.pdf").read_bytes() == b"rebuilt"
     assert not (tmp_path / "portal" / "packs" / "BBB.pdf").exists()
     assert not (tmp_path / "portal" / "naome-report.log").exists()
+
+
+def test_a_rebuild_replaces_the_portal_whole_and_keeps_the_linked_outputs(tmp_path):
+    (tmp_path / "organisations").mkdir()
+    (tmp_path / "organisations" / "OLD.html").write_text("a unit no longer published", encoding="utf-8")
+    (tmp_path / "help.html").write_text("old help", encoding="utf-8")
+    (tmp_path / "packs").mkdir()
+    (tmp_path / "packs" / "AAA.pdf").write_bytes(b"linked in by the bundle")
+    site = Site(tmp_path)
+    site.start()
+    written = [site.write("organisations/NEW.html", "new page"), site.write("index.html", "home")]
+    assert not (tmp_path / "organisations" / "NEW.html").exists()  # nothing shows until the whole portal is written
+    site.publish()
+    assert written == [tmp_path / "organisations" / "NEW.html", tmp_path / "index.html"]
+    assert [p.name for p in (tmp_path / "organisations").iterdir()] == ["NEW.html"]
+    assert (tmp_path / "organisations" / "NEW.html").read_text(encoding="utf-8") == "new page"
+    assert not (tmp_path / "help.html").exists()
+    assert (tmp_path / "packs" / "AAA.pdf").read_bytes() == b"linked in by the bundle"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "organisations", "packs"]
+
+
+def test_a_failed_build_leaves_the_previous_portal_as_it_was(tmp_path, results, registry, monkeypatch):
+    (tmp_path / "organisations").mkdir()
+    (tmp_path / "organisations" / "AAA.html").write_text("previous page", encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("an organisation page failed")
+
+    monkeypatch.setattr(pages, "organisation", broken)
+    with pytest.raises(RuntimeError, match="an organisation page failed"):
+        build_portal(results, registry, default_config(), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["organisations"]
+    assert (tmp_path / "organisations" / "AAA.html").read_text(encoding="utf-8") == "previous page"
 
 
 def test_organisation_page_weight(portal_dir, results):

@@ -85,21 +85,28 @@ def result_cell(val: Value, label: str = "", counts: bool = False, tag: bool = T
     `brief` gives the value alone (with its 'adjusted' tag), for a second result beside the first."""
     memo = val.__dict__.setdefault("_cells", {})
     key = ("result", label, counts, tag, brief)
-    if key not in memo:
-        memo[key] = Markup(_result_cell(val, label, counts, tag, brief))
-    return memo[key]
+    cell = memo.get(key)
+    if cell is None:
+        # The same cell under another column label (summary, history and area tables) differs only in its label.
+        parts = memo.get(("result", counts, tag, brief))
+        if parts is None:
+            parts = memo[("result", counts, tag, brief)] = _result_cell(val, counts, tag, brief)
+        data_label = f' data-label="{html.escape(label)}"' if label else ""
+        cell = memo[key] = Markup(f"{parts[0]}{data_label}{parts[1]}")
+    return cell
 
 
-def _result_cell(val: Value, label: str, counts: bool, tag: bool, brief: bool) -> str:
-    data_label = f' data-label="{html.escape(label)}"' if label else ""
+def _result_cell(val: Value, counts: bool, tag: bool, brief: bool) -> tuple[str, str]:
+    """The cell's HTML before and after where its column label goes."""
     if not val.published:
-        return f'<td class="num value status-cell" data-sort="-1"{data_label}>{html.escape(val.status_short)}</td>'
+        return '<td class="num value status-cell" data-sort="-1"', f">{html.escape(val.status_short)}</td>"
+    head = f'<td class="num value" data-sort="{val.sort_key:g}"'
     # Numbers and fixed words only below: nothing to escape.
     parts = [val.main]
     if val.adjusted and tag:
         parts.append(' <span class="tag">adjusted</span>')
     if brief:
-        return f'<td class="num value" data-sort="{val.sort_key:g}"{data_label}>{"".join(parts)}</td>'
+        return head, f'>{"".join(parts)}</td>'
     if val.ci:
         parts.append(f'<span class="sub">{val.ci}</span>')
     if val.adjusted:
@@ -108,7 +115,7 @@ def _result_cell(val: Value, label: str, counts: bool, tag: bool, brief: bool) -
         parts.append(f'<span class="sub">{val.counts}</span>')
     if val.median_days:
         parts.append(f'<span class="sub">median {val.median_days}</span>')
-    return f'<td class="num value" data-sort="{val.sort_key:g}"{data_label}>{"".join(parts)}</td>'
+    return head, f'>{"".join(parts)}</td>'
 
 
 def change_cell(val: Value, label: str = "") -> Markup:
@@ -154,6 +161,7 @@ def _comparator_cell(val: Value, label: str) -> Markup:
                   f'{judgement(val.vs_comparator, val.comparator_name)}{value}</td>')
 
 
+@lru_cache(maxsize=256)
 def term_link(root: str, slug: str, text: str) -> Markup:
     """A term linked to its explanation on the help page."""
     return Markup(f'<a class="term" href="{root}help.html#{escape(slug)}">{escape(text)}</a>')

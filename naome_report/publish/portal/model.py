@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -31,12 +33,24 @@ def is_missing(value: Any) -> bool:
 
 def fmt_pct(value: Any, decimals: int = 1) -> str:
     """A percentage as shown everywhere in the portal: 59.4%."""
-    return "" if is_missing(value) else f"{format_fixed(float(value), decimals)}%"
+    return "" if is_missing(value) else _pct_text(float(value), decimals)
 
 
 def fmt_count(value: Any) -> str:
     """A count with thousands separators: 11,468."""
-    return "" if is_missing(value) else format_fixed(float(value), 0, thousands=True)
+    return "" if is_missing(value) else _count_text(float(value))
+
+
+# A build formats ~350,000 numbers but only ~67,000 distinct ones (a value recurs on its unit's page, its
+# areas' pages, its indicator page, in tables and charts): each is formatted once.
+@lru_cache(maxsize=1 << 17)
+def _pct_text(value: float, decimals: int) -> str:
+    return f"{format_fixed(value, decimals)}%"
+
+
+@lru_cache(maxsize=1 << 16)
+def _count_text(value: float) -> str:
+    return format_fixed(value, 0, thousands=True)
 
 
 def fmt_range(low: Any, high: Any) -> str:
@@ -65,7 +79,8 @@ def safe_name(code: str) -> str:
 
 def subgroup_text(code: str) -> str:
     """Who a row covers, in words."""
-    return SUBGROUP.get(code or ALL, Term(str(code).replace("_", " ").capitalize(), "")).short
+    term = SUBGROUP.get(code or ALL)
+    return term.short if term else str(code).replace("_", " ").capitalize()
 
 
 class cached_property:  # noqa: N801 - functools.cached_property takes a lock on every first access (slow)
@@ -129,7 +144,9 @@ class Unit:
 
 @dataclass
 class Value:
-    """One published result, formatted for display, with the raw row for charts and tests."""
+    """One published result, formatted for display, with the raw row for charts and tests.
+
+    A Value is shared by every page that shows it and its row never changes, so each text is worked out once."""
 
     row: Row | None
     indicator: Indicator
@@ -138,7 +155,7 @@ class Value:
     def get(self, column: str) -> Any:
         """A column of the row, None where the row or the column is missing."""
         value = None if self.row is None else self.row.get(column)
-        return None if is_missing(value) else value
+        return None if value is None or value != value or value == "" else value  # is_missing, inline: 380,000 calls
 
     @cached_property
     def published(self) -> bool:
@@ -175,7 +192,7 @@ class Value:
             return fmt_pct(self.shown)
         return self.status_text
 
-    @property
+    @cached_property
     def crude(self) -> str:
         """The crude percentage, shown beside an adjusted one (with its CI where the adjusted rate has none)."""
         if not self.adjusted:
@@ -202,12 +219,12 @@ class Value:
             return "Suppressed (small numbers)"
         return STATUS[status].short if status in STATUS else status.replace("_", " ").capitalize()
 
-    @property
+    @cached_property
     def status_short(self) -> str:
         """The status in two or three words, for narrow table cells."""
         return "Suppressed" if self.status == "suppressed" else self.status_text
 
-    @property
+    @cached_property
     def note(self) -> str:
         if self.row is None:
             return f"This indicator is not collected for {self.nation}." if self.status == "not_available" else ""
@@ -230,12 +247,12 @@ class Value:
         num, den = self.get("numerator"), self.get("denominator")
         return "" if num is None or den is None else f"{fmt_count(num)} of {fmt_count(den)}"
 
-    @property
+    @cached_property
     def median_days(self) -> str:
         value = self.get("median_days") if self.published else None
         return "" if value is None else f"{float(value):g} days"
 
-    @property
+    @cached_property
     def completeness_flag(self) -> str:
         """The completeness warning of the row ('' when the data item is complete enough)."""
         flag = self.get("completeness_flag")
@@ -280,19 +297,19 @@ class Value:
     def vs_comparator(self) -> str:
         return str(self.get("vs_comparator") or "")
 
-    @property
+    @cached_property
     def comparator_name(self) -> str:
         return str(self.get("comparator_name") or "")
 
-    @property
+    @cached_property
     def comparator_code(self) -> str:
         return str(self.get("comparator_code") or "")
 
-    @property
+    @cached_property
     def comparator_value(self) -> str:
         return fmt_pct(self.get("comparator_percentage"))
 
-    @property
+    @cached_property
     def previous(self) -> str:
         return fmt_pct(self.get("previous_percentage"))
 
@@ -301,18 +318,18 @@ class Value:
         """The change since the previous financial year: '+2.3 points'."""
         return fmt_points(self.get("change_points")) if self.published else ""
 
-    @property
+    @cached_property
     def change_ci(self) -> str:
         low, high = self.get("change_ci_lower_95"), self.get("change_ci_upper_95")
         return "" if low is None or high is None else f"{fmt_points(low)} to {fmt_points(high)}"
 
-    @property
+    @cached_property
     def change_significant(self) -> str:
         """'yes', 'no' or '' (no change given)."""
         value = self.get("change_significant")
         return "" if value is None or not self.change else str(value).lower()
 
-    @property
+    @cached_property
     def funnel_limits(self) -> dict[str, float] | None:
         if not self.published:
             return None
@@ -330,7 +347,7 @@ class Value:
         adjusted = self.get("adjusted_percentage")
         return float(adjusted) if adjusted is not None else self.percentage
 
-    @property
+    @cached_property
     def denominator(self) -> float | None:
         den = self.get("denominator") if self.published else None
         return None if den is None else float(den)
@@ -350,7 +367,7 @@ class Portal:
     period: str                                           # the pooled headline period
     financial_years: list[str]
     units: dict[str, Unit]                                # code -> unit, every level
-    rows: dict[tuple[str, str, str, str], Row]            # (code, indicator, period, subgroup) -> row
+    rows: Mapping[tuple[str, str, str, str], Row]         # (code, indicator, period, subgroup) -> row
     run_charts: dict[tuple[str, str], list[Row]]          # (code, indicator) -> points in order
     funnel_curves: dict[tuple[str, str], list[Row]]       # (indicator, period) -> limit curve rows (all patients)
     survival: dict[str, list[Row]]                        # code -> survival rows (primary period)
@@ -441,6 +458,32 @@ def _records(frame: pd.DataFrame) -> list[Row]:
     return [dict(zip(columns, values)) for values in zip(*(frame[c].tolist() for c in columns))]
 
 
+class RowIndex(Mapping):
+    """A table's rows by key, each made a dict when first read (a build reads about half of them)."""
+
+    def __init__(self, frame: pd.DataFrame, keys: Iterable[tuple]) -> None:
+        self._columns = list(frame.columns)
+        self._values = [frame[c].tolist() for c in self._columns]
+        self._at = {key: i for i, key in enumerate(keys)}  # a repeated key keeps its last row, as dict() would
+        self._made: dict[tuple, Row] = {}
+
+    def __getitem__(self, key: tuple) -> Row:
+        row = self._made.get(key)
+        if row is None:
+            at = self._at[key]
+            row = self._made[key] = dict(zip(self._columns, [column[at] for column in self._values]))
+        return row
+
+    def get(self, key: tuple, default: Any = None) -> Any:
+        return self[key] if key in self._at else default
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
 def _text(value: Any) -> str:
     return "" if is_missing(value) else str(value)
 
@@ -509,7 +552,7 @@ def build_portal_model(results: Results, registry: Registry, financial_years: li
         ind = ind[ind["period_type"] != "quarter"]  # quarterly rows are drawn from naome_run_charts.csv
     keys = zip(ind["org_code"].astype(str), ind["indicator_id"].astype(str), ind["period"].astype(str),
                ind["subgroup"].fillna(ALL).astype(str))
-    rows = dict(zip(keys, _records(ind)))
+    rows = RowIndex(ind, keys)
     curves: dict[tuple[str, str], list[Row]] = {}
     fl = results.funnel_limits
     if not fl.empty:

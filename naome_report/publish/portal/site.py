@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -13,13 +14,14 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
-from naome_report import atomic
+from naome_report.atomic import TEMPORARY_MARK
 from naome_report.charts import style
 from naome_report.config import PROJECT_ROOT, Config
 from naome_report.hub import FILES, META_FILE, Results
 from naome_report.publish.portal import charts, markup, pages
 from naome_report.publish.portal import downloads as dl
 from naome_report.publish.portal.model import (
+    Portal,
     build_portal_model,
     fmt_count,
     fmt_pct,
@@ -32,24 +34,65 @@ from naome_report.vocabulary import VARIATION
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "portal"
 STATIC_ASSETS = ("portal.js",)
-# What this module writes inside out_dir; cleared on every build so removed units disappear. The
+# What this module writes inside out_dir; replaced whole on every build so removed units disappear. The
 # reports, packs and data files linked in by bundle.py are the bundle's to keep up to date.
 OWNED = ("assets", "organisations", "areas", "indicators", "downloads")
 OWNED_FILES = ("index.html", "help.html", "favicon.svg")
+# A build writes the portal beside the previous one and swaps it in at the end: a reader (or a killed build)
+# never sees a page half written or a portal half built. The dot hides both from the manifest.
+STAGING = f".portal{TEMPORARY_MARK}staging"
+RETIRED = f".portal{TEMPORARY_MARK}retired"
 INDENT = re.compile(r"\n[ \t]+")
 
 
 @dataclass
 class Site:
-    """Where the portal is written, and every file written so far."""
+    """The portal being written: every file goes into a staging folder, moved into place once all are written."""
 
     out_dir: Path
     written: list[Path] = field(default_factory=list)
+    _folders: set[Path] = field(default_factory=set, repr=False)
+
+    @property
+    def staging(self) -> Path:
+        return self.out_dir / STAGING
 
     def write(self, rel: str, text: str) -> Path:
-        path = atomic.write_text(self.out_dir / rel, text)
-        self.written.append(path)
-        return path
+        """Write one file of the portal (to the staging folder); return where it will be."""
+        path = self.staging / rel
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
+        # A plain write: the staging folder as a whole is what is crash-safe (a file renamed each costs 0.1 s more).
+        with open(path, "wb") as file:
+            file.write(text.encode("utf-8"))
+        final = self.out_dir / rel
+        self.written.append(final)
+        return final
+
+    def start(self) -> None:
+        """An empty staging folder (one left by a killed build is removed)."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+        shutil.rmtree(self.out_dir / RETIRED, ignore_errors=True)
+        self.staging.mkdir(parents=True)
+        self._folders = {self.staging}
+
+    def publish(self) -> None:
+        """Move each folder and file of the new portal into place; the previous portal's go, whole."""
+        retired = self.out_dir / RETIRED
+        retired.mkdir()
+        for name in OWNED:
+            if (self.out_dir / name).exists():
+                os.replace(self.out_dir / name, retired / name)
+            if (self.staging / name).exists():
+                os.replace(self.staging / name, self.out_dir / name)
+        for name in OWNED_FILES:
+            if (self.staging / name).exists():
+                os.replace(self.staging / name, self.out_dir / name)
+            else:
+                (self.out_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(retired)
+        shutil.rmtree(self.staging)
 
 
 def read_places(config: Config, synthetic: bool) -> dict[str, tuple[str, ...]]:
@@ -64,7 +107,18 @@ def build_portal(results: Results, registry: Registry, config: Config, out_dir: 
     """Write the static portal (landing, area, organisation, indicator and help pages, assets, CSVs) into out_dir."""
     model = build_portal_model(results, registry, config.financial_years, read_places(config, results.synthetic))
     site = Site(Path(out_dir))
-    _clean(site.out_dir)
+    site.start()
+    try:
+        _write_site(site, model, results, registry, config)
+    except BaseException:
+        shutil.rmtree(site.staging, ignore_errors=True)  # the previous portal stays as it was
+        raise
+    site.publish()
+    return site.written
+
+
+def _write_site(site: Site, model: Portal, results: Results, registry: Registry, config: Config) -> None:
+    """Every page, asset and download of the portal, into the site's staging folder."""
     env = _environment()
     common = _common_context(results, registry, config)
     min_points = int(config.section("spc").get("min_published_points", 2))
@@ -98,19 +152,11 @@ def build_portal(results: Results, registry: Registry, config: Config, out_dir: 
                           for p in model.periods}
         render("indicator.html", f"indicators/{safe_name(ind.id)}.html", pages.indicator(model, ind, period_funnels))
     dl.write_run_chart_files(site.write, results, charted)
-    return site.written
 
 
 def _charted(unit: Any, goals: list[dict[str, Any]]) -> set[str]:
     """The unit, if its page shows or tabulates a run chart (and so links to its run-chart data)."""
     return {unit.code for g in goals for e in g["entries"] if e.get("run") and not e["run"].get("empty")}
-
-
-def _clean(out_dir: Path) -> None:
-    for name in OWNED:
-        shutil.rmtree(out_dir / name, ignore_errors=True)
-    for name in OWNED_FILES:
-        (out_dir / name).unlink(missing_ok=True)
 
 
 def _write_assets(site: Site, env: Environment) -> None:
