@@ -73,12 +73,7 @@ def test_the_svg_mark_is_printed_whole_and_centred_in_a_pdf(funnel_inputs, tmp_p
         save_figure(fig, tmp_path / f"{name}.svg", "Funnel", fmt="svg", synthetic=synthetic)
         box = max((ax.get_position() for ax in fig.axes), key=lambda b: b.width * b.height)
         centres.append((box.x0 + box.x1) / 2)  # the mark's place: the middle of the plotting area
-        html = (f'<html><head><style>@page {{ margin: 0 }} body {{ margin: 0 }}</style></head>'
-                f'<body><img src="{name}.svg" style="width: 160mm"></body></html>')
-        weasyprint.HTML(string=html, base_url=str(tmp_path) + "/").write_pdf(tmp_path / f"{name}.pdf")
-        subprocess.run(["pdftoppm", "-r", "100", "-gray", "-png", "-singlefile", str(tmp_path / f"{name}.pdf"),
-                        str(tmp_path / name)], check=True)
-        pages.append(np.asarray(Image.open(tmp_path / f"{name}.png").convert("L"), dtype=int))
+        pages.append(_printed_grey(tmp_path, name))
     changed = np.argwhere(np.abs(pages[0] - pages[1]) > 8)
     assert len(changed) > 0
     cols = changed[:, 1]
@@ -100,12 +95,7 @@ def test_the_measured_mark_of_a_printed_chart_is_centred_on_its_canvas(tmp_path:
         svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 200" width="400" height="200">'
                f'{body}</svg>')
         (tmp_path / f"{name}.svg").write_text(svg, encoding="utf-8")
-        html = (f'<html><head><style>@page {{ margin: 0 }} body {{ margin: 0 }}</style></head>'
-                f'<body><img src="{name}.svg" style="width: 160mm"></body></html>')
-        weasyprint.HTML(string=html, base_url=str(tmp_path) + "/").write_pdf(tmp_path / f"{name}.pdf")
-        subprocess.run(["pdftoppm", "-r", "100", "-gray", "-png", "-singlefile", str(tmp_path / f"{name}.pdf"),
-                        str(tmp_path / name)], check=True)
-        pages.append(np.asarray(Image.open(tmp_path / f"{name}.png").convert("L"), dtype=int))
+        pages.append(_printed_grey(tmp_path, name))
     changed = np.argwhere(np.abs(pages[0] - pages[1]) > 8)
     image_width = 160 / 25.4 * 100  # pixels at 100 dpi
     image_height = image_width / 2
@@ -113,3 +103,13 @@ def test_the_measured_mark_of_a_printed_chart_is_centred_on_its_canvas(tmp_path:
     assert abs((cols.min() + cols.max()) / 2 - image_width / 2) < image_width / 80, (cols.min(), cols.max())
     assert abs((rows.min() + rows.max()) / 2 - image_height / 2) < image_height / 40, (rows.min(), rows.max())
     assert cols.max() - cols.min() > image_width / 8  # all 14 letters
+
+
+def _printed_grey(folder: Path, name: str) -> np.ndarray:
+    """`<folder>/<name>.svg` printed 160 mm wide by weasyprint, as 100 dpi grey pixels."""
+    html = (f'<html><head><style>@page {{ margin: 0 }} body {{ margin: 0 }}</style></head>'
+            f'<body><img src="{name}.svg" style="width: 160mm"></body></html>')
+    weasyprint.HTML(string=html, base_url=str(folder) + "/").write_pdf(folder / f"{name}.pdf")
+    subprocess.run(["pdftoppm", "-r", "100", "-gray", "-png", "-singlefile", str(folder / f"{name}.pdf"),
+                    str(folder / name)], check=True)
+    return np.asarray(Image.open(folder / f"{name}.png").convert("L"), dtype=int)
