@@ -546,6 +546,8 @@ def read_restricted_identifiers(folder: Path) -> set[str]:
 
 def read_extract_identifiers(extract_dir: Path) -> tuple[set[str], set[str]]:
     """Patient identifiers and record identifiers of the extract (its identifier columns only)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
@@ -569,8 +571,13 @@ def read_extract_identifiers(extract_dir: Path) -> tuple[set[str], set[str]]:
             except Exception:  # noqa: BLE001  (a broken extract is the build's problem, not the audit's)
                 continue
             for column in columns:
-                values = {str(v) for v in table.column(column).to_pylist() if v}
-                (patients if column == "patient_id" else records).update(values)
+                values = pc.unique(table.column(column))  # patient_id repeats in every table but one
+                if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+                    found = set(values.to_pylist())
+                    found.difference_update((None, ""))
+                else:
+                    found = {str(v) for v in values.to_pylist() if v}
+                (patients if column == "patient_id" else records).update(found)
     return patients, records
 
 
