@@ -331,22 +331,25 @@ _HTML_ATTRIBUTE_OR_LINK = re.compile(r"\s(?=[atsdh])(?:(alt|title|aria-label|ari
                                      r"href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
 
 
-def _attributes_and_links(body: str) -> tuple[list[str], list[str]]:
-    """The text attributes (decoded) and the link targets of a page, each in the order they come."""
-    attributes, links = [], []
-    for match in _HTML_ATTRIBUTE_OR_LINK.finditer(body):
-        name, value = match.group(1), match.group(2) if match.group(2) is not None else match.group(3)
-        # One pass finds what two separate passes find unless a value holds another name="...": then two passes.
-        if "=" in value and (inner := _HTML_ATTRIBUTE_OR_LINK.search(body, match.start() + 1)) and \
-                inner.start() < match.end():
-            return ([html_unescape(m.group(2) if m.group(2) is not None else m.group(3))
-                     for m in _HTML_ATTRIBUTE.finditer(body)],
-                    [m.group(1) if m.group(1) is not None else m.group(2) for m in _HTML_LINK.finditer(body)])
-        if name is None:
-            links.append(value)
-        else:
-            attributes.append(html_unescape(value))
-    return attributes, links
+# The start of an attribute-or-link match (white space, name, '='): a value holding one may hide another match.
+_HTML_NAME_EQUALS = re.compile(r"\s(?=[atsdh])(?:alt|title|aria-label|aria-description|summary|data-[\w-]+|href|src)\s*=",
+                               re.I)
+
+
+def _attributes_and_links(body: str) -> tuple[str, list[str]]:
+    """The text attributes (decoded, one a line) and the link targets of a page, each in the order they come."""
+    # findall, and one html_unescape over the joined values (no character reference spans a line break, so
+    # they decode as they do one by one): a Python step for each of a million matches cost more.
+    found = _HTML_ATTRIBUTE_OR_LINK.findall(body)
+    values = [double or single for _, double, single in found]  # the quotes that took part ('' when neither)
+    # One pass finds what two separate passes find unless a value holds another name=: then two passes. Such
+    # a match starts inside the value, and its name and '=' lie within it (the closing quote ends the name).
+    if any("=" in value and _HTML_NAME_EQUALS.search(value) for value in values):
+        return ("\n".join(html_unescape(m.group(2) if m.group(2) is not None else m.group(3))
+                          for m in _HTML_ATTRIBUTE.finditer(body)),
+                [m.group(1) if m.group(1) is not None else m.group(2) for m in _HTML_LINK.finditer(body)])
+    attributes = "\n".join(value for (name, _, _), value in zip(found, values) if name)
+    return html_unescape(attributes), [value for (name, _, _), value in zip(found, values) if not name]
 
 
 _HTML_SMALL_CELL = re.compile(r">\s*[1-4](?:\.0+)?\s*<")
@@ -372,8 +375,13 @@ def _inline_text(fragment: str) -> str:
 
 def _html(path: Path) -> Content:
     page = path.read_text(encoding="utf-8", errors="replace")
-    scripts = [m.group(2) for m in _HTML_SCRIPT.finditer(page) if m.group(1).lower() == "script"]
-    body = _HTML_SCRIPT.sub(" ", _HTML_COMMENT.sub(" ", page))
+    found = list(_HTML_SCRIPT.finditer(page))
+    scripts = [m.group(2) for m in found if m.group(1).lower() == "script"]
+    if "<!--" in page:
+        body = _HTML_SCRIPT.sub(" ", _HTML_COMMENT.sub(" ", page))
+    else:  # the scripts and styles just found, replaced by a space: what the sub would find again
+        body = " ".join(page[start:end] for start, end in
+                        zip([0, *(m.end() for m in found)], [*(m.start() for m in found), len(page)]))
     tables = []
     for number, table in enumerate(_inner(_HTML_TABLE, body), start=1):
         raw_rows = _inner(_HTML_ROW, table)
@@ -399,7 +407,7 @@ def _html(path: Path) -> Content:
         else:
             counts += found[0]
             words += found[1]
-    texts = [("text", "\n".join(line for line in lines if line)), ("attributes", "\n".join(attributes)),
+    texts = [("text", "\n".join(line for line in lines if line)), ("attributes", attributes),
              ("script", "\n".join(words))]
     return Content(tables=tables, texts=texts, raw="\n".join([*(text for _, text in texts), *links]),
                    json_counts=counts)
