@@ -375,13 +375,14 @@ def _inline_text(fragment: str) -> str:
 
 def _html(path: Path) -> Content:
     page = path.read_text(encoding="utf-8", errors="replace")
-    found = list(_HTML_SCRIPT.finditer(page))
-    scripts = [m.group(2) for m in found if m.group(1).lower() == "script"]
-    if "<!--" in page:
+    elements = list(_HTML_SCRIPT.finditer(page))
+    scripts = [m.group(2) for m in elements if m.group(1).lower() == "script"]
+    comments = [comment[4:-3] for comment in _HTML_COMMENT.findall(page)] if "<!--" in page else []
+    if comments:
         body = _HTML_SCRIPT.sub(" ", _HTML_COMMENT.sub(" ", page))
     else:  # the scripts and styles just found, replaced by a space: what the sub would find again
         body = " ".join(page[start:end] for start, end in
-                        zip([0, *(m.end() for m in found)], [*(m.start() for m in found), len(page)]))
+                        zip([0, *(m.end() for m in elements)], [*(m.start() for m in elements), len(page)]))
     tables = []
     for number, table in enumerate(_inner(_HTML_TABLE, body), start=1):
         raw_rows = _inner(_HTML_ROW, table)
@@ -409,6 +410,8 @@ def _html(path: Path) -> Content:
             words += found[1]
     texts = [("text", "\n".join(line for line in lines if line)), ("attributes", attributes),
              ("script", "\n".join(words))]
+    if comments:  # not shown, but in the public file for anyone who opens it
+        texts.append(("comments", "\n".join(comments)))
     return Content(tables=tables, texts=texts, raw="\n".join([*(text for _, text in texts), *links]),
                    json_counts=counts)
 
