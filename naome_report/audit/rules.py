@@ -139,6 +139,8 @@ def small_counts_in_text(text: str, where: str = "") -> Iterator[Hit]:
 
 def _counts_at_line_end(text: str) -> Iterator[re.Match]:
     """The matches of _AT_LINE_END, found from their digit: scanning every run of layout spaces cost far more."""
+    if "  " not in text and "\t" not in text:  # no two spaces or tabs in a row (as in a page's text): none
+        return
     for digit in _LINE_END_DIGIT.finditer(text):
         start = digit.start()
         while start and text[start - 1] in " \t":
