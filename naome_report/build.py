@@ -33,9 +33,9 @@ from naome_report.manifest import STATE_FILE, DigestCache, build_manifest, outpu
 from naome_report.organisations import is_synthetic_extract, load_organisations, organisations_path
 from naome_report.progress import Progress
 from naome_report.registry import Registry, load_registry
+from naome_report.stages import STAGES
 
 logger = logging.getLogger("naome_report.build")
-STAGES = ("extract", "data", "workbook", "documents", "packs", "portal", "restricted")
 STATE_VERSION = 2  # outputs recorded with their SHA-256, relative to the output folder
 QUARANTINE_DIR = Path("restricted") / "quarantine"  # record-level: never public
 

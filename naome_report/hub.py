@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where files are read: the audit needs only FILES, and pandas takes 0.3 s
+    import pandas as pd
 
 # Every public file, its columns and their meaning. The data dictionary (output/data/README.md)
 # is written from this table, so the files and their description cannot drift apart.
@@ -283,6 +285,8 @@ class ResultsError(ValueError):
 
 def _read(path: Path) -> pd.DataFrame:
     """One results file, its text columns kept as text; a missing file or column is a ResultsError."""
+    import pandas as pd
+
     if not path.is_file():
         raise ResultsError(f"{path}: results file missing; run the data stage (naome-report build --only data)")
     text = {"org_code", "parent_code", "region_code", "category", "funnel_method", "outlier_status", "outlier_note",

@@ -144,8 +144,8 @@ def load_secrets(output_dir: Path, extract_dir: Path | None) -> Secrets:
 
     patients, records = read_extract_identifiers(extract_dir) if extract_dir else (set(), set())
     records |= read_restricted_identifiers(output_dir / RESTRICTED_DIR)
-    keep = rules.looks_like_identifier
-    return Secrets(frozenset(filter(keep, patients)), frozenset(filter(keep, records - patients)))
+    patients = rules.identifier_like(patients)
+    return Secrets(frozenset(patients), frozenset(rules.identifier_like(records) - patients))
 
 
 def audit_outputs(output_dir: Path, config: Config | None = None, workers: int | None = None,

@@ -369,3 +369,44 @@ def test_a_small_count_in_a_spreadsheet_is_found_under_its_header(fmt: str, case
     findings = audit_outputs(tmp_path).findings
     assert [(f.rule, f.excerpt) for f in findings] == [("small_count", excerpt)], findings
     assert where in findings[0].where
+
+
+@pytest.mark.parametrize("element, where, excerpt", [
+    ('<p data-label="n = 2">x</p>', "attributes", "n = 2"),
+    ('<p title="2 of 40 patients &amp; more">x</p>', "attributes", "2 of 40 patients"),
+    ('<p title="Deaths:&#32;3">x</p>', "attributes", "Deaths: 3"),
+    # a value that holds name="...": the page is read attribute by attribute, the value whole
+    ("""<p aria-label='Summary title="3 patients"'>x</p>""", "attributes", 'Summary title="3 patients"'),
+    ("<TABLE><TR><TH>Step</TH><TH>Patients</TH></TR><TR><TD>Aged under 18</TD><TD>3</TD></TR></TABLE>",
+     "table 1, row 2, column 'Patients'", "3"),
+    ("<SCRIPT>var note = '4 patients';</SCRIPT>", "script", "var note = '4 patients';"),
+    ("<!-- draft: 3 patients excluded -->", "comments", "draft: 3 patients excluded"),
+    ("<style>p {}</style><!-- n = 1 --><p>Done.</p>", "comments", "n = 1"),
+])
+def test_a_small_count_anywhere_in_a_page_is_found(element: str, where: str, excerpt: str, tmp_path: Path) -> None:
+    _text(tmp_path / "page.html", f"<html><head><title>Results</title></head><body>{element}</body></html>")
+    assert [(f.rule, f.where, f.excerpt) for f in audit_outputs(tmp_path).findings] == [
+        ("small_count", where, excerpt)]
+
+
+@pytest.mark.parametrize("element", [
+    '<a href="detail.html?record=PX0067890">more</a>',
+    "<!-- PX0067890 -->",
+    '<script type="application/json">{"rows": [{"id": "PX0067890"}]}</script>',
+])
+def test_a_patient_identifier_in_a_link_a_comment_or_page_data_is_found(element: str, tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    _text(out / "page.html", f"<html><body><p>Results</p>{element}</body></html>")
+    report = audit_outputs(out, extract_dir=_extract_with_patient(tmp_path / "extract"))
+    assert [(f.path, f.rule, f.excerpt) for f in report.findings] == [("page.html", "patient_identifier", "PX0067890")]
+
+
+def test_identifiers_repeated_or_empty_in_the_extract_are_read_once(tmp_path: Path) -> None:
+    from naome_report.audit import load_secrets
+
+    extract = tmp_path / "extract"
+    _text(extract / "patients.csv", "patient_id,nation\nPX0012345,E\nPX0067890,W\n,W\n")
+    _text(extract / "sact.csv", "regimen_id,patient_id\nRG00042,PX0012345\nRG00043,PX0012345\nRG00044,\n2024,PX0067890\n")
+    secrets = load_secrets(tmp_path / "output", extract)
+    assert secrets.patient_ids == {"PX0012345", "PX0067890"}
+    assert secrets.record_ids == {"RG00042", "RG00043", "RG00044"}  # "2024" is too short to be one

@@ -94,3 +94,32 @@ def test_identifiers_are_matched_as_whole_tokens_only() -> None:
 ])
 def test_what_looks_like_an_identifier(token: str, expected: bool) -> None:
     assert rules.looks_like_identifier(token) is expected
+
+
+def test_identifier_like_keeps_what_looks_like_an_identifier() -> None:
+    tokens = ["P010032937", "a1b2c3", "12345678", "2024", "7A1", "ZAA", "1234567", "abcdefgh", "", "P010032937"]
+    assert rules.identifier_like(tokens) == {"P010032937", "a1b2c3", "12345678"}
+    # a token holding a line break is judged whole, as looks_like_identifier judges it
+    assert rules.identifier_like(["ab\nc123", "x\n1", "2024"]) == {"ab\nc123"}
+    assert rules.identifier_like([]) == set()
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Treated (n=3) and (N : 2)", ["n=3", "N : 2"]),
+    ("Seen:\n n\t=\t4 women", ["n\t=\t4"]),
+    ("main = 3; in = 2; n = 30; n = 3.5; n = = 3; n=1a", []),  # inside a word, not 1 to 4, or no number next
+])
+def test_n_equals_is_found_from_its_sign(text: str, found: list[str]) -> None:
+    assert [m.group(0) for m in rules._n_equals(text)] == found
+    assert [m.group(0) for m in rules._N_EQUALS.finditer(text)] == found
+
+
+@pytest.mark.parametrize("text, found", [
+    ("3 out of 68 patients", ["3 out of 68"]),
+    ("1 of 2 of 30", ["1 of 2"]),  # "2 of 30" starts inside "1 of 2": not a match of its own
+    ("x3 of 9, 2 of 9,000 and 4 of 2; 3 of 4.5", ["2 of 9,000", "4 of 2"]),
+    ("2 of\n9; 3  of 9; 1 out  of 9", []),
+])
+def test_x_of_y_is_found_from_its_of(text: str, found: list[str]) -> None:
+    assert [m.group(0) for m in rules._x_of_y(text)] == found
+    assert [m.group(0) for m in rules._X_OF_Y.finditer(text)] == found
