@@ -73,7 +73,7 @@ def _csv(path: Path) -> Content:
     if not header:
         return Content()
     records = list(reader)
-    words = {w for w in set(itertools.chain.from_iterable(records)) if w and not _numeric(w)}
+    words = set(filter(_read_as_text, set(itertools.chain.from_iterable(records))))
     rows, numbers = [], []
     columns = [i for i, h in enumerate(header) if is_count_header(h, path.name)]
     for number, row in enumerate(records if columns else (), start=2):
@@ -93,6 +93,15 @@ _NUMBER_TEXT = re.compile(r"^\s*[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s
 def _numeric(value: str) -> bool:
     # Digits with at most one '.' among them always match the pattern: most cells, told without a regex call.
     return value.replace(".", "", 1).isdecimal() or bool(_NUMBER_TEXT.match(value))
+
+
+# A whole number of 8 digits or more is read as text too: it may be an identifier (an NHS number is ten digits).
+_LONG_WHOLE_NUMBER = re.compile(r"^\s*(\d{8,})(?:\.0+)?\s*$")
+
+
+def _read_as_text(value: str) -> bool:
+    """Whether the text rules read a cell: every cell but numbers, and numbers that could be identifiers."""
+    return bool(value) and (not _numeric(value) or (len(value) >= 8 and _LONG_WHOLE_NUMBER.match(value) is not None))
 
 
 # A row of text and shorthand ("[c]" for a suppressed value) is data, not a new table's header: taken as a
@@ -129,6 +138,7 @@ _XLSX_SMALL_VALUE = re.compile(rb"<v>[1-4](?:\.0+)?</v>")
 _XLSX_SMALL_NUMBER = re.compile(rb'<c\b(?:(?!t="(?:s|str|b|e|inlineStr)")[^>])*><v>[1-4](?:\.0+)?</v>')
 _XLSX_NUMBER = re.compile(rb'<c\b(?:(?!t="(?:s|str|b|e|inlineStr)")[^>])*>(?:<f>[^<]*</f>)?<v>')
 _XLSX_INLINE = re.compile(rb"<is>(.*?)</is>", re.S)
+_XLSX_LONG_NUMBER = re.compile(rb"<v>(\d{8,})(?:\.0+)?</v>")  # a number cell that could be an identifier
 # A cell that may hold a count from 1 to 4, as a number or as text (two patterns: each opens with its own
 # literal, which the regex engine finds three times faster than either of an alternation); a cell holding a number.
 _ODS_SMALL_CELL = (re.compile(rb'office:value="[1-4](?:\.0+)?"'), re.compile(rb"<text:p>\s*[1-4](?:\.0+)?\s*</text:p>"))
@@ -149,18 +159,20 @@ def _xlsx(path: Path) -> Content:
         titles = _sheet_titles(archive)
         tables = []
         inline: set[str] = set()
+        numbers: set[str] = set()  # number cells that could be identifiers
         small_text = any(map(small_whole_number, shared))
         for name in sorted(n for n in names if n.startswith("xl/worksheets/sheet") and n.endswith(".xml")):
             data = archive.read(name)
             texts = [_xml_text(m) for m in _XLSX_INLINE.findall(data)]
             inline.update(texts)
+            numbers.update(m.decode() for m in _XLSX_LONG_NUMBER.findall(data))
             sheet_small_text = small_text or any(map(small_whole_number, texts))
             small = _xlsx_small_numbers(data)
             if not sheet_small_text and not small:  # no cell holds 1 to 4
                 continue
             tables += _tables_from_rows(f"sheet {titles.get(name, name)!r}",
                                         _xlsx_rows(data, shared, None if sheet_small_text else small))
-    words = {s for s in (*shared, *inline) if s and not _numeric(s)}
+    words = set(filter(_read_as_text, (*shared, *inline))) | numbers
     return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
 
 
@@ -246,6 +258,9 @@ _ODS_ATTR = re.compile(rb'\b(office:value-type|office:value|table:number-columns
 _ODS_PARAGRAPH = re.compile(rb"<text:p\b[^>]*?(?:/>|>([^<]*(?:<(?!/text:p>)[^<]*)*)</text:p>)")
 
 
+_ODS_LONG_NUMBER = re.compile(rb'office:value="(\d{8,})(?:\.0+)?"')
+
+
 def _ods(path: Path) -> Content:
     with zipfile.ZipFile(path) as archive:
         data = archive.read("content.xml")
@@ -262,7 +277,8 @@ def _ods(path: Path) -> Content:
         title = html_unescape(name.group(1).decode("utf-8", errors="replace")) if name else ""
         tables += _tables_from_rows(f"sheet {title!r}", _ods_rows(data, table.end(), end, small))
     # Distinct paragraphs first (a million cells repeat a few thousand texts), then their text.
-    words = {w for w in map(_xml_text, set(_ODS_PARAGRAPH.findall(data))) if w and not _numeric(w)}
+    words = set(filter(_read_as_text, map(_xml_text, set(_ODS_PARAGRAPH.findall(data)))))
+    words.update(m.decode() for m in _ODS_LONG_NUMBER.findall(data))  # a number cell's value, shown or not
     return Content(tables=tables, texts=[("", "\n".join(sorted(words)))], raw="\n".join(sorted(words)))
 
 

@@ -410,3 +410,54 @@ def test_identifiers_repeated_or_empty_in_the_extract_are_read_once(tmp_path: Pa
     secrets = load_secrets(tmp_path / "output", extract)
     assert secrets.patient_ids == {"PX0012345", "PX0067890"}
     assert secrets.record_ids == {"RG00042", "RG00043", "RG00044"}  # "2024" is too short to be one
+
+
+def _extract_with_numeric_patient(folder: Path) -> Path:
+    """An extract whose patient identifiers are NHS numbers: digits only, as real extracts often have."""
+    _text(folder / "patients.csv", "patient_id,nation\n9434765919,E\n4010232137,W\n")
+    return folder
+
+
+def _numeric_id_csv(path: Path) -> None:
+    _text(path, "org_code,patient_ref\nZAA,4010232137\n")
+
+
+def _numeric_id_xlsx(path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Organisation", "Reference"])
+    book.active.append(["ZAA", 4010232137])  # a number cell, not text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def _numeric_id_ods(path: Path) -> None:
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    document = OpenDocumentSpreadsheet()
+    table = Table(name="Table_1")
+    row = TableRow()
+    cell = TableCell(valuetype="float", value=4010232137)
+    cell.addElement(P(text="4010232137"))
+    row.addElement(cell)
+    table.addElement(row)
+    document.spreadsheet.addElement(table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+
+
+@pytest.mark.parametrize("name, write", [
+    ("data/naome_test.csv", _numeric_id_csv),
+    ("NAoMe_Metrics_Table.xlsx", _numeric_id_xlsx),
+    ("NAoMe_Metrics_Table.ods", _numeric_id_ods),
+])
+def test_a_numeric_patient_identifier_in_a_number_cell_is_found(name: str, write: Callable[[Path], None],
+                                                                tmp_path: Path) -> None:
+    """Spreadsheet and CSV readers skip number cells for the text rules; an NHS number is a number cell too."""
+    out = tmp_path / "output"
+    write(out / name)
+    report = audit_outputs(out, extract_dir=_extract_with_numeric_patient(tmp_path / "extract"))
+    assert sorted(f.rule for f in report.findings) == ["nhs_number", "patient_identifier"], report.findings
