@@ -740,9 +740,21 @@ def cohort_summary(cohort: Cohort, orgs: pd.DataFrame, config: Config, synthetic
     return frame.drop(columns="total")
 
 
-def build_hub_tables(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpes: pd.DataFrame, config: Config,
-                     synthetic: bool) -> HubTables:
-    """Compute every public table from the cohort: the one computation run all outputs share."""
+@dataclass
+class HubIndicators:
+    """The published indicators table (with its funnels) and what the other hub tables are computed from."""
+
+    tables: IndicatorTables  # .published is the final indicators table, completeness flags included
+    periods: pd.DataFrame
+    codes: PatientCodes
+    suppressed: pd.DataFrame  # true counts of the indicators table's suppressed rows
+    completeness: pd.DataFrame
+    models: dict[str, CasemixModel]
+
+
+def hub_indicators(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpes: pd.DataFrame, config: Config,
+                   synthetic: bool) -> HubIndicators:
+    """The indicators table: counts, case-mix, funnels, disclosure control, comparators and completeness flags."""
     cutoff = pd.Timestamp(config.data_cutoff)
     periods = periods_for(config.financial_years, config.primary_period)
     failures: dict[str, str] = {}
@@ -758,15 +770,41 @@ def build_hub_tables(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpe
     suppressed = suppressed_indicator_counts(counts, indicators)
     completeness = completeness_table(cohort, orgs, codes, config, suppressed, synthetic)
     indicators["completeness_flag"] = casemix_completeness_flags(indicators, completeness, registry, config)
-    summary = cohort_summary(cohort, orgs, config, synthetic)
-    breakdowns = breakdown_table(registry, cohort, orgs, codes, config, suppressed, indicators, summary, synthetic)
     tables.published = indicators
-    run_charts = run_chart_table(tables, registry, periods, orgs, config)
-    survival, survival_curves = survival_tables(cohort, orgs, config, config.primary_period, synthetic, indicators)
-    coefs, fits, calib = casemix_tables(models)
-    return HubTables(indicators=indicators, survival=survival, survival_curves=survival_curves,
-                     run_charts=run_charts, funnel_limits=tables.funnel_curves,
-                     funnel_parameters=tables.funnel_parameters, cohort_summary=summary,
-                     casemix_models=coefs, casemix_fit=fits, casemix_calibration=calib, breakdowns=breakdowns,
-                     data_completeness=completeness,
-                     survival_comparison=survival_comparison_table(cohort, orgs, config, synthetic))
+    return HubIndicators(tables=tables, periods=periods, codes=codes, suppressed=suppressed,
+                         completeness=completeness, models=models)
+
+
+TIME_SERIES_TABLES = ("run_charts", "survival", "survival_curves")
+
+
+def time_series_tables(core: HubIndicators, cohort: Cohort, registry: Registry, orgs: pd.DataFrame, config: Config,
+                       synthetic: bool) -> dict[str, pd.DataFrame]:
+    """Run charts and survival, by their HubTables names: of the indicators, they read only the published table."""
+    run_charts = run_chart_table(core.tables, registry, core.periods, orgs, config)
+    survival, survival_curves = survival_tables(cohort, orgs, config, config.primary_period, synthetic,
+                                                core.tables.published)
+    return {"run_charts": run_charts, "survival": survival, "survival_curves": survival_curves}
+
+
+def remaining_tables(core: HubIndicators, cohort: Cohort, registry: Registry, orgs: pd.DataFrame, config: Config,
+                     synthetic: bool) -> dict[str, pd.DataFrame]:
+    """Every hub table but the time series ones, by their HubTables names."""
+    indicators = core.tables.published
+    summary = cohort_summary(cohort, orgs, config, synthetic)
+    breakdowns = breakdown_table(registry, cohort, orgs, core.codes, config, core.suppressed, indicators, summary,
+                                 synthetic)
+    coefs, fits, calib = casemix_tables(core.models)
+    return {"indicators": indicators, "funnel_limits": core.tables.funnel_curves,
+            "funnel_parameters": core.tables.funnel_parameters, "cohort_summary": summary,
+            "casemix_models": coefs, "casemix_fit": fits, "casemix_calibration": calib, "breakdowns": breakdowns,
+            "data_completeness": core.completeness,
+            "survival_comparison": survival_comparison_table(cohort, orgs, config, synthetic)}
+
+
+def build_hub_tables(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpes: pd.DataFrame, config: Config,
+                     synthetic: bool) -> HubTables:
+    """Compute every public table from the cohort: the one computation run all outputs share."""
+    core = hub_indicators(cohort, registry, orgs, cpes, config, synthetic)
+    return HubTables(**remaining_tables(core, cohort, registry, orgs, config, synthetic),
+                     **time_series_tables(core, cohort, registry, orgs, config, synthetic))
