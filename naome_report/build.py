@@ -21,7 +21,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -34,9 +34,6 @@ from naome_report.manifest import STATE_FILE, DigestCache, build_manifest, outpu
 from naome_report.organisations import is_synthetic_extract, load_organisations, organisations_path
 from naome_report.progress import Progress
 from naome_report.registry import Registry, load_registry
-
-if TYPE_CHECKING:
-    from naome_report.cohort import Cohort
 
 logger = logging.getLogger("naome_report.build")
 STAGES = ("extract", "data", "workbook", "documents", "packs", "portal", "restricted")
@@ -163,8 +160,9 @@ def stage_data(ctx: BuildContext) -> StageReport:
     from naome_report.cohort import derive_cohort
     from naome_report.ingest.validate import validate_extract
     from naome_report.ingest.quarantine import write_quarantine, write_restricted_csv
-    from naome_report.publish.datafiles import write_tables
-    from naome_report.reconcile import reconcile
+    from naome_report.publish.datafiles import write_data_files, write_tables
+    from naome_report.reconcile import published_flow, published_reconciliation, reconcile
+    from naome_report.restricted.data_quality import write_data_quality
     from naome_report.results import hub_indicators, remaining_tables, time_series_tables
     from naome_report.sources import data_sources, read_manifest
 
@@ -183,36 +181,10 @@ def stage_data(ctx: BuildContext) -> StageReport:
     restricted = config.output_dir / QUARANTINE_DIR
     quarantine_paths += [write_restricted_csv(reconciliation, restricted / "reconciliation.csv"),
                          write_restricted_csv(by_reason, restricted / "exclusions_by_reason.csv")]
+    low, high = (config.section("disclosure")[k] for k in ("suppress_low", "suppress_high"))
     quarantined = len(validated.quarantine)
     ctx.progress.note("computing indicators and statistics")
     core = hub_indicators(cohort, ctx.registry, orgs, validated.frames["cpes"], config, synthetic)
-    # The run charts and survival need only the indicators table: a second process computes and writes them.
-    with _Alongside(lambda: write_tables(time_series_tables(core, cohort, ctx.registry, orgs, config, synthetic),
-                                         ctx.data_dir),
-                    workers=ctx.stage_workers) as time_series:
-        tables = remaining_tables(core, cohort, ctx.registry, orgs, config, synthetic)
-        written = _write_public_and_restricted(ctx, cohort, orgs, synthetic, tables, reconciliation, sources,
-                                               quarantined)
-        written += time_series.result()
-    warnings = list(validated.warnings)
-    if quarantined:
-        warnings.append(f"{quarantined:,} records quarantined: see {config.output_dir / QUARANTINE_DIR}")
-    if synthetic:
-        warnings.append("results computed from the SYNTHETIC cohort")
-    return StageReport("data", "built", outputs=written + list(quarantine_paths), warnings=warnings)
-
-
-def _write_public_and_restricted(ctx: BuildContext, cohort: Cohort, orgs: pd.DataFrame, synthetic: bool,
-                                 tables: dict[str, pd.DataFrame], reconciliation: pd.DataFrame,
-                                 sources: pd.DataFrame, quarantined: int) -> list[Path]:
-    """The data stage's public files from `tables` (with flow, reconciliation, sources, README and run
-    metadata), then the restricted data quality lists."""
-    from naome_report.publish.datafiles import write_data_files
-    from naome_report.reconcile import published_flow, published_reconciliation
-    from naome_report.restricted.data_quality import write_data_quality
-
-    config = ctx.config
-    low, high = (config.section("disclosure")[k] for k in ("suppress_low", "suppress_high"))
     meta = {
         "audit": config.section("audit")["name"], "primary_period": config.primary_period,
         "financial_years": config.financial_years, "data_cutoff": config.data_cutoff.isoformat(),
@@ -223,10 +195,22 @@ def _write_public_and_restricted(ctx: BuildContext, cohort: Cohort, orgs: pd.Dat
         "built_at": config.build_time.isoformat(),  # never the clock: rebuilds are byte-identical
         "renderer_note": "numbers in every output come from these files",
     }
-    written = write_data_files(tables, published_flow(cohort.flow(), low, high),
-                               published_reconciliation(reconciliation, low, high), meta, ctx.data_dir, sources)
-    # Restricted, for each organisation's MDT data lead: never under output/data, never linked from public outputs.
-    return written + write_data_quality(cohort.patients, orgs, config, config.output_dir / "restricted")
+    # The run charts and survival read only the indicators table: a second process computes and writes them
+    # while this one does the other tables (about half the work each).
+    with _Alongside(lambda: write_tables(time_series_tables(core, cohort, ctx.registry, orgs, config, synthetic),
+                                         ctx.data_dir), workers=ctx.stage_workers) as time_series:
+        tables = remaining_tables(core, cohort, ctx.registry, orgs, config, synthetic)
+        written = write_data_files(tables, published_flow(cohort.flow(), low, high),
+                                   published_reconciliation(reconciliation, low, high), meta, ctx.data_dir, sources)
+        # Restricted, for each organisation's MDT data lead: never under output/data, never linked from public outputs.
+        written += write_data_quality(cohort.patients, orgs, config, config.output_dir / "restricted")
+        written += time_series.result()
+    warnings = list(validated.warnings)
+    if quarantined:
+        warnings.append(f"{quarantined:,} records quarantined: see {config.output_dir / QUARANTINE_DIR}")
+    if synthetic:
+        warnings.append("results computed from the SYNTHETIC cohort")
+    return StageReport("data", "built", outputs=written + list(quarantine_paths), warnings=warnings)
 
 
 def _results(ctx: BuildContext):
