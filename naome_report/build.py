@@ -163,7 +163,7 @@ def stage_data(ctx: BuildContext) -> StageReport:
     from naome_report.publish.datafiles import write_data_files, write_tables
     from naome_report.reconcile import published_flow, published_reconciliation, reconcile
     from naome_report.restricted.data_quality import write_data_quality
-    from naome_report.results import hub_indicators, remaining_tables, time_series_tables
+    from naome_report.results import hub_indicators, remaining_tables, run_chart_table, survival_estimates
     from naome_report.sources import data_sources, read_manifest
 
     config = ctx.config
@@ -184,7 +184,6 @@ def stage_data(ctx: BuildContext) -> StageReport:
     low, high = (config.section("disclosure")[k] for k in ("suppress_low", "suppress_high"))
     quarantined = len(validated.quarantine)
     ctx.progress.note("computing indicators and statistics")
-    core = hub_indicators(cohort, ctx.registry, orgs, validated.frames["cpes"], config, synthetic)
     meta = {
         "audit": config.section("audit")["name"], "primary_period": config.primary_period,
         "financial_years": config.financial_years, "data_cutoff": config.data_cutoff.isoformat(),
@@ -195,16 +194,23 @@ def stage_data(ctx: BuildContext) -> StageReport:
         "built_at": config.build_time.isoformat(),  # never the clock: rebuilds are byte-identical
         "renderer_note": "numbers in every output come from these files",
     }
-    # The run charts and survival read only the indicators table: a second process computes and writes them
-    # while this one does the other tables (about half the work each).
-    with _Alongside(lambda: write_tables(time_series_tables(core, cohort, ctx.registry, orgs, config, synthetic),
-                                         ctx.data_dir), workers=ctx.stage_workers) as time_series:
-        tables = remaining_tables(core, cohort, ctx.registry, orgs, config, synthetic)
-        written = write_data_files(tables, published_flow(cohort.flow(), low, high),
-                                   published_reconciliation(reconciliation, low, high), meta, ctx.data_dir, sources)
-        # Restricted, for each organisation's MDT data lead: never under output/data, never linked from public outputs.
-        written += write_data_quality(cohort.patients, orgs, config, config.output_dir / "restricted")
-        written += time_series.result()
+    # On both cores, in two steps of about equal halves: a second process makes what needs the cohort alone
+    # (survival estimates; the restricted data quality lists, for each organisation's MDT data lead) while
+    # this one computes the indicators; then one computes and writes the run charts, which read only the
+    # indicators, while this one makes and writes the other tables.
+    with _Alongside(lambda: (survival_estimates(cohort, orgs, config, synthetic),
+                             write_data_quality(cohort.patients, orgs, config, config.output_dir / "restricted")),
+                    workers=ctx.stage_workers) as cohort_only:
+        core = hub_indicators(cohort, ctx.registry, orgs, validated.frames["cpes"], config, synthetic)
+        with _Alongside(lambda: write_tables({"run_charts": run_chart_table(core.tables, ctx.registry, core.periods,
+                                                                            orgs, config)}, ctx.data_dir),
+                        workers=ctx.stage_workers) as run_charts:
+            survival, written = cohort_only.result()
+            tables = remaining_tables(core, cohort, ctx.registry, orgs, config, synthetic, survival)
+            written += write_data_files(tables, published_flow(cohort.flow(), low, high),
+                                        published_reconciliation(reconciliation, low, high), meta, ctx.data_dir,
+                                        sources)
+            written += run_charts.result()
     warnings = list(validated.warnings)
     if quarantined:
         warnings.append(f"{quarantined:,} records quarantined: see {config.output_dir / QUARANTINE_DIR}")

@@ -203,21 +203,40 @@ def test_leaving_the_block_early_waits_for_the_work_alongside(tmp_path: Path) ->
     assert written.read_text() == "whole"
 
 
+def _data_stage_context(out: Path, extract: Path, stage_workers: int):
+    """The data stage on the session's synthetic extract (read, never written), writing into `out`."""
+    from naome_report.build import BuildContext
+    from naome_report.registry import load_registry
+
+    config = load_config(overrides={"synthetic": {"enabled": False},
+                                    "paths": {"output_dir": str(out), "extract_dir": str(extract)}})
+    return BuildContext(config=config, registry=load_registry(config.path("indicators"), config),
+                        progress=Progress(enabled=False), stage_workers=stage_workers)
+
+
 @pytest.mark.parametrize("stage_workers", [0, 1], ids=["two processes", "one process"])
 def test_an_error_in_the_run_charts_is_the_data_stages_own_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  output_dir: Path, stage_workers: int) -> None:
     from naome_report import results
-    from naome_report.build import BuildContext, stage_data
-    from naome_report.registry import load_registry
+    from naome_report.build import stage_data
 
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("rolling_quarters")
 
     monkeypatch.setattr(results, "run_chart_table", broken)
-    config = load_config(overrides={"synthetic": {"enabled": False},
-                                    "paths": {"output_dir": str(tmp_path / "out"),
-                                              "extract_dir": str(output_dir / "synthetic-extract")}})
-    ctx = BuildContext(config=config, registry=load_registry(config.path("indicators"), config),
-                       progress=Progress(enabled=False), stage_workers=stage_workers)
     with pytest.raises(KeyError, match="rolling_quarters"):
-        stage_data(ctx)
+        stage_data(_data_stage_context(tmp_path / "out", output_dir / "synthetic-extract", stage_workers))
+
+
+def test_the_data_stage_writes_the_same_bytes_on_one_core_as_on_two(tmp_path: Path, output_dir: Path) -> None:
+    from naome_report.build import stage_data
+
+    reports = {workers: stage_data(_data_stage_context(tmp_path / f"out-{workers}", output_dir / "synthetic-extract",
+                                                       workers)) for workers in (0, 1)}
+    relative = {w: sorted(p.relative_to(tmp_path / f"out-{w}") for p in r.outputs) for w, r in reports.items()}
+    assert relative[0] == relative[1]
+    assert any(p.name == "naome_run_charts.csv" for p in relative[0])
+    assert any(p.name == "naome_survival_curves.csv" for p in relative[0])
+    assert any(p.parts[:2] == ("restricted", "data-quality") for p in relative[0])
+    for path in relative[0]:
+        assert (tmp_path / "out-0" / path).read_bytes() == (tmp_path / "out-1" / path).read_bytes(), path
