@@ -582,7 +582,8 @@ def survival_tables(cohort: Cohort, orgs: pd.DataFrame, config: Config, primary_
     the ascertainment rows). `estimates`: survival_estimates() of the same cohort, if already made.
     """
     settings = method_settings(config)
-    estimates = estimates or survival_estimates(cohort, orgs, config, synthetic)
+    if estimates is None:
+        estimates = survival_estimates(cohort, orgs, config, synthetic)
     surv = estimates.by_unit.copy()
     hidden = _survival_disclosure(surv, settings.disclosure, _ascertainment_hidden(surv, published, primary_period))
     rules = settings.disclosure
