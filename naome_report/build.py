@@ -7,6 +7,7 @@ output/manifest.json at the end, and on Ctrl-C or SIGTERM stops every process it
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -159,10 +160,10 @@ def stage_data(ctx: BuildContext) -> StageReport:
     from naome_report.cohort import derive_cohort
     from naome_report.ingest.validate import validate_extract
     from naome_report.ingest.quarantine import write_quarantine, write_restricted_csv
-    from naome_report.publish.datafiles import write_data_files
+    from naome_report.publish.datafiles import write_data_files, write_tables
     from naome_report.reconcile import published_flow, published_reconciliation, reconcile
     from naome_report.restricted.data_quality import write_data_quality
-    from naome_report.results import build_hub_tables
+    from naome_report.results import hub_indicators, remaining_tables, run_chart_table, survival_estimates
     from naome_report.sources import data_sources, read_manifest
 
     config = ctx.config
@@ -183,7 +184,6 @@ def stage_data(ctx: BuildContext) -> StageReport:
     low, high = (config.section("disclosure")[k] for k in ("suppress_low", "suppress_high"))
     quarantined = len(validated.quarantine)
     ctx.progress.note("computing indicators and statistics")
-    tables = build_hub_tables(cohort, ctx.registry, orgs, validated.frames["cpes"], config, synthetic)
     meta = {
         "audit": config.section("audit")["name"], "primary_period": config.primary_period,
         "financial_years": config.financial_years, "data_cutoff": config.data_cutoff.isoformat(),
@@ -194,10 +194,23 @@ def stage_data(ctx: BuildContext) -> StageReport:
         "built_at": config.build_time.isoformat(),  # never the clock: rebuilds are byte-identical
         "renderer_note": "numbers in every output come from these files",
     }
-    written = write_data_files(tables, published_flow(cohort.flow(), low, high),
-                               published_reconciliation(reconciliation, low, high), meta, ctx.data_dir, sources)
-    # Restricted, for each organisation's MDT data lead: never under output/data, never linked from public outputs.
-    written += write_data_quality(cohort.patients, orgs, config, config.output_dir / "restricted")
+    # On both cores, in two steps of about equal halves: a second process makes what needs the cohort alone
+    # (survival estimates; the restricted data quality lists, for each organisation's MDT data lead) while
+    # this one computes the indicators; then one computes and writes the run charts, which read only the
+    # indicators, while this one makes and writes the other tables.
+    with _Alongside(lambda: (survival_estimates(cohort, orgs, config, synthetic),
+                             write_data_quality(cohort.patients, orgs, config, config.output_dir / "restricted")),
+                    workers=ctx.stage_workers) as cohort_only:
+        core = hub_indicators(cohort, ctx.registry, orgs, validated.frames["cpes"], config, synthetic)
+        with _Alongside(lambda: write_tables({"run_charts": run_chart_table(core.tables, ctx.registry, core.periods,
+                                                                            orgs, config)}, ctx.data_dir),
+                        workers=ctx.stage_workers) as run_charts:
+            survival, written = cohort_only.result()
+            tables = remaining_tables(core, cohort, ctx.registry, orgs, config, synthetic, survival)
+            written += write_data_files(tables, published_flow(cohort.flow(), low, high),
+                                        published_reconciliation(reconciliation, low, high), meta, ctx.data_dir,
+                                        sources)
+            written += run_charts.result()
     warnings = list(validated.warnings)
     if quarantined:
         warnings.append(f"{quarantined:,} records quarantined: see {config.output_dir / QUARANTINE_DIR}")
@@ -345,6 +358,82 @@ class _RemoteTraceback(Exception):
 
 class DamagedOutput(NaomeError):
     """An output that a stage not being run wrote, changed or damaged since."""
+
+
+class _Alongside:
+    """`function()` in a process forked from this one on entering the block, while this one goes on.
+
+    The forked process inherits this one's memory, so nothing is pickled on the way in; only the return
+    value (keep it small: the function writes what it computes) comes back. `result()` returns it, or
+    raises the function's own error with its traceback as the cause, as a stage process's error is.
+    Leaving the block waits for the process, so that it never leaves a file half written. With one
+    core (`workers`, 0: all), or no fork, `result()` runs the function here.
+    """
+
+    def __init__(self, function: Callable[[], Any], workers: int = 0) -> None:
+        self.function = function
+        self.fork = ((workers or available_cores()) > 1 and "fork" in mp.get_all_start_methods()
+                     and not mp.current_process().daemon)  # a daemon process may not start processes
+        self.process: Any = None
+        self.receiver: Any = None
+
+    def __enter__(self) -> _Alongside:
+        if not self.fork:
+            return self
+        context = mp.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        self.process = context.Process(target=_send_outcome, args=(self.function, sender),
+                                       name=f"{mp.current_process().name}-alongside")
+        # The objects made so far are left out of this process's collections, which would otherwise touch (and
+        # so copy) the memory it shares with the forked one; they are put back when the block ends.
+        gc.freeze()
+        try:
+            self.process.start()
+        except BaseException:
+            gc.unfreeze()
+            raise
+        finally:
+            sender.close()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.process is not None:
+            if not self.receiver.closed:
+                self._receive()
+            gc.unfreeze()
+
+    def _receive(self) -> tuple[bool, Any, str]:
+        """Wait for the outcome and for the process to end."""
+        try:
+            return self.receiver.recv()
+        except EOFError:
+            return False, None, ""
+        finally:
+            self.receiver.close()
+            self.process.join()
+
+    def result(self) -> Any:
+        """The function's return value (raising its error)."""
+        if self.process is None:
+            return self.function()
+        ok, value, text = self._receive()
+        if ok:
+            return value
+        if value is None:  # killed, or its outcome could not be sent
+            code = self.process.exitcode
+            why = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+            raise StageFailed(f"{self.process.name}: its process ended ({why}) without a result")
+        raise value from _RemoteTraceback(text)
+
+
+def _send_outcome(function: Callable[[], Any], sender: Any) -> None:
+    """In the forked process: send (True, return value, "") or (False, the error, its traceback)."""
+    try:
+        outcome = (True, function(), "")
+    except BaseException as exc:  # noqa: BLE001  (raised by the parent)
+        outcome = (False, _portable(exc), traceback.format_exc())
+    sender.send(outcome)
+    sender.close()
 
 
 def run_build(config: Config, stages: list[str] | None = None, force: bool = False, workers: int | None = None,

@@ -527,15 +527,16 @@ def run_chart_table(tables: IndicatorTables, registry: Registry, periods: pd.Dat
 
 # --- survival ----------------------------------------------------------------------------------------------
 
-def survival_tables(cohort: Cohort, orgs: pd.DataFrame, config: Config, primary_period: str, synthetic: bool,
-                    published: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Kaplan-Meier survival at the configured years: nationally by route and subtype, and per unit.
+@dataclass
+class SurvivalEstimates:
+    """Kaplan-Meier estimates from the cohort alone, before disclosure control."""
 
-    An estimate is published only where at least [survival] min_at_risk patients remain at risk;
-    patients, deaths and numbers at risk pass the same disclosure control as the indicators
-    (`published`, the indicators table, keeps the organisation patient counts consistent with
-    the ascertainment rows).
-    """
+    by_unit: pd.DataFrame  # every unit, group and time point, with the unit's place in the hierarchy
+    curves: pd.DataFrame  # monthly curves: national by group, and every organisation's overall curve
+
+
+def survival_estimates(cohort: Cohort, orgs: pd.DataFrame, config: Config, synthetic: bool) -> SurvivalEstimates:
+    """Kaplan-Meier survival at the configured years, nationally by route and subtype and per unit, and the curves."""
     settings = method_settings(config)
     pts = cohort.patients
     times = np.asarray(settings.survival.timepoints_years, float)
@@ -567,6 +568,23 @@ def survival_tables(cohort: Cohort, orgs: pd.DataFrame, config: Config, primary_
     surv = pd.concat(parts, ignore_index=True)
     surv = surv.join(entities[["org_name", "nation", "region_code", "region_name", "parent_code", "parent_name"]],
                      on="org_code")
+    return SurvivalEstimates(by_unit=surv, curves=_survival_curves(pts, years, died, settings, synthetic))
+
+
+def survival_tables(cohort: Cohort, orgs: pd.DataFrame, config: Config, primary_period: str, synthetic: bool,
+                    published: pd.DataFrame | None = None, estimates: SurvivalEstimates | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kaplan-Meier survival at the configured years: nationally by route and subtype, and per unit.
+
+    An estimate is published only where at least [survival] min_at_risk patients remain at risk;
+    patients, deaths and numbers at risk pass the same disclosure control as the indicators
+    (`published`, the indicators table, keeps the organisation patient counts consistent with
+    the ascertainment rows). `estimates`: survival_estimates() of the same cohort, if already made.
+    """
+    settings = method_settings(config)
+    if estimates is None:
+        estimates = survival_estimates(cohort, orgs, config, synthetic)
+    surv = estimates.by_unit.copy()
     hidden = _survival_disclosure(surv, settings.disclosure, _ascertainment_hidden(surv, published, primary_period))
     rules = settings.disclosure
     n = surv.n.to_numpy(float)
@@ -594,7 +612,9 @@ def survival_tables(cohort: Cohort, orgs: pd.DataFrame, config: Config, primary_
     })
     shown_orgs = set(out.org_code[(out.level == "organisation") & (out.group_type == "all") & out.patients.notna()
                                   & (out.patients >= rules.min_denominator)])
-    return out, _survival_curves(pts, years, died, shown_orgs, settings, synthetic)
+    curves = estimates.curves
+    shown = (curves.level != "organisation") | curves.org_code.isin(shown_orgs)
+    return out, curves[shown].reset_index(drop=True)
 
 
 ROUTE_LABELS = {"de_novo": "De novo", "recurrent": "Recurrent"}
@@ -668,8 +688,8 @@ def _unit_group_labels(unit_codes: np.ndarray, unit_names: pd.Index, group: pd.S
     return pd.Categorical.from_codes(position[combined], categories=labels[order])
 
 
-def _survival_curves(pts: pd.DataFrame, years: np.ndarray, died: np.ndarray, shown_orgs: set[str],
-                     settings: MethodSettings, synthetic: bool) -> pd.DataFrame:
+def _survival_curves(pts: pd.DataFrame, years: np.ndarray, died: np.ndarray, settings: MethodSettings,
+                     synthetic: bool) -> pd.DataFrame:
     """Monthly-step Kaplan-Meier curves with numbers at risk: national by group, and each organisation's overall curve.
 
     A curve, and the number at risk under it, stop where fewer than [survival] min_at_risk
@@ -682,8 +702,7 @@ def _survival_curves(pts: pd.DataFrame, years: np.ndarray, died: np.ndarray, sho
     for subtype in sorted(pts.subtype.unique()):
         specs.append(("national", "K04000001", "England and Wales", "subtype", subtype, (pts.subtype == subtype).to_numpy()))
     for code, rows in pts.groupby("diagnosing_org").indices.items():  # row positions, not a mask per organisation
-        if code in shown_orgs:
-            specs.append(("organisation", code, "", "all", "All", rows))
+        specs.append(("organisation", code, "", "all", "All", rows))
     rows = []
     for level, code, name, group_type, group, mask in specs:
         km = kaplan_meier(years[mask], died[mask], timeline=grid)
@@ -740,9 +759,21 @@ def cohort_summary(cohort: Cohort, orgs: pd.DataFrame, config: Config, synthetic
     return frame.drop(columns="total")
 
 
-def build_hub_tables(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpes: pd.DataFrame, config: Config,
-                     synthetic: bool) -> HubTables:
-    """Compute every public table from the cohort: the one computation run all outputs share."""
+@dataclass
+class HubIndicators:
+    """The published indicators table (with its funnels) and what the other hub tables are computed from."""
+
+    tables: IndicatorTables  # .published is the final indicators table, completeness flags included
+    periods: pd.DataFrame
+    codes: PatientCodes
+    suppressed: pd.DataFrame  # true counts of the indicators table's suppressed rows
+    completeness: pd.DataFrame
+    models: dict[str, CasemixModel]
+
+
+def hub_indicators(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpes: pd.DataFrame, config: Config,
+                   synthetic: bool) -> HubIndicators:
+    """The indicators table: counts, case-mix, funnels, disclosure control, comparators and completeness flags."""
     cutoff = pd.Timestamp(config.data_cutoff)
     periods = periods_for(config.financial_years, config.primary_period)
     failures: dict[str, str] = {}
@@ -758,15 +789,32 @@ def build_hub_tables(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpe
     suppressed = suppressed_indicator_counts(counts, indicators)
     completeness = completeness_table(cohort, orgs, codes, config, suppressed, synthetic)
     indicators["completeness_flag"] = casemix_completeness_flags(indicators, completeness, registry, config)
-    summary = cohort_summary(cohort, orgs, config, synthetic)
-    breakdowns = breakdown_table(registry, cohort, orgs, codes, config, suppressed, indicators, summary, synthetic)
     tables.published = indicators
-    run_charts = run_chart_table(tables, registry, periods, orgs, config)
-    survival, survival_curves = survival_tables(cohort, orgs, config, config.primary_period, synthetic, indicators)
-    coefs, fits, calib = casemix_tables(models)
-    return HubTables(indicators=indicators, survival=survival, survival_curves=survival_curves,
-                     run_charts=run_charts, funnel_limits=tables.funnel_curves,
-                     funnel_parameters=tables.funnel_parameters, cohort_summary=summary,
-                     casemix_models=coefs, casemix_fit=fits, casemix_calibration=calib, breakdowns=breakdowns,
-                     data_completeness=completeness,
-                     survival_comparison=survival_comparison_table(cohort, orgs, config, synthetic))
+    return HubIndicators(tables=tables, periods=periods, codes=codes, suppressed=suppressed,
+                         completeness=completeness, models=models)
+
+
+def remaining_tables(core: HubIndicators, cohort: Cohort, registry: Registry, orgs: pd.DataFrame, config: Config,
+                     synthetic: bool, survival: SurvivalEstimates | None = None) -> dict[str, pd.DataFrame]:
+    """Every hub table but the run charts, by their HubTables names (`survival`: survival_estimates() of the
+    cohort, if already made)."""
+    indicators = core.tables.published
+    summary = cohort_summary(cohort, orgs, config, synthetic)
+    breakdowns = breakdown_table(registry, cohort, orgs, core.codes, config, core.suppressed, indicators, summary,
+                                 synthetic)
+    survival_table, survival_curves = survival_tables(cohort, orgs, config, config.primary_period, synthetic,
+                                                      indicators, survival)
+    coefs, fits, calib = casemix_tables(core.models)
+    return {"indicators": indicators, "funnel_limits": core.tables.funnel_curves,
+            "funnel_parameters": core.tables.funnel_parameters, "cohort_summary": summary,
+            "casemix_models": coefs, "casemix_fit": fits, "casemix_calibration": calib, "breakdowns": breakdowns,
+            "data_completeness": core.completeness, "survival": survival_table, "survival_curves": survival_curves,
+            "survival_comparison": survival_comparison_table(cohort, orgs, config, synthetic)}
+
+
+def build_hub_tables(cohort: Cohort, registry: Registry, orgs: pd.DataFrame, cpes: pd.DataFrame, config: Config,
+                     synthetic: bool) -> HubTables:
+    """Compute every public table from the cohort: the one computation run all outputs share."""
+    core = hub_indicators(cohort, registry, orgs, cpes, config, synthetic)
+    return HubTables(**remaining_tables(core, cohort, registry, orgs, config, synthetic),
+                     run_charts=run_chart_table(core.tables, registry, core.periods, orgs, config))

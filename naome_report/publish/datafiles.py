@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,6 @@ import pandas as pd
 
 from naome_report import atomic
 from naome_report.hub import FILES, META_FILE, TABLE_OF_FILE, data_dictionary_markdown
-from naome_report.results import HubTables
-
 
 
 def _write_csv(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
@@ -35,19 +34,27 @@ def _six_significant(values: np.ndarray) -> np.ndarray:
     return text[codes]
 
 
-def write_data_files(tables: HubTables, flow: pd.DataFrame, reconciliation: pd.DataFrame, meta: dict,
-                     out_dir: Path, data_sources: pd.DataFrame | None = None) -> list[Path]:
-    """Write every public CSV in hub.FILES, the data dictionary and the run metadata."""
+def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+    """Write the public CSV of each table given (named as in hub.TABLE_OF_FILE), in hub.FILES order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    extra = {"flow": flow, "reconciliation": reconciliation,
-             "data_sources": data_sources if data_sources is not None else pd.DataFrame(columns=["file"])}
     for name, columns in FILES.items():
-        table = TABLE_OF_FILE[name]
-        frame = extra[table] if table in extra else getattr(tables, table)
+        frame = tables.get(TABLE_OF_FILE[name])
+        if frame is None:
+            continue
         path = out_dir / name
         _write_csv(frame.reindex(columns=list(columns)), list(columns), path)
         written.append(path)
+    return written
+
+
+def write_data_files(tables: Mapping[str, pd.DataFrame], flow: pd.DataFrame, reconciliation: pd.DataFrame, meta: dict,
+                     out_dir: Path, data_sources: pd.DataFrame | None = None) -> list[Path]:
+    """Write the public CSV of each hub table given and of the flow, reconciliation and data sources; the data
+    dictionary and the run metadata."""
+    extra = {"flow": flow, "reconciliation": reconciliation,
+             "data_sources": data_sources if data_sources is not None else pd.DataFrame(columns=["file"])}
+    written = write_tables({**tables, **extra}, out_dir)
     readme = out_dir / "README.md"
     atomic.write_text(readme, data_dictionary_markdown(meta["synthetic"], meta.get("disclosure")))
     meta_path = out_dir / META_FILE

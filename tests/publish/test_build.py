@@ -141,3 +141,102 @@ def test_editing_one_stages_templates_rebuilds_that_stage_only(fixture_output: P
     assert any(p.name == "pack.html.j2" for p in build.STAGE_TEMPLATES["packs"]())
     assert any(p.suffix == ".qmd" for p in build.STAGE_TEMPLATES["documents"]())
     assert not build.STAGE_TEMPLATES["workbook"]()
+
+
+# --- work beside the stage process (the data stage's run charts and survival) -----------------------------
+
+def _pid_of_caller() -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_work_alongside_runs_in_another_process_and_returns_its_value() -> None:
+    import os
+
+    from naome_report.build import _Alongside
+
+    with _Alongside(_pid_of_caller, workers=2) as alongside:
+        here = os.getpid()
+        elsewhere = alongside.result()
+    assert elsewhere != here and isinstance(elsewhere, int)
+    with _Alongside(_pid_of_caller, workers=1) as inline:  # one core: no second process
+        assert inline.result() == os.getpid()
+
+
+def test_work_alongside_raises_its_own_error_with_its_traceback() -> None:
+    from naome_report.build import _Alongside
+    from naome_report.config import ConfigError
+
+    def broken() -> None:
+        raise ConfigError("naome.toml: [survival] timepoints_years must not be empty")
+
+    with _Alongside(broken, workers=2) as alongside, pytest.raises(ConfigError) as raised:
+        alongside.result()
+    assert str(raised.value) == "naome.toml: [survival] timepoints_years must not be empty"
+    assert "Traceback" in str(raised.value.__cause__) and "in broken" in str(raised.value.__cause__)
+
+
+def test_work_alongside_killed_is_a_failure_that_says_so() -> None:
+    import os
+    import signal
+
+    from naome_report.build import _Alongside
+
+    with _Alongside(lambda: os.kill(os.getpid(), signal.SIGKILL), workers=2) as alongside, \
+            pytest.raises(StageFailed, match=r"ended \(killed by signal 9\) without a result"):
+        alongside.result()
+
+
+def test_leaving_the_block_early_waits_for_the_work_alongside(tmp_path: Path) -> None:
+    from naome_report.build import _Alongside
+
+    written = tmp_path / "written-alongside.txt"
+
+    def slow_write() -> None:
+        time.sleep(0.5)
+        written.write_text("whole")
+
+    with pytest.raises(RuntimeError, match="the stage's own error"):
+        with _Alongside(slow_write, workers=2):
+            raise RuntimeError("the stage's own error")
+    assert written.read_text() == "whole"
+
+
+def _data_stage_context(out: Path, extract: Path, stage_workers: int):
+    """The data stage on the session's synthetic extract (read, never written), writing into `out`."""
+    from naome_report.build import BuildContext
+    from naome_report.registry import load_registry
+
+    config = load_config(overrides={"synthetic": {"enabled": False},
+                                    "paths": {"output_dir": str(out), "extract_dir": str(extract)}})
+    return BuildContext(config=config, registry=load_registry(config.path("indicators"), config),
+                        progress=Progress(enabled=False), stage_workers=stage_workers)
+
+
+@pytest.mark.parametrize("stage_workers", [0, 1], ids=["two processes", "one process"])
+def test_an_error_in_the_run_charts_is_the_data_stages_own_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 output_dir: Path, stage_workers: int) -> None:
+    from naome_report import results
+    from naome_report.build import stage_data
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("rolling_quarters")
+
+    monkeypatch.setattr(results, "run_chart_table", broken)
+    with pytest.raises(KeyError, match="rolling_quarters"):
+        stage_data(_data_stage_context(tmp_path / "out", output_dir / "synthetic-extract", stage_workers))
+
+
+def test_the_data_stage_writes_the_same_bytes_on_one_core_as_on_two(tmp_path: Path, output_dir: Path) -> None:
+    from naome_report.build import stage_data
+
+    reports = {workers: stage_data(_data_stage_context(tmp_path / f"out-{workers}", output_dir / "synthetic-extract",
+                                                       workers)) for workers in (0, 1)}
+    relative = {w: sorted(p.relative_to(tmp_path / f"out-{w}") for p in r.outputs) for w, r in reports.items()}
+    assert relative[0] == relative[1]
+    assert any(p.name == "naome_run_charts.csv" for p in relative[0])
+    assert any(p.name == "naome_survival_curves.csv" for p in relative[0])
+    assert any(p.parts[:2] == ("restricted", "data-quality") for p in relative[0])
+    for path in relative[0]:
+        assert (tmp_path / "out-0" / path).read_bytes() == (tmp_path / "out-1" / path).read_bytes(), path
