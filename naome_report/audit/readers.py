@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from naome_report.audit.rules import is_count_header, small_whole_number
+from naome_report.audit.rules import NUMBER_IDENTIFIER_DIGITS, is_count_header, small_whole_number
 
 # Text attributes that readers see: alternative text, accessible names, tooltips, chart data.
 TEXT_ATTRIBUTES = ("alt", "title", "aria-label", "aria-description", "summary")
@@ -95,13 +95,14 @@ def _numeric(value: str) -> bool:
     return value.replace(".", "", 1).isdecimal() or bool(_NUMBER_TEXT.match(value))
 
 
-# A whole number of 8 digits or more is read as text too: it may be an identifier (an NHS number is ten digits).
-_LONG_WHOLE_NUMBER = re.compile(r"^\s*(\d{8,})(?:\.0+)?\s*$")
+# A whole number as long as a number identifier is read as text too: it may be one (an NHS number, say).
+_LONG = NUMBER_IDENTIFIER_DIGITS
+_LONG_WHOLE_NUMBER = re.compile(rf"^\s*(\d{{{_LONG},}})(?:\.0+)?\s*$")
 
 
 def _read_as_text(value: str) -> bool:
     """Whether the text rules read a cell: every cell but numbers, and numbers that could be identifiers."""
-    return bool(value) and (not _numeric(value) or (len(value) >= 8 and _LONG_WHOLE_NUMBER.match(value) is not None))
+    return bool(value) and (not _numeric(value) or (len(value) >= _LONG and _LONG_WHOLE_NUMBER.match(value) is not None))
 
 
 # A row of text and shorthand ("[c]" for a suppressed value) is data, not a new table's header: taken as a
@@ -138,7 +139,7 @@ _XLSX_SMALL_VALUE = re.compile(rb"<v>[1-4](?:\.0+)?</v>")
 _XLSX_SMALL_NUMBER = re.compile(rb'<c\b(?:(?!t="(?:s|str|b|e|inlineStr)")[^>])*><v>[1-4](?:\.0+)?</v>')
 _XLSX_NUMBER = re.compile(rb'<c\b(?:(?!t="(?:s|str|b|e|inlineStr)")[^>])*>(?:<f>[^<]*</f>)?<v>')
 _XLSX_INLINE = re.compile(rb"<is>(.*?)</is>", re.S)
-_XLSX_LONG_NUMBER = re.compile(rb"<v>(\d{8,})(?:\.0+)?</v>")  # a number cell that could be an identifier
+_XLSX_LONG_NUMBER = re.compile(rb"<v>(\d{%d,})(?:\.0+)?</v>" % _LONG)  # a number cell that could be an identifier
 # A cell that may hold a count from 1 to 4, as a number or as text (two patterns: each opens with its own
 # literal, which the regex engine finds three times faster than either of an alternation); a cell holding a number.
 _ODS_SMALL_CELL = (re.compile(rb'office:value="[1-4](?:\.0+)?"'), re.compile(rb"<text:p>\s*[1-4](?:\.0+)?\s*</text:p>"))
@@ -258,7 +259,7 @@ _ODS_ATTR = re.compile(rb'\b(office:value-type|office:value|table:number-columns
 _ODS_PARAGRAPH = re.compile(rb"<text:p\b[^>]*?(?:/>|>([^<]*(?:<(?!/text:p>)[^<]*)*)</text:p>)")
 
 
-_ODS_LONG_NUMBER = re.compile(rb'office:value="(\d{8,})(?:\.0+)?"')
+_ODS_LONG_NUMBER = re.compile(rb'office:value="(\d{%d,})(?:\.0+)?"' % _LONG)
 
 
 def _ods(path: Path) -> Content:

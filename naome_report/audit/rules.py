@@ -224,7 +224,9 @@ def _excerpt(text: str, match: re.Match) -> str:
     return snippet[-110:]
 
 
-_IDENTIFIER_SHAPE = re.compile(r"(?=[^0-9]*[0-9])(?=[^A-Za-z]*[A-Za-z]).{6,}|[0-9]{8,}", re.S)
+# The fewest digits of an identifier that is a number alone (an NHS number has ten); the readers use it too.
+NUMBER_IDENTIFIER_DIGITS = 8
+_IDENTIFIER_SHAPE = re.compile(rf"(?=[^0-9]*[0-9])(?=[^A-Za-z]*[A-Za-z]).{{6,}}|[0-9]{{{NUMBER_IDENTIFIER_DIGITS},}}", re.S)
 
 
 def looks_like_identifier(token: str) -> bool:
@@ -233,7 +235,8 @@ def looks_like_identifier(token: str) -> bool:
 
 
 # looks_like_identifier on each line of a text without other line breaks: one pass over many tokens.
-_IDENTIFIER_LINE = re.compile(r"^(?:(?=[^0-9\n]*[0-9])(?=[^A-Za-z\n]*[A-Za-z])[^\n]{6,}|[0-9]{8,})$", re.M)
+_IDENTIFIER_LINE = re.compile(
+    rf"^(?:(?=[^0-9\n]*[0-9])(?=[^A-Za-z\n]*[A-Za-z])[^\n]{{6,}}|[0-9]{{{NUMBER_IDENTIFIER_DIGITS},}})$", re.M)
 
 
 def identifier_like(tokens: Iterable[str]) -> set[str]:
