@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages and npm tools naome-report needs, only where they are missing.
 #   runtime: fonts (Liberation Sans, the NHS identity's Arial stand-in); poppler-utils (pdftotext: the
-#            disclosure audit reads the PDFs' text)
+#            disclosure audit reads the PDFs' text); HarfBuzz's subsetter (without it weasyprint subsets
+#            each PDF's fonts with fontTools, in Python: a quarter of every pack's time)
 #   test:    + chromium (browser tests), LibreOffice Calc
 #            (workbook opens in LibreOffice), axe-core (accessibility checks, from npm)
 set -euo pipefail
@@ -9,6 +10,7 @@ mode="${1:-runtime}"
 need=()
 fc-list 2>/dev/null | grep -qi "Liberation Sans" || need+=(fonts-liberation2)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
+/sbin/ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0 " || need+=(libharfbuzz-subset0)
 if [ "$mode" = "test" ]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v soffice >/dev/null || need+=(libreoffice-calc-nogui)

@@ -1,7 +1,8 @@
 """One PDF results pack per trust and health board: compute once, render many, across all cores.
 
 Shared figures (one funnel background per indicator) are drawn once, by the worker pool, into
-`<out_dir>/_shared/`; every pack references them and overlays its own marker in CSS. Each
+`<out_dir>/_shared/` (SVG) and into one PDF; every pack is laid out with an empty frame per funnel and its
+own marker over it in CSS, and gets the backgrounds placed under the frames (`backgrounds.py`). Each
 worker keeps its compiled template, parsed stylesheet, fonts and image cache between packs,
 and is recycled after `MAX_TASKS_PER_CHILD` tasks because weasyprint holds on to memory.
 Workers are forked from a forkserver that has already imported weasyprint and matplotlib,
@@ -15,6 +16,7 @@ import logging
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,6 +29,9 @@ from naome_report.publish.packs.data import (
 )
 from naome_report.publish.packs.funnels import SHARED_DIR, FunnelAsset, draw_funnel, funnel_indicators
 from naome_report.registry import Indicator, Registry
+
+if TYPE_CHECKING:  # pikepdf and weasyprint are imported by the workers, not by this process
+    from naome_report.publish.packs.backgrounds import Backgrounds
 
 LOG = logging.getLogger(__name__)
 MAX_TASKS_PER_CHILD = 100  # memory stays flat per worker (~0.3 GB); recycling is a safety net
@@ -113,8 +118,9 @@ def _run_serial(make_inputs: Callable[[], list[PackInput]], jobs: list, settings
     cpu: list[float] = []
     with batched_gc():
         pack_worker.init_worker(settings, common, out_dir)
+        backgrounds = pack_worker.backgrounds_task(shared)
         for i, pack in enumerate(inputs, 1):
-            code, path, seconds = pack_worker.render_task((pack, shared))
+            code, path, seconds = pack_worker.render_task((pack, shared, backgrounds))
             done[code] = path
             cpu.append(seconds)
             if progress:
@@ -134,7 +140,7 @@ def _context() -> mp.context.BaseContext:
 
 def _run_pool(make_inputs: Callable[[], list[PackInput]], jobs: list, settings: Settings, common: Common,
               out_dir: Path, n: int, progress: Progress | None) -> list[Path]:
-    """Funnel backgrounds (while this process selects each organisation's rows), then packs, over a pool."""
+    """Funnel SVGs (while this process selects each organisation's rows), their PDF backgrounds, then packs, over a pool."""
     from naome_report.publish.packs import worker as pack_worker
 
     with _context().Pool(n, initializer=pack_worker.init_worker, initargs=(settings, common, out_dir),
@@ -143,9 +149,10 @@ def _run_pool(make_inputs: Callable[[], list[PackInput]], jobs: list, settings: 
         inputs = make_inputs()
         assets = {a.indicator_id: a for a in drawing.get() if a is not None}
         shared = _attach_markers(inputs, assets)
+        backgrounds = pool.apply(pack_worker.backgrounds_task, (shared,))
         done: dict[str, Path] = {}
         cpu: list[float] = []
-        tasks: Iterator[tuple[PackInput, dict[str, FunnelAsset]]] = ((p, shared) for p in inputs)
+        tasks: Iterator[tuple[PackInput, dict[str, FunnelAsset], Backgrounds]] = ((p, shared, backgrounds) for p in inputs)
         for i, (code, path, seconds) in enumerate(pool.imap_unordered(pack_worker.render_task, tasks), 1):
             done[code] = path
             cpu.append(seconds)

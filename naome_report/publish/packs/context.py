@@ -57,7 +57,9 @@ class FunnelView:
     """One funnel plot: the shared chart, this organisation's ring and a caption in words."""
 
     title: str
-    src: str
+    src: str  # an empty frame of the chart's size: the shared background goes under it (packs/backgrounds.py)
+    anchor: str
+    corner: str
     alt: str
     marker_css: str | None
     caption: str
@@ -235,7 +237,8 @@ def funnel_view(ind: Indicator, asset: FunnelAsset, row: dict[str, Any] | None, 
     else:
         caption = f"{org.name} ({org.code}) is not shown: {in_sentence(fmt.missing_text(str(row.get('status') or 'not_available'), org.nation))}."
         marker = None
-    return FunnelView(title=ind.title, src=asset.src, alt=asset.alt_text, marker_css=marker, caption=caption,
+    return FunnelView(title=ind.title, src=asset.frame_src, anchor=asset.anchor, corner=asset.corner,
+                      alt=asset.alt_text, marker_css=marker, caption=caption,
                       method=asset.method)
 
 

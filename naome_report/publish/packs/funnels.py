@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -16,6 +17,8 @@ from naome_report.publish.packs.formatting import pct
 from naome_report.registry import Indicator, Registry
 
 SHARED_DIR = "_shared"
+ANCHOR_PREFIX = "funnel-bg-"  # ids of the funnel frames in a pack's HTML (see backgrounds.py)
+CORNER_SUFFIX = "-corner"
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,26 @@ class FunnelAsset:
     target: float
     method: str
     value_column: str
+    width: float  # px, the SVG's own size
+    height: float
     positions: dict[str, str] = field(default_factory=dict)  # org code -> inline CSS left/top
+
+    @property
+    def anchor(self) -> str:
+        """The id of the funnel's frame in a pack (its top-left corner in weasyprint's `Page.anchors`)."""
+        return ANCHOR_PREFIX + self.indicator_id
+
+    @property
+    def corner(self) -> str:
+        """The id of the element at the frame's bottom-right corner."""
+        return self.anchor + CORNER_SUFFIX
+
+    @property
+    def frame_src(self) -> str:
+        """An empty SVG of the chart's size, as a data URL: the frame a pack lays out where the chart goes."""
+        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width:g} {self.height:g}" '
+               f'width="{self.width:g}" height="{self.height:g}"/>')
+        return "data:image/svg+xml," + quote(svg)
 
 
 def funnel_indicators(registry: Registry, results: Results) -> list[Indicator]:
@@ -77,4 +99,5 @@ def draw_funnel(ind: Indicator, rows: pd.DataFrame, limits: pd.DataFrame, out_di
     atomic.write_bytes(alt_text_path(path), alt.encode("utf-8") + b"\n")
     positions = {p.org_code: chart.css_position(p.denominator, p.percentage)
                  for p in points.itertuples() if chart.contains(p.denominator, p.percentage)}
-    return FunnelAsset(ind.id, src, alt, target, method, value_column(ind), positions)
+    return FunnelAsset(ind.id, src, alt, target, method, value_column(ind), chart.frame.width, chart.frame.height,
+                       positions)

@@ -19,6 +19,7 @@ from naome_report.config import PROJECT_ROOT, Config
 from naome_report.outlier_process import load_outlier_process
 from naome_report.publish import PDF_VARIANT  # tagged PDF/UA-1, like the national documents
 from naome_report.publish.folder_urls import RELATIVE_BASE_URL, FolderFetcher
+from naome_report.publish.packs.backgrounds import BackgroundPlacer, Backgrounds, BackgroundsError, draw_backgrounds
 from naome_report.publish.packs.context import CHART_SCHEME, Settings, build_context
 from naome_report.publish.packs.data import Common, OrgInfo, PackInput
 from naome_report.publish.packs.funnels import FunnelAsset
@@ -141,19 +142,38 @@ class PackRenderer:
         self.out_dir = Path(out_dir)
         self.base_url = RELATIVE_BASE_URL  # the same PDF whatever the folder
         self.fetcher = ChartFetcher(self.out_dir)
+        self.placer: BackgroundPlacer | None = None
+        self.frames = 0  # funnel frames in the pack last made into HTML
 
     def html(self, pack: PackInput, assets: dict[str, FunnelAsset]) -> str:
         """The pack as XHTML; its charts go to the fetcher, for the next render."""
         context = build_context(pack, self.common, self.settings, assets)
         context["page_css"] = page_css(pack.org, self.common.synthetic)
         self.fetcher.charts = context["charts"]
+        self.frames = len(context["funnels"])
         return self.template.render(**context)
 
-    def render(self, pack: PackInput, assets: dict[str, FunnelAsset]) -> Path:
+    def backgrounds(self, assets: dict[str, FunnelAsset]) -> Backgrounds:
+        """The funnels' shared backgrounds, drawn with this renderer's fonts (once per build)."""
+        charts = {key: (a.src, a.width, a.height) for key, a in assets.items()}
+        return draw_backgrounds(charts, self.out_dir.as_uri() + "/", self.fonts)
+
+    def render(self, pack: PackInput, assets: dict[str, FunnelAsset], backgrounds: Backgrounds) -> Path:
         """Write output/packs/<org_code>.pdf (tagged: headings, tables and alt text for screen readers) and return its path."""
         target = self.out_dir / f"{pack.org.code}.pdf"
-        document = PackHTML.from_xhtml(self.html(pack, assets), self.base_url, self.fetcher)
+        tagged = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}  # both steps read them
+        document = PackHTML.from_xhtml(self.html(pack, assets), self.base_url, self.fetcher).render(
+            stylesheets=[self.css], font_config=self.fonts, cache=self.cache, **tagged)
+        # Uncompressed: pikepdf (qpdf, in C++) compresses it once, while it places the funnels' backgrounds.
+        pdf = document.write_pdf(uncompressed_pdf=True, **tagged)
+        placer = self._placer(backgrounds)
         with atomic.replacing(target) as tmp:
-            document.write_pdf(tmp, stylesheets=[self.css], font_config=self.fonts, cache=self.cache,
-                               pdf_variant=PDF_VARIANT, pdf_tags=True)
+            placed = placer.place(pdf, [page.anchors for page in document.pages], tmp)
+            if placed != self.frames:  # a funnel left empty would still pass for a chart: never publish that
+                raise BackgroundsError(f"pack {pack.org.code}: {placed} funnel backgrounds placed for {self.frames} funnels")
         return target
+
+    def _placer(self, backgrounds: Backgrounds) -> BackgroundPlacer:
+        if self.placer is None or self.placer.digest != backgrounds.digest:
+            self.placer = BackgroundPlacer(backgrounds)
+        return self.placer

@@ -10,6 +10,7 @@ import pandas as pd
 
 import naome_report.charts.funnel_svg  # noqa: F401  (imported in the forkserver so workers start warm)
 from naome_report.publish.gc_batch import start_gc_batch
+from naome_report.publish.packs.backgrounds import Backgrounds
 from naome_report.publish.packs.context import Settings
 from naome_report.publish.packs.data import Common, PackInput
 from naome_report.publish.packs.render import PackRenderer
@@ -47,11 +48,19 @@ def funnel_task(job: tuple[Indicator, pd.DataFrame, pd.DataFrame, Path]) -> Funn
         gc.collect()
 
 
-def render_task(task: tuple[PackInput, dict[str, FunnelAsset]]) -> tuple[str, Path, float]:
+def backgrounds_task(assets: dict[str, FunnelAsset]) -> Backgrounds:
+    """Draw the funnels' shared backgrounds into one PDF."""
+    try:
+        return _renderer().backgrounds(assets)
+    finally:
+        gc.collect()
+
+
+def render_task(task: tuple[PackInput, dict[str, FunnelAsset], Backgrounds]) -> tuple[str, Path, float]:
     """Render one organisation's pack; also report the CPU seconds it took (its garbage collection included)."""
-    pack, assets = task
+    pack, assets, backgrounds = task
     started = time.process_time()
-    path = _renderer().render(pack, assets)
+    path = _renderer().render(pack, assets, backgrounds)
     gc.collect()
     seconds = time.process_time() - started
     _STATE["rendered"] = int(_STATE.get("rendered", 0)) + 1
