@@ -113,3 +113,14 @@ def test_every_funnel_of_a_pack_has_its_background_drawn(packs: dict[str, BuiltP
     for number in sorted(set(drawn.values())):
         curves = np.abs(_raster(pack.path, number).astype(int) - NHS_BLUE).max(axis=2) < 40
         assert curves.sum() > 200 * list(drawn.values()).count(number)
+
+
+def test_a_pack_is_the_same_bytes_whichever_folder_it_is_built_in(results, chosen: dict[str, str], tmp_path: Path) -> None:
+    from naome_report.config import default_config
+    from naome_report.publish.packs import build_packs
+    from naome_report.registry import default_registry
+
+    code = chosen["english"]
+    built = [build_packs(results, default_registry(), default_config(), tmp_path / folder, org_codes=[code], workers=1)[0]
+             for folder in ("one", "two/deeper")]
+    assert built[0].read_bytes() == built[1].read_bytes()

@@ -64,6 +64,7 @@ class BackgroundPlacer:
         self.source = pikepdf.Pdf.open(io.BytesIO(backgrounds.pdf))
         self.forms = {key: self.source.make_indirect(self.source.pages[i].as_form_xobject())
                       for key, i in backgrounds.pages.items()}
+        self.numbers = dict(backgrounds.pages)
 
     def place(self, pdf_bytes: bytes, page_anchors: list[dict[str, Any]], target: Path | io.BytesIO) -> int:
         """Write the pack `pdf_bytes` to `target` with a background under every funnel frame; return how many.
@@ -92,7 +93,9 @@ class BackgroundPlacer:
             raise BackgroundsError(f"funnel frame {frame!r}: {why}")
         (x0, y0), (x1, y1) = anchors[frame][:2], corner[:2]  # documented as (x, y); newer releases append more
         form = self.forms[key]
-        name = page.add_resource(pdf.copy_foreign(form), pikepdf.Name.XObject, prefix="Bg")
+        # A name of our own, not pikepdf's random one: the same pack must be the same bytes in every build.
+        name = page.add_resource(pdf.copy_foreign(form), pikepdf.Name.XObject,
+                                 pikepdf.Name(f"/NaomeFunnel{self.numbers[key]}"), replace_existing=False)
         box = [float(v) for v in form.BBox]
         left, top = float(page.mediabox[0]), float(page.mediabox[3])
         sx = (x1 - x0) * PT_PER_PX / (box[2] - box[0])
