@@ -101,8 +101,11 @@ class TableWorksheet(Worksheet):
             super()._write_rows()
             return
         self._calculate_spans()
-        letters = [xl_col_to_name(col) for col in range(self.dim_colmax + 1)]
+        # Each cell is '<c r="' + its column letters + its row number + the rest; a shared string cell object
+        # (write_body gives one per distinct text and column) has the same rest wherever it is used.
+        starts = [f'<c r="{xl_col_to_name(col)}' for col in range(self.dim_colmax + 1)]
         xf_indexes: dict[int, int] = {}
+        string_ends: dict[int, str] = {}  # id(cell) -> its rest; every cell stays alive in self.table meanwhile
         write = self.fh.write
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = self.table.get(row_num)
@@ -116,6 +119,10 @@ class TableWorksheet(Worksheet):
             parts = []
             for col in sorted(cells):
                 cell = cells[col]
+                end = string_ends.get(id(cell))
+                if end is not None:
+                    parts.append(starts[col] + number + end)
+                    continue
                 fmt = cell.format
                 kind = type(cell)
                 if fmt is None or (kind is not CellStringTuple and kind is not CellNumberTuple):
@@ -127,8 +134,9 @@ class TableWorksheet(Worksheet):
                 if xf is None:
                     xf = xf_indexes[id(fmt)] = fmt._get_xf_index()
                 if kind is CellStringTuple:
-                    parts.append(f'<c r="{letters[col]}{number}" s="{xf}" t="s"><v>{cell.string}</v></c>')
+                    end = string_ends[id(cell)] = f'" s="{xf}" t="s"><v>{cell.string}</v></c>'
                 else:
-                    parts.append(f'<c r="{letters[col]}{number}" s="{xf}"><v>{cell.number:.16G}</v></c>')
+                    end = f'" s="{xf}"><v>{cell.number:.16G}</v></c>'
+                parts.append(starts[col] + number + end)
             write("".join(parts))
             self._xml_end_tag("row")
