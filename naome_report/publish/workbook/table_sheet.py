@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import xl_col_to_name, xl_range
 from xlsxwriter.worksheet import CellNumberTuple, CellStringTuple, Worksheet
 
 CHECKED_VERSIONS = ("3.3.1",)
@@ -67,6 +67,35 @@ class TableWorksheet(Worksheet):
         if written_rows:
             self._check_dimensions(written_rows[0], min(written_cols))
             self._check_dimensions(written_rows[-1], max(written_cols))
+
+    def add_table(self, first_row: int, first_col: int, last_row: int, last_col: int,
+                  options: dict[str, Any] | None = None) -> int:
+        """XlsxWriter's `add_table`, without its cell-by-cell overlap check where it cannot find anything.
+
+        The library records every cell of a table's range to refuse a later table or merged range over it:
+        a million dictionary entries (0.3 s) for the metrics table. On a sheet with no other table and no merged
+        range, and for a table with no data, formulas or total row, the table is added over its header and first
+        row, then given its whole range, and later tables and merged ranges are refused over it by range.
+        """
+        options = dict(options or {})
+        columns = options.get("columns", [])
+        simple = (FAST and not self.tables and not self.merged_cells and not self.table_cells
+                  and first_row < last_row and first_col <= last_col and last_row < self.xls_rowmax
+                  and last_col < self.xls_colmax
+                  and not {"data", "total_row"} & set(options)
+                  and not any(c.get("formula") or c.get("total_function") or c.get("total_string") for c in columns))
+        if not simple:
+            return super().add_table(first_row, first_col, last_row, last_col, options)
+        result = super().add_table(first_row, first_col, first_row + 1, last_col, options)
+        if result:
+            return result
+        table = self.tables[-1]
+        table["range"] = xl_range(first_row, first_col, last_row, last_col)
+        table["a_range"] = xl_range(first_row, first_col, last_row, last_col)
+        if "autofilter" in table:
+            table["autofilter"] = table["a_range"]
+        self.table_cells = _RangeCells(self.table_cells, first_row, first_col, last_row, last_col)
+        return result
 
     def _write_body_public(self, first_row: int, rows: Sequence[Sequence[Any]], string_formats: Sequence[Format],
                            number_formats: Sequence[Format], formula_format: Callable[[int, str], Format],
@@ -140,3 +169,21 @@ class TableWorksheet(Worksheet):
                 parts.append(starts[col] + number + end)
             write("".join(parts))
             self._xml_end_tag("row")
+
+
+class _RangeCells(dict):
+    """`Worksheet.table_cells` (cell -> table range) that also answers for every cell of one table's range."""
+
+    def __init__(self, cells: dict[tuple[int, int], str], first_row: int, first_col: int, last_row: int,
+                 last_col: int) -> None:
+        super().__init__(cells)
+        self.area = (first_row, first_col, last_row, last_col)
+        self.range = xl_range(first_row, first_col, last_row, last_col)
+
+    def get(self, key: tuple[int, int], default: Any = None) -> Any:
+        """The table range over this cell, if any."""
+        row, col = key
+        first_row, first_col, last_row, last_col = self.area
+        if first_row <= row <= last_row and first_col <= col <= last_col:
+            return self.range
+        return super().get(key, default)
