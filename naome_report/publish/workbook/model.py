@@ -467,19 +467,18 @@ def _column_values(frame: pd.DataFrame, fld: Field) -> list[Any]:
         out[~present] = gaps[~present]
         return out.tolist()
     raw = frame[fld.source].tolist() if fld.source in frame.columns else [""] * n
-    keys = list(zip(raw, frame[fld.pair].tolist() if fld.pair in frame.columns else [""] * n)) if fld.pair else raw
     convert = fld.convert or _text_or_z
-    done: dict[Any, Any] = {}
-    cells = []
-    for key in keys:
-        typed = key if isinstance(key, tuple) else (type(key), key)  # 1, 1.0 and True: different texts
-        if typed not in done:
-            done[typed] = convert(key)
-        cells.append(done[typed])
-    if gaps is not None:
-        empty = [_missing(k[0] if isinstance(k, tuple) else k) for k in keys]
-        cells = [gap if blank else cell for cell, gap, blank in zip(cells, gaps, empty)]
-    return cells
+    if fld.pair:  # (value, paired value): converted together
+        keys = list(zip(raw, frame[fld.pair].tolist() if fld.pair in frame.columns else [""] * n))
+        distinct = {key: (convert(key), _missing(key[0])) for key in dict.fromkeys(keys)}
+    else:  # keyed by type too: 1, 1.0 and True are different texts
+        keys = list(zip(map(type, raw), raw))
+        distinct = {key: (convert(key[1]), _missing(key[1])) for key in dict.fromkeys(keys)}
+    # Each distinct value converted once, in first-seen order (an unknown code stops the build at the first).
+    converted = list(map(distinct.__getitem__, keys))
+    if gaps is None:
+        return [cell for cell, _ in converted]
+    return [gap if blank else cell for (cell, blank), gap in zip(converted, gaps)]
 
 
 def _gap_shorthand(frame: pd.DataFrame, fld: Field) -> np.ndarray:
