@@ -19,6 +19,7 @@ from xlsxwriter.worksheet import CellNumberTuple, CellStringTuple, Worksheet
 
 CHECKED_VERSIONS = ("3.3.1",)
 FAST = xlsxwriter.__version__ in CHECKED_VERSIONS
+_SKIP = object()  # an empty cell in `write_body`
 LONG_STRING = 16_000  # XlsxWriter truncates strings over 32,767 UTF-16 units: leave any near that to it
 
 
@@ -37,27 +38,27 @@ class TableWorksheet(Worksheet):
             return
         table, strings = self.table, self.str_table
         shared, new_tuple = strings._get_shared_string_index, tuple.__new__
-        string_cells: dict[tuple[str, int], CellStringTuple] = {}  # one record per distinct text and format
+        # Per column, one record per distinct text (None and "" marked as skipped): most texts repeat.
+        known: list[dict[Any, Any]] = [{None: _SKIP, "": _SKIP} for _ in string_formats]
+        lookups = [found.get for found in known]
         reused = 0
         written_cols: set[int] = set()
         written_rows: list[int] = []
         for row_num, row in enumerate(rows, start=first_row):
             cells = table[row_num]
             for col, value in enumerate(row):
-                if value is None or value == "":
+                cell = lookups[col](value)
+                if cell is not None:
+                    if cell is not _SKIP:
+                        cells[col] = cell
+                        reused += 1
                     continue
                 if isinstance(value, str):
-                    key = (value, col)
-                    cell = string_cells.get(key)
-                    if cell is not None:
-                        reused += 1
-                    elif len(value) > LONG_STRING:
+                    if len(value) > LONG_STRING:
                         self.write_string(row_num, col, value, string_formats[col])
                         continue
-                    else:
-                        fmt = formula_format(col, value) if value.startswith(formula_starts) else string_formats[col]
-                        cell = string_cells[key] = CellStringTuple(shared(value), fmt)
-                    cells[col] = cell
+                    fmt = formula_format(col, value) if value.startswith(formula_starts) else string_formats[col]
+                    cells[col] = known[col][value] = CellStringTuple(shared(value), fmt)
                 else:
                     cells[col] = new_tuple(CellNumberTuple, (value, number_formats[col]))
             if cells:
