@@ -66,3 +66,19 @@ def test_bulk_writer_cells_read_back():
 
 def test_checked_versions_name_the_installed_one_or_fall_back():
     assert table_sheet.FAST == (xlsxwriter.__version__ in table_sheet.CHECKED_VERSIONS)
+
+
+@pytest.mark.skipif(not table_sheet.FAST, reason="this XlsxWriter version takes the library's own path")
+def test_table_added_by_range_still_refuses_overlaps():
+    from xlsxwriter.exceptions import OverlappingRange
+
+    book = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+    ws = book.add_worksheet("T", worksheet_class=table_sheet.TableWorksheet)
+    ws.add_table(2, 0, 500, 3, {"name": "first", "columns": [{"header": h} for h in "abcd"]})
+    assert book.worksheets()[0].tables[0]["range"] == "A3:D501"
+    with pytest.raises(OverlappingRange, match="A3:D501"):
+        ws.add_table(400, 3, 600, 5, {"name": "second"})
+    with pytest.raises(OverlappingRange, match="A3:D501"):
+        ws.merge_range(450, 1, 452, 2, "merged")
+    ws.add_table(501, 0, 510, 3, {"name": "below"})  # just below the first: allowed
+    book.close()

@@ -5,10 +5,15 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
+from typing import Iterable
 
 
-def deterministic_zip(data: bytes, when: datetime, replace: dict[str, bytes] | None = None) -> bytes:
-    """The same archive with every entry dated `when`, in the same order, compressed alike; `replace` swaps entries."""
+def deterministic_zip(data: bytes, when: datetime, replace: dict[str, bytes | Iterable[bytes]] | None = None) -> bytes:
+    """The same archive with every entry dated `when`, in the same order, compressed alike; `replace` swaps entries.
+
+    A replacement may be given as pieces (an iterable of bytes), compressed as they come: the same entry as
+    their concatenation, without holding it whole.
+    """
     replace = replace or {}
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
@@ -19,5 +24,13 @@ def deterministic_zip(data: bytes, when: datetime, replace: dict[str, bytes] | N
             entry.compress_type = info.compress_type
             entry.create_system = 3
             entry.external_attr = 0o644 << 16
-            target.writestr(entry, replace.get(info.filename, source.read(info.filename)), compresslevel=6)
+            content = replace.get(info.filename)
+            if content is None or isinstance(content, (bytes, bytearray)):
+                whole = source.read(info.filename) if content is None else content
+                target.writestr(entry, whole, compresslevel=6)
+                continue
+            # ZipFile.open takes no level for a ZipInfo: its default, zlib's default level, is level 6.
+            with target.open(entry, "w") as stream:
+                for piece in content:
+                    stream.write(piece)
     return out.getvalue()

@@ -38,6 +38,11 @@ def _longest_display(values: list[Any], column: Column) -> int:
     """
     if not values:
         return 0
+    if bool not in set(map(type, values)):
+        # min and max return the first of equal values (0.0 or -0.0, 1 or 1.0), so only the first-seen of
+        # each value can count: the distinct values, in first-seen order, give the same length. True == 1
+        # but is not a number here, hence not with booleans.
+        values = list(dict.fromkeys(values))
     numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v]
     others = {str(v) for v in values if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v == v)}
     longest = max((len(_display(v, column)) for v in (min(numbers), max(numbers))), default=0) if numbers else 0

@@ -453,10 +453,10 @@ def _sorted_results(frame: pd.DataFrame, periods: list[str], registry: Registry,
     return frame.loc[order]
 
 
-def _column_values(frame: pd.DataFrame, fld: Field) -> list[Any]:
+def _column_values(frame: pd.DataFrame, fld: Field, groups: _RowGroups | None = None) -> list[Any]:
     """The cells of one column: numbers (ints for counts), text, or shorthand where a value is missing."""
     n = len(frame)
-    gaps = _gap_shorthand(frame, fld) if fld.gaps_explained else None
+    gaps = _gap_shorthand(frame, fld, groups) if fld.gaps_explained else None
     if fld.kind in NUMBER_KINDS:
         numbers = pd.to_numeric(frame[fld.source], errors="coerce").to_numpy(dtype=float) \
             if fld.source in frame.columns else np.full(n, np.nan)
@@ -467,22 +467,45 @@ def _column_values(frame: pd.DataFrame, fld: Field) -> list[Any]:
         out[~present] = gaps[~present]
         return out.tolist()
     raw = frame[fld.source].tolist() if fld.source in frame.columns else [""] * n
-    keys = list(zip(raw, frame[fld.pair].tolist() if fld.pair in frame.columns else [""] * n)) if fld.pair else raw
     convert = fld.convert or _text_or_z
-    done: dict[Any, Any] = {}
-    cells = []
-    for key in keys:
-        typed = key if isinstance(key, tuple) else (type(key), key)  # 1, 1.0 and True: different texts
-        if typed not in done:
-            done[typed] = convert(key)
-        cells.append(done[typed])
-    if gaps is not None:
-        empty = [_missing(k[0] if isinstance(k, tuple) else k) for k in keys]
-        cells = [gap if blank else cell for cell, gap, blank in zip(cells, gaps, empty)]
-    return cells
+    if fld.pair:  # (value, paired value): converted together
+        keys = list(zip(raw, frame[fld.pair].tolist() if fld.pair in frame.columns else [""] * n))
+        distinct = {key: (convert(key), _missing(key[0])) for key in dict.fromkeys(keys)}
+    else:  # keyed by type too: 1, 1.0 and True are different texts
+        keys = list(zip(map(type, raw), raw))
+        distinct = {key: (convert(key[1]), _missing(key[1])) for key in dict.fromkeys(keys)}
+    # Each distinct value converted once, in first-seen order (an unknown code stops the build at the first).
+    converted = list(map(distinct.__getitem__, keys))
+    if gaps is None:
+        return [cell for cell, _ in converted]
+    return [gap if blank else cell for (cell, blank), gap in zip(converted, gaps)]
 
 
-def _gap_shorthand(frame: pd.DataFrame, fld: Field) -> np.ndarray:
+@dataclass(frozen=True)
+class _RowGroups:
+    """What the gap shorthand of every column of one table shares, worked out once for the table.
+
+    `codes` numbers each row's indicator (-1 where it has none), `symbol` is each row's status shorthand
+    ("" if none) and `plain` marks the rows (published, or of no known status) that take a column's own gap.
+    """
+
+    indicator: pd.Series
+    codes: np.ndarray
+    count: int
+    symbol: np.ndarray
+    plain: np.ndarray
+
+
+def _row_groups(frame: pd.DataFrame) -> _RowGroups:
+    """The indicator groups and status shorthand of a table's rows."""
+    codes, uniques = pd.factorize(frame["indicator_id"])
+    status = frame["status"].fillna("").astype(str)
+    symbol = status.map({code: term.symbol for code, term in STATUS.items()}).fillna("").to_numpy(dtype=object)
+    plain = (status.to_numpy() == "published") | (symbol == "")
+    return _RowGroups(frame["indicator_id"], codes, len(uniques), symbol, plain)
+
+
+def _gap_shorthand(frame: pd.DataFrame, fld: Field, groups: _RowGroups | None = None) -> np.ndarray:
     """What an empty cell of this column shows, row by row.
 
     [z] where the indicator has no such measure at all in this table (no row of it has a value), else the
@@ -491,13 +514,16 @@ def _gap_shorthand(frame: pd.DataFrame, fld: Field) -> np.ndarray:
     n = len(frame)
     if fld.source not in frame.columns:
         return np.full(n, "[z]", dtype=object)
+    groups = groups or _row_groups(frame)
     values = frame[fld.source]
     has_value = pd.to_numeric(values, errors="coerce").notna() if fld.kind in NUMBER_KINDS else \
         values.notna() & (values.astype(str).str.strip() != "")
-    applies = has_value.groupby(frame["indicator_id"]).transform("any").to_numpy()
-    status = frame["status"].fillna("").astype(str)
-    symbol = status.map({code: term.symbol for code, term in STATUS.items()}).fillna("").to_numpy(dtype=object)
-    symbol = np.where((status.to_numpy() == "published") | (symbol == ""), fld.published_gap, symbol)
+    if n and groups.codes.min() >= 0:  # every row has an indicator: "any value in its group", counted per group
+        counts = np.bincount(groups.codes, weights=has_value.to_numpy(dtype=float), minlength=groups.count)
+        applies = (counts > 0)[groups.codes]
+    else:  # rows without an indicator: as pandas' groupby has it
+        applies = has_value.groupby(groups.indicator).transform("any").to_numpy()
+    symbol = np.where(groups.plain, fld.published_gap, groups.symbol)
     return np.where(applies, symbol, "[z]").astype(object)
 
 
@@ -506,7 +532,8 @@ def _header(fld: Field, notes: Notes, sheet: str) -> str:
 
 
 def _table_rows(frame: pd.DataFrame, fields: list[Field]) -> list[tuple[Any, ...]]:
-    columns = [_column_values(frame, f) for f in fields]
+    groups = _row_groups(frame) if any(f.gaps_explained for f in fields) else None
+    columns = [_column_values(frame, f, groups) for f in fields]
     return list(zip(*columns)) if columns else []
 
 

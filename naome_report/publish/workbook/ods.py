@@ -45,6 +45,7 @@ NAMESPACES = {
     "number": "urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0",
 }
 EMPTY = "<table:table-cell/>"
+PIECE_ROWS = 256  # rows of content.xml joined, encoded and compressed at a time
 TOP = {"verticalalign": "top"}
 WRAP = {"wrapoption": "wrap", "verticalalign": "top"}
 BOLD = {"fontweight": "bold"}
@@ -346,17 +347,24 @@ def _database_ranges(model: WorkbookModel) -> str:
     return f"<table:database-ranges>{''.join(ranges)}</table:database-ranges>"
 
 
-def content_xml(model: WorkbookModel, sizes: list[SheetLayout]) -> bytes:
-    """content.xml: automatic styles and every sheet."""
+def _content_pieces(model: WorkbookModel, sizes: list[SheetLayout]) -> Iterator[bytes]:
+    """content.xml in UTF-8 pieces of a few hundred rows: automatic styles, then every sheet."""
     layout, cells = _Layout(), _Cells()
-    body = "".join(piece for sheet, size in zip(model.sheets, sizes) for piece in _sheet_xml(sheet, size, layout, cells))
+    body = [piece for sheet, size in zip(model.sheets, sizes) for piece in _sheet_xml(sheet, size, layout, cells)]
     declarations = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NAMESPACES.items())
-    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+    yield ('<?xml version="1.0" encoding="UTF-8"?>\n'
            f'<office:document-content {declarations} office:version="1.2">'
            f"<office:automatic-styles>{layout.xml()}</office:automatic-styles>"
-           f"<office:body><office:spreadsheet>{body}{_database_ranges(model)}</office:spreadsheet></office:body>"
-           "</office:document-content>")
-    return xml.encode("utf-8")
+           "<office:body><office:spreadsheet>").encode("utf-8")
+    for start in range(0, len(body), PIECE_ROWS):
+        yield "".join(body[start:start + PIECE_ROWS]).encode("utf-8")
+    yield (f"{_database_ranges(model)}</office:spreadsheet></office:body>"
+           "</office:document-content>").encode("utf-8")
+
+
+def content_xml(model: WorkbookModel, sizes: list[SheetLayout]) -> bytes:
+    """content.xml: automatic styles and every sheet."""
+    return b"".join(_content_pieces(model, sizes))
 
 
 def render_ods(model: WorkbookModel, layouts: list[SheetLayout] | None = None) -> bytes:
@@ -368,5 +376,6 @@ def render_ods(model: WorkbookModel, layouts: list[SheetLayout] | None = None) -
     _add_meta(doc, model)
     buffer = io.BytesIO()
     doc.write(buffer)
-    content = content_xml(model, layouts)
-    return deterministic_zip(buffer.getvalue(), model.properties.timestamp, {"content.xml": content})
+    # Compressed piece by piece: the whole text (about 100 MB) is never joined and encoded at once.
+    return deterministic_zip(buffer.getvalue(), model.properties.timestamp,
+                             {"content.xml": _content_pieces(model, layouts)})

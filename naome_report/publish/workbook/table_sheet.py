@@ -14,11 +14,12 @@ from typing import Any, Callable, Sequence
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import xl_col_to_name, xl_range
 from xlsxwriter.worksheet import CellNumberTuple, CellStringTuple, Worksheet
 
 CHECKED_VERSIONS = ("3.3.1",)
 FAST = xlsxwriter.__version__ in CHECKED_VERSIONS
+_SKIP = object()  # an empty cell in `write_body`
 LONG_STRING = 16_000  # XlsxWriter truncates strings over 32,767 UTF-16 units: leave any near that to it
 
 
@@ -37,27 +38,27 @@ class TableWorksheet(Worksheet):
             return
         table, strings = self.table, self.str_table
         shared, new_tuple = strings._get_shared_string_index, tuple.__new__
-        string_cells: dict[tuple[str, int], CellStringTuple] = {}  # one record per distinct text and format
+        # Per column, one record per distinct text (None and "" marked as skipped): most texts repeat.
+        known: list[dict[Any, Any]] = [{None: _SKIP, "": _SKIP} for _ in string_formats]
+        lookups = [found.get for found in known]
         reused = 0
         written_cols: set[int] = set()
         written_rows: list[int] = []
         for row_num, row in enumerate(rows, start=first_row):
             cells = table[row_num]
             for col, value in enumerate(row):
-                if value is None or value == "":
+                cell = lookups[col](value)
+                if cell is not None:
+                    if cell is not _SKIP:
+                        cells[col] = cell
+                        reused += 1
                     continue
                 if isinstance(value, str):
-                    key = (value, col)
-                    cell = string_cells.get(key)
-                    if cell is not None:
-                        reused += 1
-                    elif len(value) > LONG_STRING:
+                    if len(value) > LONG_STRING:
                         self.write_string(row_num, col, value, string_formats[col])
                         continue
-                    else:
-                        fmt = formula_format(col, value) if value.startswith(formula_starts) else string_formats[col]
-                        cell = string_cells[key] = CellStringTuple(shared(value), fmt)
-                    cells[col] = cell
+                    fmt = formula_format(col, value) if value.startswith(formula_starts) else string_formats[col]
+                    cells[col] = known[col][value] = CellStringTuple(shared(value), fmt)
                 else:
                     cells[col] = new_tuple(CellNumberTuple, (value, number_formats[col]))
             if cells:
@@ -67,6 +68,35 @@ class TableWorksheet(Worksheet):
         if written_rows:
             self._check_dimensions(written_rows[0], min(written_cols))
             self._check_dimensions(written_rows[-1], max(written_cols))
+
+    def add_table(self, first_row: int, first_col: int, last_row: int, last_col: int,
+                  options: dict[str, Any] | None = None) -> int:
+        """XlsxWriter's `add_table`, without its cell-by-cell overlap check where it cannot find anything.
+
+        The library records every cell of a table's range to refuse a later table or merged range over it:
+        a million dictionary entries (0.3 s) for the metrics table. On a sheet with no other table and no merged
+        range, and for a table with no data, formulas or total row, the table is added over its header and first
+        row, then given its whole range, and later tables and merged ranges are refused over it by range.
+        """
+        options = dict(options or {})
+        columns = options.get("columns", [])
+        simple = (FAST and not self.tables and not self.merged_cells and not self.table_cells
+                  and first_row < last_row and first_col <= last_col and last_row < self.xls_rowmax
+                  and last_col < self.xls_colmax
+                  and not {"data", "total_row"} & set(options)
+                  and not any(c.get("formula") or c.get("total_function") or c.get("total_string") for c in columns))
+        if not simple:
+            return super().add_table(first_row, first_col, last_row, last_col, options)
+        result = super().add_table(first_row, first_col, first_row + 1, last_col, options)
+        if result:
+            return result
+        table = self.tables[-1]
+        table["range"] = xl_range(first_row, first_col, last_row, last_col)
+        table["a_range"] = xl_range(first_row, first_col, last_row, last_col)
+        if "autofilter" in table:
+            table["autofilter"] = table["a_range"]
+        self.table_cells = _RangeCells(self.table_cells, first_row, first_col, last_row, last_col)
+        return result
 
     def _write_body_public(self, first_row: int, rows: Sequence[Sequence[Any]], string_formats: Sequence[Format],
                            number_formats: Sequence[Format], formula_format: Callable[[int, str], Format],
@@ -101,8 +131,11 @@ class TableWorksheet(Worksheet):
             super()._write_rows()
             return
         self._calculate_spans()
-        letters = [xl_col_to_name(col) for col in range(self.dim_colmax + 1)]
+        # Each cell is '<c r="' + its column letters + its row number + the rest; a shared string cell object
+        # (write_body gives one per distinct text and column) has the same rest wherever it is used.
+        starts = [f'<c r="{xl_col_to_name(col)}' for col in range(self.dim_colmax + 1)]
         xf_indexes: dict[int, int] = {}
+        string_ends: dict[int, str] = {}  # id(cell) -> its rest; every cell stays alive in self.table meanwhile
         write = self.fh.write
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = self.table.get(row_num)
@@ -116,6 +149,10 @@ class TableWorksheet(Worksheet):
             parts = []
             for col in sorted(cells):
                 cell = cells[col]
+                end = string_ends.get(id(cell))
+                if end is not None:
+                    parts.append(starts[col] + number + end)
+                    continue
                 fmt = cell.format
                 kind = type(cell)
                 if fmt is None or (kind is not CellStringTuple and kind is not CellNumberTuple):
@@ -127,8 +164,27 @@ class TableWorksheet(Worksheet):
                 if xf is None:
                     xf = xf_indexes[id(fmt)] = fmt._get_xf_index()
                 if kind is CellStringTuple:
-                    parts.append(f'<c r="{letters[col]}{number}" s="{xf}" t="s"><v>{cell.string}</v></c>')
+                    end = string_ends[id(cell)] = f'" s="{xf}" t="s"><v>{cell.string}</v></c>'
                 else:
-                    parts.append(f'<c r="{letters[col]}{number}" s="{xf}"><v>{cell.number:.16G}</v></c>')
+                    end = f'" s="{xf}"><v>{cell.number:.16G}</v></c>'
+                parts.append(starts[col] + number + end)
             write("".join(parts))
             self._xml_end_tag("row")
+
+
+class _RangeCells(dict):
+    """`Worksheet.table_cells` (cell -> table range) that also answers for every cell of one table's range."""
+
+    def __init__(self, cells: dict[tuple[int, int], str], first_row: int, first_col: int, last_row: int,
+                 last_col: int) -> None:
+        super().__init__(cells)
+        self.area = (first_row, first_col, last_row, last_col)
+        self.range = xl_range(first_row, first_col, last_row, last_col)
+
+    def get(self, key: tuple[int, int], default: Any = None) -> Any:
+        """The table range over this cell, if any."""
+        row, col = key
+        first_row, first_col, last_row, last_col = self.area
+        if first_row <= row <= last_row and first_col <= col <= last_col:
+            return self.range
+        return super().get(key, default)
