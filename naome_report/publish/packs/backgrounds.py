@@ -32,11 +32,7 @@ class Backgrounds:
 
     pdf: bytes
     pages: dict[str, int]
-
-    @property
-    def digest(self) -> str:
-        """What identifies these backgrounds (a worker opens each distinct set once)."""
-        return hashlib.sha256(self.pdf).hexdigest()
+    digest: str  # what identifies them: a worker opens each distinct set once (each task brings a copy)
 
 
 class BackgroundsError(RuntimeError):
@@ -53,7 +49,7 @@ def draw_backgrounds(charts: dict[str, tuple[str, float, float]], base_url: str,
     html = (f"<html><head><style>{sizes} body {{ margin: 0 }} div {{ break-after: page }}</style></head>"
             f"<body>{pages}</body></html>")
     pdf = HTML(string=html, base_url=base_url).write_pdf(font_config=fonts)
-    return Backgrounds(pdf, {key: i for i, key in enumerate(charts)})
+    return Backgrounds(pdf, {key: i for i, key in enumerate(charts)}, hashlib.sha256(pdf).hexdigest())
 
 
 class BackgroundPlacer:
@@ -62,9 +58,9 @@ class BackgroundPlacer:
     def __init__(self, backgrounds: Backgrounds) -> None:
         self.digest = backgrounds.digest
         self.source = pikepdf.Pdf.open(io.BytesIO(backgrounds.pdf))
-        self.forms = {key: self.source.make_indirect(self.source.pages[i].as_form_xobject())
-                      for key, i in backgrounds.pages.items()}
-        self.numbers = dict(backgrounds.pages)
+        # Each form with a resource name of our own, not pikepdf's random one: the same pack, the same bytes.
+        self.forms = {key: (self.source.make_indirect(self.source.pages[i].as_form_xobject()),
+                            pikepdf.Name(f"/NaomeFunnel{i}")) for key, i in backgrounds.pages.items()}
 
     def place(self, pdf_bytes: bytes, page_anchors: list[dict[str, Any]], target: Path | io.BytesIO) -> int:
         """Write the pack `pdf_bytes` to `target` with a background under every funnel frame; return how many.
@@ -92,10 +88,8 @@ class BackgroundPlacer:
             why = "no background was drawn for it" if key not in self.forms else "its corner is missing"
             raise BackgroundsError(f"funnel frame {frame!r}: {why}")
         (x0, y0), (x1, y1) = anchors[frame][:2], corner[:2]  # documented as (x, y); newer releases append more
-        form = self.forms[key]
-        # A name of our own, not pikepdf's random one: the same pack must be the same bytes in every build.
-        name = page.add_resource(pdf.copy_foreign(form), pikepdf.Name.XObject,
-                                 pikepdf.Name(f"/NaomeFunnel{self.numbers[key]}"), replace_existing=False)
+        form, name = self.forms[key]
+        page.add_resource(pdf.copy_foreign(form), pikepdf.Name.XObject, name, replace_existing=False)
         box = [float(v) for v in form.BBox]
         left, top = float(page.mediabox[0]), float(page.mediabox[3])
         sx = (x1 - x0) * PT_PER_PX / (box[2] - box[0])
